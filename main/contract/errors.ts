@@ -1,0 +1,92 @@
+// Errors are data at every boundary (house style rule 4): inside a process we throw an AppError
+// with a namespaced code; across a boundary only the plain ErrorData shape travels.
+
+export const ERROR_CODES = [
+  // model files and loading
+  'model.notFound',
+  'model.corrupt',
+  'model.notChameleon',
+  'model.noImageVocabulary',
+  'model.loadFailed',
+  'model.loadCancelled',
+  'model.notLoaded',
+  // inference
+  'engine.crashed',
+  'engine.busy',
+  'engine.aborted',
+  'engine.contextOverflow',
+  'engine.gpuUnavailable',
+  'engine.internal',
+  // images and the VQ-GAN tokenizer
+  'image.corrupt',
+  'image.unsupported',
+  'image.empty',
+  'image.tooLarge',
+  'image.inputUnavailable',
+  'vqgan.weightsNotFound',
+  'vqgan.weightsInvalid',
+  'vqgan.missingTensor',
+  'vqgan.badTensorShape',
+  'vqgan.noDecoder',
+  'vqgan.configInvalid',
+  'vqgan.cancelled',
+  'vqgan.backendUnavailable',
+  'vqgan.internal',
+  // history
+  'store.notFound',
+  'store.tooNew',
+  'store.conflict',
+  // API and transport
+  'api.badRequest',
+  'api.unauthorized',
+  'api.forbiddenOrigin',
+  'api.notFound',
+  'api.payloadTooLarge',
+  'api.noModel',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorData {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toData(): ErrorData {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  static fromData(data: ErrorData): AppError {
+    return new AppError(data.code, data.message, data.details);
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** Turn anything thrown into ErrorData; unknown errors become `fallback` with their message kept. */
+export function toErrorData(err: unknown, fallback: ErrorCode = 'internal'): ErrorData {
+  if (err instanceof AppError) return err.toData();
+  if (typeof err === 'object' && err !== null && 'code' in err && isErrorCode((err as { code: unknown }).code)) {
+    const e = err as { code: ErrorCode; message?: unknown; details?: Record<string, unknown> };
+    return { code: e.code, message: typeof e.message === 'string' ? e.message : e.code, ...(e.details ? { details: e.details } : {}) };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: fallback, message };
+}
