@@ -1,0 +1,150 @@
+// The inference engine's public shapes: what the server, the Electron shell and the UI send to the
+// engine and get back. Environment-free (zod + the other contract modules only), so the renderer
+// can import it. The engine itself lives in main/engine; only it imports node-llama-cpp.
+import { z } from 'zod';
+import { CONTEXT_LENGTH, DEFAULT_SAMPLING, IMAGE_CODEBOOK_SIZE, IMAGE_CODES_PER_IMAGE } from './chameleon.ts';
+import { ERROR_CODES } from './errors.ts';
+
+export const GpuChoiceSchema = z.enum(['auto', 'cuda', 'metal', 'vulkan', 'cpu']);
+export type GpuChoice = z.infer<typeof GpuChoiceSchema>;
+
+export const BackendKindSchema = z.enum(['cuda', 'metal', 'vulkan', 'cpu']);
+export type BackendKind = z.infer<typeof BackendKindSchema>;
+
+export const ModelLoadSettingsSchema = z.object({
+  modelPath: z.string().min(1),
+  gpu: GpuChoiceSchema.default('auto'),
+  /** 'auto' lets node-llama-cpp fit as many layers as VRAM allows; a number forces that many. */
+  gpuLayers: z.union([z.literal('auto'), z.number().int().min(0)]).default('auto'),
+  contextSize: z.number().int().min(64).max(1 << 20).default(CONTEXT_LENGTH),
+  /** Omitted: the engine picks cores-1 (capped), leaving headroom for the UI and the OS. */
+  threads: z.number().int().min(1).max(256).optional(),
+  /** Omitted: the context size (llama.cpp's Chameleon graph aborts on a micro-batch without logits). */
+  batchSize: z.number().int().min(1).optional(),
+});
+export type ModelLoadSettings = z.infer<typeof ModelLoadSettingsSchema>;
+export type ModelLoadSettingsInput = z.input<typeof ModelLoadSettingsSchema>;
+
+export const TextSegmentSchema = z.object({ type: z.literal('text'), text: z.string() });
+export const ImageSegmentSchema = z.object({
+  type: z.literal('image'),
+  /** The 32×32 VQ-GAN codes in raster order; the engine turns each into token id code + 4. */
+  codes: z.array(z.number().int().min(0).max(IMAGE_CODEBOOK_SIZE - 1)).length(IMAGE_CODES_PER_IMAGE),
+});
+export const PromptSegmentSchema = z.discriminatedUnion('type', [TextSegmentSchema, ImageSegmentSchema]);
+export type PromptSegment = z.infer<typeof PromptSegmentSchema>;
+
+export const ChatTurnSchema = z.object({
+  role: z.enum(['user', 'assistant']),
+  segments: z.array(PromptSegmentSchema),
+});
+export type ChatTurn = z.infer<typeof ChatTurnSchema>;
+
+export const SamplingSettingsSchema = z.object({
+  temperature: z.number().min(0).max(10).default(DEFAULT_SAMPLING.temperature),
+  topP: z.number().gt(0).max(1).default(DEFAULT_SAMPLING.topP),
+  /** 0 disables top-k. */
+  topK: z.number().int().min(0).default(DEFAULT_SAMPLING.topK),
+  /** 1 disables the penalty. */
+  repeatPenalty: z.number().min(1).max(10).default(DEFAULT_SAMPLING.repeatPenalty),
+  /** Omitted: a random seed is drawn and reported back in the result. */
+  seed: z.number().int().min(0).max(0xffff_ffff).optional(),
+  maxTokens: z.number().int().min(1).default(DEFAULT_SAMPLING.maxTokens),
+  stop: z.array(z.string().min(1)).max(16).optional(),
+});
+export type SamplingSettings = z.infer<typeof SamplingSettingsSchema>;
+export type SamplingSettingsInput = z.input<typeof SamplingSettingsSchema>;
+
+export const GenerateRequestSchema = z.object({
+  /** A conversation/branch key: requests with the same key reuse the KV cache of the previous one. */
+  sessionId: z.string().min(1).max(200),
+  /** The history; the last turn must be a user turn. */
+  turns: z
+    .array(ChatTurnSchema)
+    .min(1)
+    .refine((t) => t[t.length - 1]?.role === 'user', { message: 'the last turn must be a user turn' }),
+  sampling: SamplingSettingsSchema.default(SamplingSettingsSchema.parse({})),
+});
+export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
+export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;
+
+export const StopReasonSchema = z.enum(['eos', 'endOfTurn', 'stopString', 'maxTokens', 'aborted', 'crashed']);
+export type StopReason = z.infer<typeof StopReasonSchema>;
+
+export const ErrorDataSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const GenerationResultSchema = z.object({
+  text: z.string(),
+  stopReason: StopReasonSchema,
+  usage: z.object({
+    promptTokens: z.number().int(),
+    /** Prompt tokens actually evaluated this time; the rest came from the reused KV cache. */
+    evaluatedPromptTokens: z.number().int(),
+    completionTokens: z.number().int(),
+  }),
+  timings: z.object({
+    promptMs: z.number(),
+    firstTokenMs: z.number(),
+    totalMs: z.number(),
+    tokensPerSecond: z.number(),
+  }),
+  seed: z.number().int(),
+  /** Set when stopReason is 'crashed': why the host died. */
+  error: ErrorDataSchema.optional(),
+});
+export type GenerationResult = z.infer<typeof GenerationResultSchema>;
+
+export const GenerationEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('promptProgress'), evaluated: z.number().int(), total: z.number().int() }),
+  z.object({ type: z.literal('delta'), text: z.string() }),
+  z.object({ type: z.literal('done'), result: GenerationResultSchema }),
+]);
+export type GenerationEvent = z.infer<typeof GenerationEventSchema>;
+
+export const EngineStateSchema = z.enum(['empty', 'loading', 'ready', 'crashed', 'error']);
+export type EngineState = z.infer<typeof EngineStateSchema>;
+
+export const ModelInfoSchema = z.object({
+  path: z.string(),
+  fileName: z.string(),
+  sizeBytes: z.number(),
+  architecture: z.string(),
+  contextSize: z.number().int(),
+  trainContextSize: z.number().int(),
+  parameters: z.number().optional(),
+  embeddingLength: z.number().int().optional(),
+  layers: z.number().int().optional(),
+  vocabularySize: z.number().int().optional(),
+});
+export type ModelInfo = z.infer<typeof ModelInfoSchema>;
+
+const MemorySchema = z.object({ used: z.number(), total: z.number() });
+
+export const BackendInfoSchema = z.object({
+  kind: BackendKindSchema,
+  deviceNames: z.array(z.string()),
+  gpuLayers: z.number().int(),
+  totalLayers: z.number().int(),
+  vram: MemorySchema,
+  ram: MemorySchema,
+  threads: z.number().int(),
+  batchSize: z.number().int(),
+  /** Why the engine runs on the CPU although a GPU was asked for or auto-detected; absent otherwise. */
+  cpuFallbackReason: z.string().optional(),
+});
+export type BackendInfo = z.infer<typeof BackendInfoSchema>;
+
+export const EngineStatusSchema = z.object({
+  state: EngineStateSchema,
+  /** 0..1 while loading. */
+  loadProgress: z.number().min(0).max(1).optional(),
+  settings: ModelLoadSettingsSchema.optional(),
+  model: ModelInfoSchema.optional(),
+  backend: BackendInfoSchema.optional(),
+  error: ErrorDataSchema.optional(),
+});
+export type EngineStatus = z.infer<typeof EngineStatusSchema>;
