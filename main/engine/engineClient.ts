@@ -1,0 +1,310 @@
+// The parent-side face of the inference engine. node-llama-cpp never runs in this process: every
+// call becomes a message to the host process (see protocol.ts), so a native abort inside llama.cpp
+// costs us the host, never the app. When the host dies, in-flight work settles (a generation keeps
+// its partial text, stopReason 'crashed'), the status turns 'crashed' with the reason, and the next
+// request starts a fresh host and reloads the last model settings before running.
+import { AppError, toErrorData, type ErrorData } from '../contract/errors.ts';
+import {
+  ChatTurnSchema,
+  GenerateRequestSchema,
+  ModelLoadSettingsSchema,
+  type ChatTurn,
+  type EngineStatus,
+  type GenerateRequestInput,
+  type GenerationEvent,
+  type GenerationResult,
+  type ModelLoadSettings,
+  type ModelLoadSettingsInput,
+} from '../contract/engine.ts';
+import type { HostChannel, HostExit, HostLauncher, HostMessage, HostRequest, HostResultValue } from './protocol.ts';
+
+export interface EngineClientOptions {
+  /** Starts a host process: forkLauncher() in server mode and tests, utilityProcessLauncher() in the app. */
+  launcher: HostLauncher;
+}
+
+export interface LoadOptions {
+  signal?: AbortSignal;
+  /** 0..1 */
+  onProgress?: (progress: number) => void;
+}
+
+export interface GenerateOptions {
+  signal?: AbortSignal;
+  onEvent?: (event: GenerationEvent) => void;
+}
+
+type Kind = keyof HostResultValue;
+
+interface Pending {
+  kind: Kind;
+  resolve: (value: unknown) => void;
+  reject: (error: AppError) => void;
+  onProgress?: (progress: number) => void;
+  onEvent?: (event: GenerationEvent) => void;
+  partialText: string;
+  startedAt: number;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export class EngineClient {
+  readonly #launcher: HostLauncher;
+  #host: HostChannel | null = null;
+  #hostReady: Promise<HostChannel> | null = null;
+  #nextId = 1;
+  readonly #pending = new Map<number, Pending>();
+  #status: EngineStatus = { state: 'empty' };
+  readonly #listeners = new Set<(status: EngineStatus) => void>();
+  /** What to reload after a crash; null after unload(). */
+  #lastSettings: ModelLoadSettings | null = null;
+  readonly #activeSessions = new Set<string>();
+  #restarting: Promise<unknown> | null = null;
+  #disposed = false;
+
+  constructor(options: EngineClientOptions) {
+    this.#launcher = options.launcher;
+  }
+
+  getStatus(): EngineStatus {
+    return this.#status;
+  }
+
+  /** Every status change, crashes included. Returns the unsubscribe function. */
+  onStatus(listener: (status: EngineStatus) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async load(input: ModelLoadSettingsInput, options: LoadOptions = {}): Promise<EngineStatus> {
+    const settings = parseOrBadRequest(() => ModelLoadSettingsSchema.parse(input));
+    this.#lastSettings = settings;
+    return this.#call<'load'>({ kind: 'load', settings }, options.signal, { onProgress: options.onProgress });
+  }
+
+  async unload(): Promise<EngineStatus> {
+    this.#lastSettings = null;
+    if (!this.#host) {
+      this.#setStatus({ state: 'empty' });
+      return this.#status;
+    }
+    return this.#call<'unload'>({ kind: 'unload' });
+  }
+
+  async generate(input: GenerateRequestInput, options: GenerateOptions = {}): Promise<GenerationResult> {
+    const request = parseOrBadRequest(() => GenerateRequestSchema.parse(input));
+    if (this.#activeSessions.has(request.sessionId)) {
+      throw new AppError('engine.busy', 'This conversation is already generating an answer; stop it first.', {
+        sessionId: request.sessionId,
+      });
+    }
+    this.#activeSessions.add(request.sessionId);
+    try {
+      await this.#ensureModel();
+      return await this.#call<'generate'>({ kind: 'generate', request }, options.signal, { onEvent: options.onEvent });
+    } finally {
+      this.#activeSessions.delete(request.sessionId);
+    }
+  }
+
+  /** Exact prompt length in tokens (BOS, turn separators and 1026 per image included). */
+  async countTokens(turns: ChatTurn[]): Promise<number> {
+    const parsed = parseOrBadRequest(() => turns.map((t) => ChatTurnSchema.parse(t)));
+    await this.#ensureModel();
+    return this.#call<'countTokens'>({ kind: 'countTokens', turns: parsed });
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    const host = this.#host;
+    this.#host = null;
+    this.#hostReady = null;
+    this.#failPending(new AppError('engine.aborted', 'The engine was shut down.'));
+    if (host) await host.terminate();
+    this.#listeners.clear();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** After a crash (or a host that was never started) reload the last model before generating. */
+  async #ensureModel(): Promise<void> {
+    if (this.#restarting) await this.#restarting.catch(() => undefined);
+    if (this.#host && this.#status.state === 'ready') return;
+    if (this.#status.state === 'loading') return; // the host queues the request behind the load
+    const settings = this.#lastSettings;
+    if (!settings) throw new AppError('model.notLoaded', 'No model is loaded. Choose a Chameleon GGUF file first.');
+    const restart = this.#call<'load'>({ kind: 'load', settings });
+    this.#restarting = restart;
+    try {
+      await restart;
+    } finally {
+      if (this.#restarting === restart) this.#restarting = null;
+    }
+  }
+
+  #call<K extends Kind>(
+    message: DistributiveOmit<Extract<HostRequest, { kind: K }>, 'id'>,
+    signal?: AbortSignal,
+    hooks: { onProgress?: (p: number) => void; onEvent?: (e: GenerationEvent) => void } = {},
+  ): Promise<HostResultValue[K]> {
+    if (this.#disposed) return Promise.reject(new AppError('engine.aborted', 'The engine was shut down.'));
+    const id = this.#nextId++;
+    return new Promise<HostResultValue[K]>((resolve, reject) => {
+      const pending: Pending = {
+        kind: message.kind as Kind,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        onProgress: hooks.onProgress,
+        onEvent: hooks.onEvent,
+        partialText: '',
+        startedAt: performance.now(),
+      };
+      this.#pending.set(id, pending);
+      const onAbort = (): void => {
+        if (this.#pending.has(id)) this.#host?.send({ kind: 'cancel', id });
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): void => signal?.removeEventListener('abort', onAbort);
+      pending.resolve = (v) => {
+        settle();
+        resolve(v as HostResultValue[K]);
+      };
+      pending.reject = (e) => {
+        settle();
+        reject(e);
+      };
+      this.#startHost().then(
+        (host) => {
+          if (!this.#pending.has(id)) return;
+          host.send({ ...message, id } as HostRequest);
+          if (signal?.aborted) onAbort();
+        },
+        (err: unknown) => {
+          this.#pending.delete(id);
+          pending.reject(AppError.fromData(toErrorData(err, 'engine.crashed')));
+        },
+      );
+    });
+  }
+
+  #startHost(): Promise<HostChannel> {
+    if (this.#hostReady) return this.#hostReady;
+    this.#hostReady = new Promise<HostChannel>((resolve, reject) => {
+      let host: HostChannel;
+      try {
+        host = this.#launcher();
+      } catch (err) {
+        this.#hostReady = null;
+        reject(new AppError('engine.crashed', `Could not start the inference process: ${toErrorData(err).message}`));
+        return;
+      }
+      this.#host = host;
+      let greeted = false;
+      host.onMessage((msg) => {
+        if (msg.kind === 'hello') {
+          greeted = true;
+          resolve(host);
+          return;
+        }
+        if (this.#host === host) this.#onMessage(msg);
+      });
+      host.onExit((exit) => {
+        if (this.#host !== host) return; // a host we terminated on purpose
+        this.#host = null;
+        this.#hostReady = null;
+        const error = crashError(exit, host.stderrTail());
+        if (!greeted) reject(AppError.fromData(error));
+        this.#onCrash(error);
+      });
+    });
+    return this.#hostReady;
+  }
+
+  #onMessage(msg: HostMessage): void {
+    switch (msg.kind) {
+      case 'status':
+        this.#setStatus(msg.status);
+        return;
+      case 'loadProgress':
+        this.#pending.get(msg.id)?.onProgress?.(msg.progress);
+        return;
+      case 'event': {
+        const pending = this.#pending.get(msg.id);
+        if (!pending) return;
+        if (msg.event.type === 'delta') pending.partialText += msg.event.text;
+        pending.onEvent?.(msg.event);
+        return;
+      }
+      case 'result': {
+        const pending = this.#pending.get(msg.id);
+        if (!pending) return;
+        this.#pending.delete(msg.id);
+        if (msg.ok) pending.resolve(msg.value);
+        else pending.reject(AppError.fromData(msg.error));
+        return;
+      }
+      case 'hello':
+        return;
+    }
+  }
+
+  #onCrash(error: ErrorData): void {
+    const previous = this.#status;
+    this.#setStatus({
+      state: 'crashed',
+      error,
+      ...(previous.settings ? { settings: previous.settings } : {}),
+      ...(previous.model ? { model: previous.model } : {}),
+    });
+    for (const [id, pending] of this.#pending) {
+      this.#pending.delete(id);
+      if (pending.kind === 'generate') {
+        // Keep what the user already saw: the answer so far, marked as cut short by a crash.
+        const totalMs = performance.now() - pending.startedAt;
+        const result: GenerationResult = {
+          text: pending.partialText,
+          stopReason: 'crashed',
+          usage: { promptTokens: 0, evaluatedPromptTokens: 0, completionTokens: 0 },
+          timings: { promptMs: 0, firstTokenMs: 0, totalMs, tokensPerSecond: 0 },
+          seed: 0,
+          error,
+        };
+        pending.onEvent?.({ type: 'done', result });
+        pending.resolve(result);
+      } else {
+        pending.reject(AppError.fromData(error));
+      }
+    }
+  }
+
+  #failPending(error: AppError): void {
+    for (const [id, pending] of this.#pending) {
+      this.#pending.delete(id);
+      pending.reject(error);
+    }
+  }
+
+  #setStatus(status: EngineStatus): void {
+    this.#status = status;
+    for (const listener of this.#listeners) listener(status);
+  }
+}
+
+function crashError(exit: HostExit, stderr: string[]): ErrorData {
+  const how = exit.signal ? `signal ${exit.signal}` : `exit code ${String(exit.code)}`;
+  const lastLine = [...stderr].reverse().find((l) => l.trim() !== '');
+  return {
+    code: 'engine.crashed',
+    message: `The inference process stopped unexpectedly (${how})${lastLine ? `: ${lastLine.trim()}` : ''}. It restarts on the next request.`,
+    details: { exitCode: exit.code, signal: exit.signal, stderr: stderr.slice(-20) },
+  };
+}
+
+function parseOrBadRequest<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new AppError('api.badRequest', `Invalid engine request: ${toErrorData(err).message}`);
+  }
+}

@@ -1,0 +1,57 @@
+// The typed message protocol between the parent (EngineClient) and the inference host process.
+// One request id per call; the host answers with zero or more progress/event packets and exactly
+// one `result`. Errors cross as ErrorData (house style rule 4). Messages travel over Node's IPC
+// channel (fork) or Electron's MessagePort (utilityProcess): both structured-clone plain objects.
+import type { ErrorData } from '../contract/errors.ts';
+import type {
+  ChatTurn,
+  EngineStatus,
+  GenerateRequest,
+  GenerationEvent,
+  GenerationResult,
+  ModelLoadSettings,
+} from '../contract/engine.ts';
+
+export type HostRequest =
+  | { kind: 'load'; id: number; settings: ModelLoadSettings }
+  | { kind: 'unload'; id: number }
+  | { kind: 'generate'; id: number; request: GenerateRequest }
+  | { kind: 'countTokens'; id: number; turns: ChatTurn[] }
+  /** Cancel the request with this id (a load or a generation); the request still answers once. */
+  | { kind: 'cancel'; id: number };
+
+export type HostResultValue = {
+  load: EngineStatus;
+  unload: EngineStatus;
+  generate: GenerationResult;
+  countTokens: number;
+};
+
+export type HostMessage =
+  /** Sent once when the host's message handler is installed. */
+  | { kind: 'hello'; pid: number }
+  | { kind: 'status'; status: EngineStatus }
+  | { kind: 'loadProgress'; id: number; progress: number }
+  | { kind: 'event'; id: number; event: GenerationEvent }
+  | { kind: 'result'; id: number; ok: true; value: unknown }
+  | { kind: 'result'; id: number; ok: false; error: ErrorData };
+
+/** What a launcher hands to the EngineClient: a live host process behind a message channel. */
+export interface HostChannel {
+  readonly pid: number | undefined;
+  send(message: HostRequest): void;
+  onMessage(listener: (message: HostMessage) => void): void;
+  /** Called once when the process is gone, for whatever reason. */
+  onExit(listener: (exit: HostExit) => void): void;
+  /** The last lines the host wrote to stderr (llama.cpp's assert text lands here on an abort). */
+  stderrTail(): string[];
+  /** Ask the host to stop; resolves when it has exited. */
+  terminate(): Promise<void>;
+}
+
+export interface HostExit {
+  code: number | null;
+  signal: string | null;
+}
+
+export type HostLauncher = () => HostChannel;
