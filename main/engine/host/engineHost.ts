@@ -1,0 +1,128 @@
+// The inference host process: the only place node-llama-cpp runs. Started by forkLauncher
+// (child_process.fork: talks over process.send) or utilityProcessLauncher (Electron: talks over
+// process.parentPort). Requests run one at a time; `cancel` acts at once on the one it names.
+import { AppError, toErrorData } from '../../contract/errors.ts';
+import type { EngineStatus } from '../../contract/engine.ts';
+import type { HostMessage, HostRequest } from '../protocol.ts';
+import { validateChameleonGguf } from '../ggufValidation.ts';
+import { generate, promptTokensFor } from './generation.ts';
+import { AnswerCache } from './answerCache.ts';
+import { LlamaRuntime, unloadModel, type LoadedModel } from './llamaRuntime.ts';
+
+interface ParentPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+const send = (message: HostMessage): void => {
+  if (parentPort) parentPort.postMessage(message);
+  else process.send?.(message);
+};
+
+const runtime = new LlamaRuntime();
+const answers = new AnswerCache();
+let loaded: LoadedModel | null = null;
+let status: EngineStatus = { state: 'empty' };
+const controllers = new Map<number, AbortController>();
+let queue: Promise<void> = Promise.resolve();
+
+function setStatus(next: EngineStatus): void {
+  status = next;
+  send({ kind: 'status', status });
+}
+
+async function unload(): Promise<void> {
+  const current = loaded;
+  loaded = null;
+  answers.clear();
+  if (current) await unloadModel(current);
+}
+
+async function handle(req: Exclude<HostRequest, { kind: 'cancel' }>, signal: AbortSignal): Promise<unknown> {
+  switch (req.kind) {
+    case 'load': {
+      setStatus({ state: 'loading', loadProgress: 0, settings: req.settings });
+      try {
+        // Dispose the old model before loading the next one: two models rarely fit in memory.
+        await unload();
+        const summary = await validateChameleonGguf(req.settings.modelPath, signal);
+        let reported = 0;
+        loaded = await runtime.load(req.settings, summary, signal, (progress) => {
+          // llama.cpp reports per tensor; one message per percent is plenty for a progress bar.
+          if (progress < 1 && progress - reported < 0.01) return;
+          reported = progress;
+          send({ kind: 'loadProgress', id: req.id, progress });
+          setStatus({ state: 'loading', loadProgress: progress, settings: req.settings });
+        });
+      } catch (err) {
+        const error = toErrorData(err, 'model.loadFailed');
+        setStatus(error.code === 'model.loadCancelled' ? { state: 'empty' } : { state: 'error', settings: req.settings, error });
+        throw err;
+      }
+      setStatus({ state: 'ready', loadProgress: 1, settings: req.settings, model: loaded.info, backend: loaded.backend });
+      return status;
+    }
+    case 'unload':
+      await unload();
+      setStatus({ state: 'empty' });
+      return status;
+    case 'generate':
+      if (!loaded) throw new AppError('model.notLoaded', 'No model is loaded.');
+      return generate(loaded, req.request, signal, (event) => send({ kind: 'event', id: req.id, event }), answers);
+    case 'countTokens':
+      if (!loaded) throw new AppError('model.notLoaded', 'No model is loaded.');
+      return promptTokensFor(loaded, { turns: req.turns }, answers).length;
+  }
+}
+
+function onRequest(req: HostRequest): void {
+  if (req.kind === 'cancel') {
+    controllers.get(req.id)?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  controllers.set(req.id, controller);
+  const run = async (): Promise<void> => {
+    try {
+      if (controller.signal.aborted && req.kind === 'load') throw new AppError('model.loadCancelled', 'Model loading was cancelled.');
+      const value = await handle(req, controller.signal);
+      if (req.kind === 'generate') {
+        const result = value as Awaited<ReturnType<typeof generate>>;
+        send({ kind: 'event', id: req.id, event: { type: 'done', result } });
+      }
+      send({ kind: 'result', id: req.id, ok: true, value });
+    } catch (err) {
+      send({ kind: 'result', id: req.id, ok: false, error: toErrorData(err, 'engine.internal') });
+    } finally {
+      controllers.delete(req.id);
+    }
+  };
+  // One at a time: the context has one sequence, and loads must not overlap generations.
+  queue = queue.then(run);
+}
+
+if (parentPort) parentPort.on('message', (e) => onRequest(e.data as HostRequest));
+else process.on('message', (m) => onRequest(m as HostRequest));
+
+// The parent went away (fork): nothing is left to answer to.
+process.on('disconnect', () => {
+  void shutdown();
+});
+process.on('SIGTERM', () => {
+  void shutdown();
+});
+
+async function shutdown(): Promise<void> {
+  for (const c of controllers.values()) c.abort();
+  await Promise.race([
+    (async () => {
+      await unload().catch(() => undefined);
+      await runtime.dispose().catch(() => undefined);
+    })(),
+    new Promise((r) => setTimeout(r, 2000)),
+  ]);
+  process.exit(0);
+}
+
+send({ kind: 'hello', pid: process.pid });

@@ -1,0 +1,145 @@
+// One text generation on the loaded model: prompt → KV-cache reuse → chunked prompt evaluation →
+// streamed sampling. Runs inside the host process only.
+import type { ControlledEvaluateInputItem, Token } from 'node-llama-cpp';
+import { AppError } from '../../contract/errors.ts';
+import { EOS_ID, EOT_ID } from '../../contract/chameleon.ts';
+import type { GenerateRequest, GenerationEvent, GenerationResult, StopReason } from '../../contract/engine.ts';
+import { buildPromptTokens } from '../promptBuilder.ts';
+import { IncrementalDecoder, StopStringMatcher } from '../textStream.ts';
+import type { LoadedModel } from './llamaRuntime.ts';
+import type { AnswerCache } from './answerCache.ts';
+
+/** llama.cpp's repeat-penalty window (chameleon.md §8.12: the reference penalises the whole sequence). */
+const REPEAT_PENALTY_WINDOW = 64;
+
+export function promptTokensFor(loaded: LoadedModel, request: Pick<GenerateRequest, 'turns'>, answers?: AnswerCache): number[] {
+  // tokenize(text, false): no special-token parsing, and node-llama-cpp adds no BOS here.
+  return buildPromptTokens(request.turns, (text) => loaded.model.tokenize(text, false), answers ? (t) => answers.get(t) : undefined);
+}
+
+export async function generate(
+  loaded: LoadedModel,
+  request: GenerateRequest,
+  signal: AbortSignal,
+  emit: (event: GenerationEvent) => void,
+  answers: AnswerCache,
+): Promise<GenerationResult> {
+  const started = performance.now();
+  const { sequence, context, model } = loaded;
+  const sampling = request.sampling;
+  const prompt = promptTokensFor(loaded, request, answers);
+  const contextSize = context.contextSize;
+  if (prompt.length >= contextSize) {
+    throw new AppError('engine.contextOverflow', `The conversation is ${prompt.length} tokens long; the context holds ${contextSize}. Start a new chat or shorten it.`, {
+      promptTokens: prompt.length,
+      contextSize,
+    });
+  }
+  const maxNew = Math.min(sampling.maxTokens, contextSize - prompt.length);
+  const seed = sampling.seed ?? Math.floor(Math.random() * 0xffff_ffff);
+
+  // KV reuse: keep the longest common prefix with what the sequence already holds. At least one
+  // prompt token is always evaluated, since sampling needs the logits of the last one.
+  const common = Math.min(sequence.compareContextTokens(prompt as Token[]).firstDifferentIndex, prompt.length - 1);
+  if (sequence.nextTokenIndex > common) await sequence.eraseContextTokenRanges([{ start: common, end: sequence.nextTokenIndex }]);
+  const toEvaluate = prompt.slice(common) as Token[];
+
+  const penaltyWindow: number[] = prompt.slice(-REPEAT_PENALTY_WINDOW);
+  const options = {
+    temperature: sampling.temperature,
+    topP: sampling.topP,
+    topK: sampling.topK,
+    minP: 0,
+    seed,
+    tokenBias: loaded.textOnlyBias,
+    yieldEogToken: true,
+    ...(sampling.repeatPenalty > 1 ? { repeatPenalty: { punishTokens: () => penaltyWindow as Token[], penalty: sampling.repeatPenalty, maxPunishTokens: REPEAT_PENALTY_WINDOW } } : {}),
+  };
+
+  const result = (text: string, stopReason: StopReason, completion: number, firstTokenAt: number | null, promptDoneAt: number | null): GenerationResult => {
+    const end = performance.now();
+    const first = firstTokenAt ?? end;
+    return {
+      text,
+      stopReason,
+      usage: { promptTokens: prompt.length, evaluatedPromptTokens: toEvaluate.length, completionTokens: completion },
+      timings: {
+        promptMs: (promptDoneAt ?? end) - started,
+        firstTokenMs: first - started,
+        totalMs: end - started,
+        tokensPerSecond: completion > 1 ? ((completion - 1) * 1000) / Math.max(1e-6, end - first) : 0,
+      },
+      seed,
+    };
+  };
+
+  // Defect 1 (chameleon.md §9): a micro-batch without logits aborts the process. Feed everything
+  // but the last chunk in batch-sized chunks whose last token asks for an output, and never call
+  // evaluateWithoutGeneratingNewTokens.
+  const chunk = context.batchSize;
+  let evaluated = 0;
+  while (toEvaluate.length - evaluated > chunk) {
+    const part = toEvaluate.slice(evaluated, evaluated + chunk);
+    const input: ControlledEvaluateInputItem[] = part.map((t, i) => (i === part.length - 1 ? [t, { generateNext: { token: true } }] : t));
+    await sequence.controlledEvaluate(input);
+    evaluated += part.length;
+    emit({ type: 'promptProgress', evaluated, total: toEvaluate.length });
+    if (signal.aborted) return result('', 'aborted', 0, null, null);
+  }
+
+  const decoder = new IncrementalDecoder((tokens) => model.detokenize(tokens as Token[]));
+  const stops = new StopStringMatcher(sampling.stop);
+  const generated: number[] = [];
+  let text = '';
+  let stopReason: StopReason = 'maxTokens';
+  let firstTokenAt: number | null = null;
+  let promptDoneAt: number | null = null;
+  const push = (delta: string): void => {
+    if (delta === '') return;
+    text += delta;
+    emit({ type: 'delta', text: delta });
+  };
+
+  if (signal.aborted) return result('', 'aborted', 0, null, null);
+  for await (const token of sequence.evaluate(toEvaluate.slice(evaluated), options)) {
+    if (firstTokenAt === null) {
+      firstTokenAt = performance.now();
+      promptDoneAt = firstTokenAt;
+      emit({ type: 'promptProgress', evaluated: toEvaluate.length, total: toEvaluate.length });
+    }
+    if (token === EOS_ID || model.isEogToken(token)) {
+      stopReason = 'eos';
+      break;
+    }
+    if (token === EOT_ID) {
+      stopReason = 'endOfTurn';
+      break;
+    }
+    generated.push(token);
+    penaltyWindow.push(token);
+    if (penaltyWindow.length > REPEAT_PENALTY_WINDOW) penaltyWindow.shift();
+    const { emit: safe, stopped } = stops.push(decoder.push(token));
+    push(safe);
+    if (stopped) {
+      stopReason = 'stopString';
+      break;
+    }
+    if (generated.length >= maxNew) {
+      stopReason = 'maxTokens';
+      break;
+    }
+    if (signal.aborted) {
+      stopReason = 'aborted';
+      break;
+    }
+  }
+  if (stopReason !== 'stopString') {
+    const tail = stops.push(decoder.flush());
+    push(tail.emit);
+    if (tail.stopped) stopReason = 'stopString';
+    else push(stops.flush());
+  }
+  // Only an answer whose text is exactly its tokens can stand in for them in the next prompt.
+  if (stopReason !== 'stopString') answers.set(text, generated);
+  return result(text, stopReason, generated.length, firstTokenAt, promptDoneAt);
+}

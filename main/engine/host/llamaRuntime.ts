@@ -1,0 +1,145 @@
+// Owns node-llama-cpp inside the host process: the Llama backend per GPU choice, the loaded model
+// and its one context sequence, and the backend report (what was chosen and why).
+import os from 'node:os';
+import { getLlama, LlamaLogLevel, TokenBias, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
+import { AppError } from '../../contract/errors.ts';
+import { EOS_ID, EOT_ID } from '../../contract/chameleon.ts';
+import type { BackendInfo, GpuChoice, ModelInfo, ModelLoadSettings } from '../../contract/engine.ts';
+import type { GgufSummary } from '../ggufValidation.ts';
+
+/** Ids below this are specials, image codes and reserved tokens; text starts here (chameleon.md §1.1). */
+const FIRST_TEXT_ID = 16384;
+
+export interface LoadedModel {
+  settings: ModelLoadSettings;
+  model: LlamaModel;
+  context: LlamaContext;
+  sequence: LlamaContextSequence;
+  /** Bans every non-text id except EOS and EOT (llama.cpp defect 2: its image mask leaks). */
+  textOnlyBias: TokenBias;
+  info: ModelInfo;
+  backend: BackendInfo;
+}
+
+/** Leave a core for the UI and the OS; spin barriers collapse when llama.cpp oversubscribes. */
+export function defaultThreads(cores = os.availableParallelism()): number {
+  return Math.max(1, Math.min(cores - 1, 16));
+}
+
+export class LlamaRuntime {
+  readonly #llamas = new Map<GpuChoice, Llama>();
+  readonly #fallbacks = new Map<GpuChoice, string>();
+
+  /**
+   * `build: "never"`: if no prebuilt binary works here we want a clear error in seconds, never a
+   * multi-minute llama.cpp source build (with a compiler the user may not have) inside the app.
+   */
+  async #llamaFor(choice: GpuChoice): Promise<Llama> {
+    const cached = this.#llamas.get(choice);
+    if (cached) return cached;
+    const common = { build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false, skipDownload: true } as const;
+    let llama: Llama;
+    if (choice === 'cpu') {
+      llama = await getLlama({ ...common, gpu: false });
+    } else if (choice === 'auto') {
+      llama = await getLlama({ ...common, gpu: 'auto' });
+      if (llama.gpu === false) this.#fallbacks.set(choice, 'No supported GPU (CUDA, Vulkan or Metal) with a working prebuilt backend was found.');
+    } else {
+      try {
+        llama = await getLlama({ ...common, gpu: choice });
+      } catch (err) {
+        this.#fallbacks.set(choice, `The ${choice} backend is not available here (${err instanceof Error ? err.message.split('\n')[0] : String(err)}).`);
+        llama = await getLlama({ ...common, gpu: false });
+      }
+    }
+    this.#llamas.set(choice, llama);
+    return llama;
+  }
+
+  async load(settings: ModelLoadSettings, summary: GgufSummary, signal: AbortSignal, onProgress: (p: number) => void): Promise<LoadedModel> {
+    let llama: Llama;
+    try {
+      llama = await this.#llamaFor(settings.gpu);
+    } catch (err) {
+      throw new AppError('engine.gpuUnavailable', `Could not start the inference backend: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const threads = settings.threads ?? defaultThreads();
+    // llama.cpp's Chameleon graph aborts on a micro-batch without logits (defect 1); the generator
+    // feeds prompts in chunks of at most batchSize that each request an output, so any batch size
+    // is safe. 512 keeps the compute buffer small; the context size caps it.
+    const batchSize = Math.min(settings.batchSize ?? 512, settings.contextSize);
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({
+        modelPath: settings.modelPath,
+        gpuLayers: settings.gpuLayers === 'auto' ? 'auto' : settings.gpuLayers,
+        loadSignal: signal,
+        onLoadProgress: onProgress,
+      });
+    } catch (err) {
+      if (signal.aborted) throw new AppError('model.loadCancelled', 'Model loading was cancelled.');
+      throw new AppError('model.loadFailed', `llama.cpp could not load the model: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    let context: LlamaContext;
+    try {
+      context = await model.createContext({ contextSize: settings.contextSize, batchSize, threads, sequences: 1 });
+    } catch (err) {
+      await model.dispose();
+      throw new AppError('model.loadFailed', `Could not create a ${settings.contextSize}-token context: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (signal.aborted) {
+      await context.dispose();
+      await model.dispose();
+      throw new AppError('model.loadCancelled', 'Model loading was cancelled.');
+    }
+    const textOnlyBias = new TokenBias(model.tokenizer);
+    for (let id = 0; id < FIRST_TEXT_ID; id++) if (id !== EOS_ID && id !== EOT_ID) textOnlyBias.set(id as Token, 'never');
+
+    const info: ModelInfo = {
+      path: summary.path,
+      fileName: summary.fileName,
+      sizeBytes: summary.sizeBytes,
+      architecture: summary.architecture,
+      contextSize: context.contextSize,
+      trainContextSize: summary.trainContextSize,
+      parameters: summary.parameters,
+      ...(summary.embeddingLength !== undefined ? { embeddingLength: summary.embeddingLength } : {}),
+      ...(summary.layers !== undefined ? { layers: summary.layers } : {}),
+      vocabularySize: summary.vocabularySize,
+    };
+    const backend = await this.#describeBackend(llama, settings, model, threads, context.batchSize);
+    return { settings, model, context, sequence: context.getSequence(), textOnlyBias, info, backend };
+  }
+
+  async #describeBackend(llama: Llama, settings: ModelLoadSettings, model: LlamaModel, threads: number, batchSize: number): Promise<BackendInfo> {
+    const kind = llama.gpu === false ? 'cpu' : llama.gpu;
+    const vram = await llama.getVramState();
+    const totalLayers = model.fileInsights.totalLayers;
+    let cpuFallbackReason = this.#fallbacks.get(settings.gpu);
+    if (!cpuFallbackReason && kind !== 'cpu' && model.gpuLayers === 0) {
+      cpuFallbackReason =
+        settings.gpuLayers === 0 ? 'GPU layers were set to 0.' : 'The model did not fit in the free VRAM, so no layer was offloaded.';
+    }
+    return {
+      kind,
+      deviceNames: kind === 'cpu' ? [os.cpus()[0]?.model ?? 'CPU'] : await llama.getGpuDeviceNames(),
+      gpuLayers: model.gpuLayers,
+      totalLayers,
+      vram: { used: vram.used, total: vram.total },
+      ram: { used: os.totalmem() - os.freemem(), total: os.totalmem() },
+      threads,
+      batchSize,
+      ...(cpuFallbackReason && settings.gpu !== 'cpu' ? { cpuFallbackReason } : {}),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    for (const llama of this.#llamas.values()) await llama.dispose();
+    this.#llamas.clear();
+  }
+}
+
+export async function unloadModel(loaded: LoadedModel): Promise<void> {
+  await loaded.context.dispose();
+  await loaded.model.dispose();
+}
