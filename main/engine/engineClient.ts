@@ -66,6 +66,11 @@ export class EngineClient {
     this.#launcher = options.launcher;
   }
 
+  /** The running host's process id (diagnostics; undefined while no host runs). */
+  get hostPid(): number | undefined {
+    return this.#host?.pid;
+  }
+
   getStatus(): EngineStatus {
     return this.#status;
   }

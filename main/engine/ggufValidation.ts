@@ -59,6 +59,16 @@ export async function validateChameleonGguf(path: string, signal?: AbortSignal):
     throw new AppError('model.corrupt', `Not a readable GGUF file (${err instanceof Error ? err.message : String(err)}).`, { path }, { cause: err });
   }
 
+  // The reader pads a cut-off header with zeros instead of failing: check that the header itself
+  // (metadata and tensor table) lies inside the file before trusting anything in it.
+  const headerEnd = Number(info.infoEndOffset ?? 0);
+  if (headerEnd > sizeBytes || Number(info.tensorCount) !== (info.tensorInfo?.length ?? 0)) {
+    throw new AppError('model.corrupt', `The model file is incomplete: its header alone needs ${headerEnd} bytes but the file has ${sizeBytes}.`, {
+      path,
+      sizeBytes,
+    });
+  }
+
   const architecture = String(info.metadata.general?.architecture ?? '');
   if (architecture !== 'chameleon') {
     throw new AppError('model.notChameleon', `This GGUF holds a "${architecture || 'unknown'}" model, not Chameleon.`, { path, architecture });
