@@ -1,0 +1,91 @@
+// Model output is untrusted text (house style rule 3). Two layers keep it inert:
+// 1. marked never passes raw HTML through: an HTML block or tag in the answer is escaped and shows
+//    as the literal text the model wrote;
+// 2. the HTML marked produces then goes through DOMPurify with a small allow-list, so even a bug
+//    in layer 1 cannot add a script, an event handler or a javascript: URL.
+// DOMPurify needs a DOM; the caller passes the instance (the browser's window, or jsdom in tests).
+import { Marked, type Tokens } from 'marked';
+
+/** The part of DOMPurify this module uses; structural, so tests can hand in DOMPurify(jsdomWindow). */
+export interface Purifier {
+  sanitize(html: string, config: PurifyConfig): unknown;
+  addHook(hook: 'afterSanitizeAttributes', cb: (node: PurifyNode) => void): void;
+}
+export interface PurifyNode {
+  nodeName: string;
+  getAttribute(name: string): string | null;
+  setAttribute(name: string, value: string): void;
+  removeAttribute(name: string): void;
+}
+export interface PurifyConfig {
+  ALLOWED_TAGS: string[];
+  ALLOWED_ATTR: string[];
+  ALLOW_DATA_ATTR: boolean;
+  ALLOWED_URI_REGEXP: RegExp;
+  RETURN_TRUSTED_TYPE: false;
+}
+
+const ALLOWED_TAGS = [
+  'p', 'br', 'hr', 'strong', 'em', 'del', 'code', 'pre', 'blockquote', 'a',
+  'ul', 'ol', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6',
+  'table', 'thead', 'tbody', 'tr', 'th', 'td', 'input', 'span', 'div',
+];
+const ALLOWED_ATTR = ['href', 'title', 'class', 'align', 'type', 'checked', 'disabled', 'start'];
+/** Only web and mail links; everything else (javascript:, data:, file:) is dropped. */
+const SAFE_URL = /^(?:https?:|mailto:)/i;
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Language names go into a class attribute: keep them to a harmless alphabet. */
+function languageClass(lang: string | undefined): string {
+  const name = (lang ?? '').trim().split(/\s+/)[0]?.replace(/[^\w+#.-]/g, '') ?? '';
+  return name ? ` class="language-${name}"` : '';
+}
+
+export class MarkdownRenderer {
+  readonly #marked: Marked;
+  readonly #purifier: Purifier;
+
+  constructor(purifier: Purifier) {
+    this.#purifier = purifier;
+    this.#marked = new Marked({
+      gfm: true,
+      breaks: true,
+      async: false,
+      renderer: {
+        html: ({ text }: Tokens.HTML | Tokens.Tag) => escapeHtml(text),
+        // Images would fetch remote URLs from an offline app on the model's say-so: show the alt text.
+        image: ({ text }: Tokens.Image) => escapeHtml(text),
+        code: ({ text, lang }: Tokens.Code) => `<pre><code${languageClass(lang)}>${escapeHtml(text)}</code></pre>\n`,
+      },
+    });
+    purifier.addHook('afterSanitizeAttributes', (node) => {
+      if (node.nodeName === 'A') {
+        const href = node.getAttribute('href');
+        if (href !== null && !SAFE_URL.test(href)) node.removeAttribute('href');
+        node.setAttribute('rel', 'noopener noreferrer');
+      }
+      // GFM task lists are the only inputs we keep, and they must not be editable.
+      if (node.nodeName === 'INPUT') {
+        if (node.getAttribute('type') !== 'checkbox') node.removeAttribute('type');
+        node.setAttribute('disabled', '');
+      }
+    });
+  }
+
+  /** Markdown → sanitized HTML, safe to assign to innerHTML. */
+  render(markdown: string): string {
+    const html = this.#marked.parse(markdown, { async: false });
+    return String(
+      this.#purifier.sanitize(html, {
+        ALLOWED_TAGS,
+        ALLOWED_ATTR,
+        ALLOW_DATA_ATTR: false,
+        ALLOWED_URI_REGEXP: SAFE_URL,
+        RETURN_TRUSTED_TYPE: false,
+      }),
+    );
+  }
+}

@@ -1,0 +1,74 @@
+// The sanitizer runs against a real DOM (jsdom) and the real DOMPurify, the same library the app uses.
+import { describe, expect, it } from 'vitest';
+import { JSDOM } from 'jsdom';
+import createDOMPurify from 'dompurify';
+import { MarkdownRenderer, type Purifier } from '../../../renderer/src/lib/markdown.ts';
+
+const window = new JSDOM('').window;
+const md = new MarkdownRenderer(createDOMPurify(window as unknown as Parameters<typeof createDOMPurify>[0]) as unknown as Purifier);
+
+/** Parse the output the way the browser will, to assert on elements instead of substrings. */
+function dom(html: string): HTMLElement {
+  const div = window.document.createElement('div');
+  div.innerHTML = html;
+  return div;
+}
+
+describe('MarkdownRenderer', () => {
+  it('renders markdown', () => {
+    const el = dom(md.render('# Title\n\nSome **bold** and `code`.\n\n- a\n- b'));
+    expect(el.querySelector('h1')?.textContent).toBe('Title');
+    expect(el.querySelector('strong')?.textContent).toBe('bold');
+    expect(el.querySelector('code')?.textContent).toBe('code');
+    expect(el.querySelectorAll('li')).toHaveLength(2);
+  });
+
+  it('shows a <script> in model output as text, never as an element', () => {
+    const el = dom(md.render('Here you go: <script>alert(1)</script> done'));
+    expect(el.querySelector('script')).toBeNull();
+    expect(el.textContent).toContain('<script>alert(1)</script>');
+  });
+
+  it('shows an HTML block as text', () => {
+    const el = dom(md.render('<div onclick="steal()">\n<script>alert(1)</script>\n</div>'));
+    expect(el.querySelector('script')).toBeNull();
+    expect(el.querySelector('[onclick]')).toBeNull();
+    expect(el.textContent).toContain('<script>alert(1)</script>');
+  });
+
+  it('keeps <img onerror> inert', () => {
+    const el = dom(md.render('look <img src=x onerror="alert(1)"> here'));
+    expect(el.querySelector('img')).toBeNull();
+    expect(el.querySelector('[onerror]')).toBeNull();
+    expect(el.textContent).toContain('<img src=x onerror="alert(1)">');
+  });
+
+  it('drops javascript: and data: links but keeps http links, which open outside the app', () => {
+    const el = dom(md.render('[a](javascript:alert(1)) [b](data:text/html,hi) [c](https://example.com)'));
+    const links = [...el.querySelectorAll('a')];
+    expect(links.map((a) => a.getAttribute('href'))).toEqual([null, null, 'https://example.com']);
+    for (const a of links) expect(a.getAttribute('rel')).toBe('noopener noreferrer');
+  });
+
+  it('does not load markdown images (offline app, untrusted URLs); shows the alt text', () => {
+    const el = dom(md.render('![a cat](https://example.com/cat.png)'));
+    expect(el.querySelector('img')).toBeNull();
+    expect(el.textContent).toContain('a cat');
+  });
+
+  it('renders fenced code escaped, with a harmless language class', () => {
+    const el = dom(md.render('```js" onmouseover="x\nif (a < b) alert("<b>");\n```'));
+    const code = el.querySelector('pre > code');
+    expect(code?.textContent).toBe('if (a < b) alert("<b>");');
+    expect(code?.querySelector('b')).toBeNull();
+    expect(el.querySelector('[onmouseover]')).toBeNull();
+    expect(code?.className).toBe('language-js');
+  });
+
+  it('renders task lists as disabled checkboxes', () => {
+    const el = dom(md.render('- [x] done\n- [ ] todo'));
+    const boxes = [...el.querySelectorAll('input')];
+    expect(boxes).toHaveLength(2);
+    for (const b of boxes) expect(b.hasAttribute('disabled')).toBe(true);
+  });
+});
