@@ -36,6 +36,7 @@ export const ERROR_CODES = [
   'store.notFound',
   'store.tooNew',
   'store.conflict',
+  'store.closed',
   // API and transport
   'api.badRequest',
   'api.unauthorized',
@@ -43,6 +44,9 @@ export const ERROR_CODES = [
   'api.notFound',
   'api.payloadTooLarge',
   'api.noModel',
+  'api.methodNotAllowed',
+  // settings
+  'settings.invalid',
   'internal',
 ] as const;
 

@@ -1,0 +1,291 @@
+// Chat history: conversations, the message tree with its active branch, streaming answers and
+// full-text search, over one better-sqlite3 connection. Every multi-step write is one synchronous
+// transaction; every statement was prepared once at open (statements.ts).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import type { ConversationSummary, FinishStatus, Message, MessagePart, ModelIdentity, Page, PageRequest, SamplingJson, SearchHit } from '../contract/chat.ts';
+import { PageRequestSchema, SearchQuerySchema, TITLE_MAX_CHARS, UserMessagePartsSchema, messageText } from '../contract/chat.ts';
+import type { ErrorData } from '../contract/errors.ts';
+import { AppError } from '../contract/errors.ts';
+import { decodeConversationCursor, decodePathCursor, encodeConversationCursor, encodePathCursor } from './cursor.ts';
+import { MEMORY_DB, openDatabase } from './database.ts';
+import { toFtsQuery } from './ftsQuery.ts';
+import { deriveTitle, partColumns, toConversation, toMessage, toPart } from './rows.ts';
+import type { ConversationRow, MessageRow, PartRow, SearchRow, Statements } from './statements.ts';
+import { prepareStatements } from './statements.ts';
+import type { StreamOutcome, StreamingFlushPolicy, StreamingSink } from './StreamingMessageWriter.ts';
+import { DEFAULT_FLUSH_POLICY, StreamingMessageWriter } from './StreamingMessageWriter.ts';
+
+export const DATABASE_FILE_NAME = 'history.sqlite3';
+
+export interface ChatStoreOptions {
+  flushPolicy?: Partial<StreamingFlushPolicy>;
+  /** Clock in ms since the epoch; tests pass a controllable one. */
+  now?: () => number;
+}
+
+export interface AssistantMessageSettings {
+  sampling?: SamplingJson;
+  seed?: number;
+  model?: ModelIdentity;
+}
+
+export class ChatStore {
+  readonly #db: Database;
+  readonly #st: Statements;
+  readonly #now: () => number;
+  readonly #flushPolicy: StreamingFlushPolicy;
+  readonly #writers = new Set<StreamingMessageWriter>();
+  readonly #sink: StreamingSink;
+  /** How many answers were left mid-stream by a crash and marked interrupted at open. */
+  readonly recoveredInterrupted: number;
+
+  /** Open the history in `dataDir` (created if missing), or an in-memory one for ':memory:'. */
+  static open(dataDir: string, options: ChatStoreOptions = {}): ChatStore {
+    let path = MEMORY_DB;
+    if (dataDir !== MEMORY_DB) {
+      mkdirSync(dataDir, { recursive: true });
+      path = join(dataDir, DATABASE_FILE_NAME);
+    }
+    return new ChatStore(openDatabase(path), options);
+  }
+
+  private constructor(db: Database, options: ChatStoreOptions) {
+    this.#db = db;
+    this.#st = prepareStatements(db);
+    this.#now = options.now ?? Date.now;
+    this.#flushPolicy = { ...DEFAULT_FLUSH_POLICY, ...options.flushPolicy };
+    // Whatever was streaming when the last process died stays, with its text, as interrupted.
+    this.recoveredInterrupted = this.#st.interruptStreaming.run().changes;
+    this.#sink = {
+      writeText: (partId, text) => {
+        this.#open();
+        this.#st.updatePartText.run(text, partId);
+      },
+      end: (messageId, partId, text, status, outcome, error) => this.#endMessage(messageId, partId, text, status, outcome, error),
+      released: (writer) => this.#writers.delete(writer),
+    };
+  }
+
+  // ── conversations ──────────────────────────────────────────────────────────────────────────
+
+  createConversation(): ConversationSummary {
+    this.#open();
+    const now = this.#now();
+    const id = Number(this.#st.insertConversation.run('', now, now).lastInsertRowid);
+    return this.getConversation(id);
+  }
+
+  /** A live (not deleted) conversation. */
+  getConversation(id: number): ConversationSummary {
+    return toConversation(this.#liveConversation(id));
+  }
+
+  /** Live conversations, most recently active first. */
+  listConversations(request: PageRequest = {}): Page<ConversationSummary> {
+    this.#open();
+    const { cursor, limit } = PageRequestSchema.parse(request);
+    let rows: ConversationRow[];
+    if (cursor === undefined) rows = this.#st.listConversationsFirst.all(limit + 1) as ConversationRow[];
+    else {
+      const after = decodeConversationCursor(cursor);
+      rows = this.#st.listConversationsAfter.all(after.updatedAt, after.id, limit + 1) as ConversationRow[];
+    }
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return rows.length > limit && last ? { items: items.map(toConversation), nextCursor: encodeConversationCursor(last.updated_at, last.id) } : { items: items.map(toConversation) };
+  }
+
+  /** Set a custom title; an empty title goes back to the one derived from the first message. */
+  renameConversation(id: number, title: string): ConversationSummary {
+    const row = this.#liveConversation(id);
+    const clean = [...title.replace(/\s+/g, ' ').trim()].slice(0, TITLE_MAX_CHARS).join('');
+    if (clean !== '') this.#st.setTitle.run(clean, 1, id);
+    else this.#st.setTitle.run(this.#derivedTitle(row.active_leaf_id), 0, id);
+    return this.getConversation(id);
+  }
+
+  /** Hide a conversation; restoreConversation undoes it until it is purged. */
+  deleteConversation(id: number): void {
+    this.#liveConversation(id);
+    this.#st.softDelete.run(this.#now(), id);
+  }
+
+  restoreConversation(id: number): ConversationSummary {
+    this.#open();
+    if (this.#st.restore.run(id).changes === 0) throw new AppError('store.notFound', 'No deleted conversation to restore', { conversationId: id });
+    return this.getConversation(id);
+  }
+
+  /** Remove a conversation and all its messages for good (deleted or not). */
+  purgeConversation(id: number): void {
+    this.#open();
+    if (this.#st.purge.run(id).changes === 0) throw new AppError('store.notFound', 'No such conversation', { conversationId: id });
+  }
+
+  /** Purge every conversation deleted at or before `before` (for example on quit); returns how many. */
+  purgeDeleted(before: number = this.#now()): number {
+    this.#open();
+    return this.#db.transaction(() => {
+      const ids = this.#st.deletedBefore.all(before) as { id: number }[];
+      for (const { id } of ids) this.#st.purge.run(id);
+      return ids.length;
+    })();
+  }
+
+  // ── messages ───────────────────────────────────────────────────────────────────────────────
+
+  /** A user message under `parentId` (null: a first message). Editing is a new sibling of the edited message. */
+  addUserMessage(conversationId: number, parentId: number | null, parts: MessagePart[]): Message {
+    const valid = UserMessagePartsSchema.parse(parts);
+    const id = this.#db.transaction(() => {
+      this.#checkParent(conversationId, parentId);
+      const now = this.#now();
+      const messageId = Number(this.#st.insertMessage.run(conversationId, parentId, 'user', 'complete', now, null, null, null, null, null).lastInsertRowid);
+      valid.forEach((part, position) => this.#st.insertPart.run(messageId, position, ...partColumns(part)));
+      if (parentId === null) this.#st.setAutoTitle.run(deriveTitle(messageText(valid)), conversationId);
+      this.#st.setActiveLeaf.run(messageId, conversationId);
+      this.#st.touchConversation.run(now, conversationId);
+      return messageId;
+    })();
+    return this.getMessage(id);
+  }
+
+  /**
+   * Start an assistant answer under `parentId` (regenerating = another answer under the same parent).
+   * The row exists at once, status 'streaming', and becomes the active leaf.
+   */
+  beginAssistantMessage(conversationId: number, parentId: number, settings: AssistantMessageSettings = {}): StreamingMessageWriter {
+    const { messageId, partId } = this.#db.transaction(() => {
+      this.#checkParent(conversationId, parentId);
+      const now = this.#now();
+      const { sampling, seed, model } = settings;
+      const messageId = Number(
+        this.#st.insertMessage.run(conversationId, parentId, 'assistant', 'streaming', now, sampling ? JSON.stringify(sampling) : null, seed ?? null, model?.fileName ?? null, model?.sizeBytes ?? null, model?.sha256 ?? null)
+          .lastInsertRowid,
+      );
+      const partId = Number(this.#st.insertPart.run(messageId, 0, 'text', '', null, null, null, null).lastInsertRowid);
+      this.#st.setActiveLeaf.run(messageId, conversationId);
+      this.#st.touchConversation.run(now, conversationId);
+      return { messageId, partId };
+    })();
+    const writer = new StreamingMessageWriter(messageId, partId, this.#sink, this.#flushPolicy);
+    this.#writers.add(writer);
+    return writer;
+  }
+
+  getMessage(id: number): Message {
+    this.#open();
+    const row = this.#st.getMessage.get(id) as MessageRow | undefined;
+    if (!row) throw new AppError('store.notFound', 'No such message', { messageId: id });
+    return this.#withParts(row);
+  }
+
+  /** The message and its siblings (same parent), oldest first. */
+  siblings(messageId: number): Message[] {
+    const m = this.getMessage(messageId);
+    const rows = (m.parentId === null ? this.#st.roots.all(m.conversationId) : this.#st.children.all(m.parentId)) as MessageRow[];
+    return rows.map((r) => this.#withParts(r));
+  }
+
+  /**
+   * The active branch, newest page first: up to `limit` messages ending at the active leaf (or just
+   * before the cursor), in chronological order; nextCursor pages towards the first message.
+   */
+  getActivePath(conversationId: number, request: PageRequest = {}): Page<Message> {
+    const conversation = this.#liveConversation(conversationId);
+    const { cursor, limit } = PageRequestSchema.parse(request);
+    let end = conversation.active_leaf_id;
+    if (cursor !== undefined) {
+      const from = this.#st.getMessage.get(decodePathCursor(cursor)) as MessageRow | undefined;
+      if (!from || from.conversation_id !== conversationId) throw new AppError('api.badRequest', 'The cursor belongs to another conversation', { cursor });
+      end = from.parent_id;
+    }
+    if (end === null) return { items: [] };
+    const rows = this.#st.pathUp.all(end, limit) as MessageRow[];
+    const first = rows[0];
+    const items = rows.map((r) => this.#withParts(r));
+    return first && first.parent_id !== null ? { items, nextCursor: encodePathCursor(first.id) } : { items };
+  }
+
+  /** Show the branch ending at `messageId`. */
+  setActiveLeaf(conversationId: number, messageId: number): ConversationSummary {
+    this.#checkParent(conversationId, messageId);
+    this.#st.setActiveLeaf.run(messageId, conversationId);
+    return this.getConversation(conversationId);
+  }
+
+  /** ‹ n / N ›: show the sibling at `index` of `messageId`, following it to the newest leaf under it. */
+  switchToSibling(messageId: number, index: number): ConversationSummary {
+    const siblings = this.siblings(messageId);
+    const target = siblings[index];
+    if (!target) throw new AppError('store.notFound', 'No sibling at that position', { messageId, index, siblingCount: siblings.length });
+    const leaf = (this.#st.latestLeafUnder.get(target.id) as { id: number }).id;
+    return this.setActiveLeaf(target.conversationId, leaf);
+  }
+
+  // ── search ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Full-text search over every live conversation; any input is safe (see ftsQuery.ts). */
+  search(query: string, limit?: number): SearchHit[] {
+    this.#open();
+    const request = SearchQuerySchema.parse({ query, limit });
+    const match = toFtsQuery(request.query);
+    if (match === undefined) return [];
+    const rows = this.#st.search.all(match, request.limit) as SearchRow[];
+    return rows.map((r) => ({ conversationId: r.conversation_id, messageId: r.message_id, conversationTitle: r.title, role: r.role as SearchHit['role'], snippet: r.snippet, createdAt: r.created_at }));
+  }
+
+  /** Interrupt any answer still streaming (its text kept) and close the connection. Idempotent. */
+  dispose(): void {
+    if (!this.#db.open) return;
+    for (const writer of [...this.#writers]) writer.interrupt();
+    this.#db.close();
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────────────────────
+
+  #open(): void {
+    if (!this.#db.open) throw new AppError('store.closed', 'The history database is closed');
+  }
+
+  #liveConversation(id: number): ConversationRow {
+    this.#open();
+    const row = this.#st.getConversation.get(id) as ConversationRow | undefined;
+    if (!row || row.deleted_at !== null) throw new AppError('store.notFound', 'No such conversation', { conversationId: id });
+    return row;
+  }
+
+  #checkParent(conversationId: number, parentId: number | null): void {
+    this.#liveConversation(conversationId);
+    if (parentId === null) return;
+    const parent = this.#st.getMessage.get(parentId) as MessageRow | undefined;
+    if (!parent) throw new AppError('store.notFound', 'No such message', { messageId: parentId });
+    if (parent.conversation_id !== conversationId) throw new AppError('store.conflict', 'The message belongs to another conversation', { messageId: parentId, conversationId });
+  }
+
+  #withParts(row: MessageRow): Message {
+    return toMessage(row, (this.#st.getParts.all(row.id) as PartRow[]).map(toPart));
+  }
+
+  #derivedTitle(activeLeafId: number | null): string {
+    if (activeLeafId === null) return '';
+    const root = this.#st.rootOf.get(activeLeafId) as { id: number } | undefined;
+    return root ? deriveTitle(messageText((this.#st.getParts.all(root.id) as PartRow[]).map(toPart))) : '';
+  }
+
+  #endMessage(messageId: number, partId: number, text: string, status: FinishStatus | 'error' | 'interrupted', outcome: StreamOutcome, error?: ErrorData): Message | undefined {
+    this.#open();
+    const exists = this.#db.transaction(() => {
+      const row = this.#st.getMessage.get(messageId) as MessageRow | undefined;
+      if (!row) return false; // purged while streaming
+      this.#st.updatePartText.run(text, partId);
+      const { tokens, timings, seed } = outcome;
+      this.#st.finishMessage.run(status, seed ?? null, tokens?.prompt ?? null, tokens?.completion ?? null, timings?.promptMs ?? null, timings?.firstTokenMs ?? null, timings?.totalMs ?? null, timings?.tokensPerSecond ?? null, error ? JSON.stringify(error) : null, messageId);
+      this.#st.touchConversation.run(this.#now(), row.conversation_id);
+      return true;
+    })();
+    return exists ? this.getMessage(messageId) : undefined;
+  }
+}

@@ -1,0 +1,7 @@
+// Every migration, in order. Append only: a released migration is never edited or removed.
+import { migration0001 } from './0001-initial.ts';
+import type { Migration } from './types.ts';
+
+export const MIGRATIONS: readonly Migration[] = [migration0001];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
