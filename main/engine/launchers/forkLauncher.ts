@@ -9,11 +9,13 @@ export interface ForkLauncherOptions {
   /** Also copy the host's stderr to ours (llama.cpp warnings, crash asserts). */
   forwardStderr?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Module to run instead of the engine host (tests start hosts that fail on purpose). */
+  entry?: string;
 }
 
 export function forkLauncher(options: ForkLauncherOptions = {}): HostLauncher {
   return () => {
-    const child = fork(hostEntryPath(), [], {
+    const child = fork(options.entry ?? hostEntryPath(), [], {
       // No inherited execArgv: test runners add loader flags the host must not carry, and
       // node-llama-cpp re-forks process.execPath with execArgv to test its prebuilt binary.
       execArgv: [],
