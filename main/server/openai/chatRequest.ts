@@ -1,0 +1,144 @@
+// The body of POST /v1/chat/completions: OpenAI's request shape, validated with zod, and its
+// translation into the engine's GenerateRequest parts (turns and sampling).
+//
+// How OpenAI messages map onto Chameleon's turns (see main/engine/promptBuilder.ts for the tokens):
+// - Chameleon has no system role. A `system` (or `developer`) message's text is prepended to the
+//   NEXT user message, separated by a blank line, so the usual leading system prompt opens the
+//   first user turn: `BOS system\n\nuser₁ EOT …`. A system message with no user message after it
+//   is a bad request.
+// - Consecutive messages of the same role are merged into one turn, separated by a blank line.
+// - The last message must be a user message: the engine answers a user turn.
+// - Content may be a string or an array of parts; text parts are concatenated in order and
+//   `image_url` parts become image segments through an ImageInput (until the image tokenizer is
+//   wired in, that answers `image.inputUnavailable`).
+import { z } from 'zod';
+import { AppError } from '../../contract/errors.ts';
+import type { ChatTurn, PromptSegment, SamplingSettingsInput } from '../../contract/engine.ts';
+import type { DefaultSampling } from '../../settings/settingsSchema.ts';
+
+const TextPartSchema = z.object({ type: z.literal('text'), text: z.string() });
+const ImageUrlPartSchema = z.object({
+  type: z.literal('image_url'),
+  image_url: z.object({ url: z.string().min(1), detail: z.enum(['auto', 'low', 'high']).optional() }),
+});
+const UserContentSchema = z.union([z.string(), z.array(z.discriminatedUnion('type', [TextPartSchema, ImageUrlPartSchema])).min(1)]);
+const TextContentSchema = z.union([z.string(), z.array(TextPartSchema).min(1)]);
+
+const MessageSchema = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('system'), content: TextContentSchema, name: z.string().optional() }),
+  z.object({ role: z.literal('developer'), content: TextContentSchema, name: z.string().optional() }),
+  z.object({ role: z.literal('user'), content: UserContentSchema, name: z.string().optional() }),
+  z.object({ role: z.literal('assistant'), content: TextContentSchema, name: z.string().optional() }),
+]);
+export type ChatMessage = z.infer<typeof MessageSchema>;
+
+const StopSchema = z.union([z.string().min(1), z.array(z.string().min(1)).max(16)]);
+
+export const ChatCompletionRequestSchema = z.object({
+  /** Accepted and ignored: the server serves the one model it loaded (answers name it). */
+  model: z.string().optional(),
+  messages: z.array(MessageSchema).min(1),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  max_tokens: z.number().int().min(1).nullish(),
+  max_completion_tokens: z.number().int().min(1).nullish(),
+  seed: z.number().int().nullish(),
+  stop: StopSchema.nullish(),
+  n: z.literal(1, { message: 'only n = 1 is supported' }).nullish(),
+  // Extensions that llama.cpp's and vLLM's servers accept too; Chameleon's reference sampler uses both.
+  top_k: z.number().int().min(0).nullish(),
+  repetition_penalty: z.number().min(1).max(10).nullish(),
+});
+export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
+
+/** Parses the body; the first problem becomes api.badRequest with OpenAI's `param` (e.g. `messages[0].content`). */
+export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest {
+  const parsed = ChatCompletionRequestSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const param = formatPath(issue.path);
+  throw new AppError('api.badRequest', param ? `Invalid request: ${param}: ${issue.message}` : `Invalid request: ${issue.message}`, {
+    param: param || null,
+  });
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
+  return out;
+}
+
+/** Turns an image_url part into a prompt segment (the image issue plugs the VQ-GAN encoder in here). */
+export type ImageInput = (url: string, param: string) => Promise<PromptSegment>;
+
+export const imageInputUnavailable: ImageInput = (_url, param) =>
+  Promise.reject(
+    new AppError('image.inputUnavailable', 'Image input is not available yet: this server cannot encode images until the image tokenizer is wired in.', {
+      param,
+    }),
+  );
+
+export async function messagesToTurns(messages: readonly ChatMessage[], imageInput: ImageInput = imageInputUnavailable): Promise<ChatTurn[]> {
+  const turns: ChatTurn[] = [];
+  let pendingSystem: string[] = [];
+  for (const [i, message] of messages.entries()) {
+    if (message.role === 'system' || message.role === 'developer') {
+      pendingSystem.push(textOf(message.content));
+      continue;
+    }
+    const segments: PromptSegment[] = [];
+    if (message.role === 'user') {
+      if (pendingSystem.length > 0) segments.push({ type: 'text', text: `${pendingSystem.join('\n\n')}\n\n` });
+      pendingSystem = [];
+      if (typeof message.content === 'string') segments.push({ type: 'text', text: message.content });
+      else {
+        for (const [j, part] of message.content.entries()) {
+          if (part.type === 'text') segments.push({ type: 'text', text: part.text });
+          else segments.push(await imageInput(part.image_url.url, `messages[${i}].content[${j}].image_url`));
+        }
+      }
+    } else {
+      segments.push({ type: 'text', text: textOf(message.content) });
+    }
+    const last = turns.at(-1);
+    if (last && last.role === message.role) last.segments.push({ type: 'text', text: '\n\n' }, ...segments);
+    else turns.push({ role: message.role, segments });
+  }
+  if (pendingSystem.length > 0 || turns.at(-1)?.role !== 'user') {
+    throw new AppError('api.badRequest', 'The conversation must end with a user message.', { param: 'messages' });
+  }
+  return turns.map((t) => ({ role: t.role, segments: mergeText(t.segments) }));
+}
+
+function textOf(content: string | { text: string }[]): string {
+  return typeof content === 'string' ? content : content.map((p) => p.text).join('');
+}
+
+/** Adjacent text segments become one, so text is tokenized as the user would read it. */
+function mergeText(segments: PromptSegment[]): PromptSegment[] {
+  const out: PromptSegment[] = [];
+  for (const s of segments) {
+    const prev = out.at(-1);
+    if (s.type === 'text' && prev?.type === 'text') out[out.length - 1] = { type: 'text', text: prev.text + s.text };
+    else out.push(s);
+  }
+  return out;
+}
+
+/** Request parameters over the user's default sampling settings. */
+export function toSampling(request: ChatCompletionRequest, defaults: DefaultSampling): SamplingSettingsInput {
+  const stop = request.stop == null ? undefined : typeof request.stop === 'string' ? [request.stop] : request.stop;
+  return {
+    temperature: request.temperature ?? defaults.temperature,
+    // top_p 0 means "only the most likely token"; the sampler needs a positive value for that.
+    topP: request.top_p === 0 ? Number.MIN_VALUE : (request.top_p ?? defaults.topP),
+    topK: request.top_k ?? defaults.topK,
+    repeatPenalty: request.repetition_penalty ?? defaults.repeatPenalty,
+    maxTokens: request.max_completion_tokens ?? request.max_tokens ?? defaults.maxTokens,
+    // OpenAI seeds are any integer; the engine's are 32-bit unsigned.
+    ...(request.seed == null ? {} : { seed: ((request.seed % 2 ** 32) + 2 ** 32) % 2 ** 32 }),
+    ...(stop && stop.length > 0 ? { stop } : {}),
+  };
+}
