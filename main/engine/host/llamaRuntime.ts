@@ -1,7 +1,7 @@
 // Owns node-llama-cpp inside the host process: the Llama backend per GPU choice, the loaded model
 // and its one context sequence, and the backend report (what was chosen and why).
 import os from 'node:os';
-import { getLlama, LlamaLogLevel, TokenBias, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
+import { getLlama, LlamaLogLevel, NoBinaryFoundError, TokenBias, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
 import { AppError } from '../../contract/errors.ts';
 import { EOS_ID, EOT_ID } from '../../contract/chameleon.ts';
 import type { BackendInfo, GpuChoice, ModelInfo, ModelLoadSettings } from '../../contract/engine.ts';
@@ -26,30 +26,38 @@ export function defaultThreads(cores = os.availableParallelism()): number {
   return Math.max(1, Math.min(cores - 1, 16));
 }
 
+/**
+ * `build: "never"`: if no prebuilt binary works here we want a clear error in seconds, never a
+ * multi-minute llama.cpp source build (with a compiler the user may not have) inside the app.
+ */
+const LLAMA_OPTIONS = { build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false, skipDownload: true } as const;
+const BACKEND_NAMES = { cuda: 'CUDA', metal: 'Metal', vulkan: 'Vulkan' } as const;
+
 export class LlamaRuntime {
   readonly #llamas = new Map<GpuChoice, Llama>();
   readonly #fallbacks = new Map<GpuChoice, string>();
 
-  /**
-   * `build: "never"`: if no prebuilt binary works here we want a clear error in seconds, never a
-   * multi-minute llama.cpp source build (with a compiler the user may not have) inside the app.
-   */
   async #llamaFor(choice: GpuChoice): Promise<Llama> {
     const cached = this.#llamas.get(choice);
     if (cached) return cached;
-    const common = { build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false, skipDownload: true } as const;
     let llama: Llama;
     if (choice === 'cpu') {
-      llama = await getLlama({ ...common, gpu: false });
+      llama = await getLlama({ ...LLAMA_OPTIONS, gpu: false });
     } else if (choice === 'auto') {
-      llama = await getLlama({ ...common, gpu: 'auto' });
+      llama = await getLlama({ ...LLAMA_OPTIONS, gpu: 'auto' });
       if (llama.gpu === false) this.#fallbacks.set(choice, 'No supported GPU (CUDA, Vulkan or Metal) with a working prebuilt backend was found.');
     } else {
       try {
-        llama = await getLlama({ ...common, gpu: choice });
+        llama = await getLlama({ ...LLAMA_OPTIONS, gpu: choice });
       } catch (err) {
-        this.#fallbacks.set(choice, `The ${choice} backend is not available here (${err instanceof Error ? err.message.split('\n')[0] : String(err)}).`);
-        llama = await getLlama({ ...common, gpu: false });
+        const why =
+          err instanceof NoBinaryFoundError || (err instanceof Error && /NoBinaryFound/.test(`${err.name} ${err.message}`))
+            ? 'no prebuilt llama.cpp binary for it works on this machine (no such GPU, or its driver is missing)'
+            : err instanceof Error
+              ? err.message.split('\n')[0]
+              : String(err);
+        this.#fallbacks.set(choice, `${BACKEND_NAMES[choice]} was requested, but ${why}.`);
+        llama = await this.#llamaFor('cpu');
       }
     }
     this.#llamas.set(choice, llama);
@@ -134,7 +142,7 @@ export class LlamaRuntime {
   }
 
   async dispose(): Promise<void> {
-    for (const llama of this.#llamas.values()) await llama.dispose();
+    for (const llama of new Set(this.#llamas.values())) await llama.dispose();
     this.#llamas.clear();
   }
 }

@@ -152,6 +152,16 @@ describe('engine through the host process', () => {
     expect(cut.text).toBe(free.text.slice(0, free.text.indexOf(stop)));
   });
 
+  it('stops at the end of the context instead of overflowing it', async () => {
+    // BOS + 4086 text tokens + EOT leaves 8 free positions in the 4096-token context.
+    const turns = [user('the'.concat(' the'.repeat(4085)))];
+    const promptTokens = await client.countTokens(turns);
+    expect(promptTokens).toBe(4088);
+    const r = await client.generate({ sessionId: 'edge', turns, sampling: sampling({ maxTokens: 100 }) });
+    expect(r.stopReason).toBe('maxTokens');
+    expect(r.usage.completionTokens).toBe(4096 - promptTokens);
+  });
+
   it('rejects malformed requests with api.badRequest', async () => {
     expect(await codeOf(client.generate({ sessionId: 'x', turns: [assistant('no user turn')] }))).toBe('api.badRequest');
     const badImage: ChatTurn = { role: 'user', segments: [{ type: 'image', codes: [1, 2, 3] }] };
@@ -209,6 +219,16 @@ describe('engine crash recovery and bad input', () => {
     expect(client.hostPid).toBe(pid); // no crash along the way
     const r = await client.generate({ sessionId: 'after-bad', turns: [user('hi')], sampling: sampling({ maxTokens: 2 }) });
     expect(r.usage.completionTokens).toBe(2);
+  });
+
+  it('honours a GPU override, and says why when it has to run on the CPU', async () => {
+    const status = await client.load({ modelPath: tinyChameleonGguf(), gpu: 'vulkan', gpuLayers: 'auto' });
+    expect(status.state).toBe('ready');
+    if (status.backend?.kind === 'vulkan') expect(status.backend.cpuFallbackReason).toBeUndefined();
+    else expect(status.backend?.cpuFallbackReason).toMatch(/Vulkan was requested/);
+    const cpu = await client.load({ modelPath: tinyChameleonGguf(), gpu: 'cpu' });
+    expect(cpu.backend).toMatchObject({ kind: 'cpu', gpuLayers: 0 });
+    expect(cpu.backend?.cpuFallbackReason).toBeUndefined();
   });
 
   it('cancels a load, unloads, and says model.notLoaded afterwards', async () => {
