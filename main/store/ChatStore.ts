@@ -4,8 +4,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
+import { z } from 'zod';
 import type { ConversationSummary, FinishStatus, Message, MessagePart, ModelIdentity, Page, PageRequest, SamplingJson, SearchHit } from '../contract/chat.ts';
-import { PageRequestSchema, SearchQuerySchema, TITLE_MAX_CHARS, UserMessagePartsSchema, messageText } from '../contract/chat.ts';
+import { PageRequestSchema, TITLE_MAX_CHARS, UserMessagePartsSchema, messageText } from '../contract/chat.ts';
 import type { ErrorData } from '../contract/errors.ts';
 import { AppError } from '../contract/errors.ts';
 import { decodeConversationCursor, decodePathCursor, encodeConversationCursor, encodePathCursor } from './cursor.ts';
@@ -18,6 +19,19 @@ import type { StreamOutcome, StreamingFlushPolicy, StreamingSink } from './Strea
 import { DEFAULT_FLUSH_POLICY, StreamingMessageWriter } from './StreamingMessageWriter.ts';
 
 export const DATABASE_FILE_NAME = 'history.sqlite3';
+const DEFAULT_SEARCH_LIMIT = 30;
+const SEARCH_LIMIT_MAX = 100;
+
+function clampLimit(limit: number | undefined): number {
+  return limit === undefined || !Number.isFinite(limit) ? DEFAULT_SEARCH_LIMIT : Math.min(Math.max(Math.trunc(limit), 1), SEARCH_LIMIT_MAX);
+}
+
+/** Inputs arrive from the UI; a bad one is a coded error, not a ZodError. */
+function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new AppError('api.badRequest', z.prettifyError(result.error));
+  return result.data;
+}
 
 export interface ChatStoreOptions {
   flushPolicy?: Partial<StreamingFlushPolicy>;
@@ -85,7 +99,7 @@ export class ChatStore {
   /** Live conversations, most recently active first. */
   listConversations(request: PageRequest = {}): Page<ConversationSummary> {
     this.#open();
-    const { cursor, limit } = PageRequestSchema.parse(request);
+    const { cursor, limit } = parseInput(PageRequestSchema, request);
     let rows: ConversationRow[];
     if (cursor === undefined) rows = this.#st.listConversationsFirst.all(limit + 1) as ConversationRow[];
     else {
@@ -138,7 +152,7 @@ export class ChatStore {
 
   /** A user message under `parentId` (null: a first message). Editing is a new sibling of the edited message. */
   addUserMessage(conversationId: number, parentId: number | null, parts: MessagePart[]): Message {
-    const valid = UserMessagePartsSchema.parse(parts);
+    const valid = parseInput(UserMessagePartsSchema, parts);
     const id = this.#db.transaction(() => {
       this.#checkParent(conversationId, parentId);
       const now = this.#now();
@@ -195,7 +209,7 @@ export class ChatStore {
    */
   getActivePath(conversationId: number, request: PageRequest = {}): Page<Message> {
     const conversation = this.#liveConversation(conversationId);
-    const { cursor, limit } = PageRequestSchema.parse(request);
+    const { cursor, limit } = parseInput(PageRequestSchema, request);
     let end = conversation.active_leaf_id;
     if (cursor !== undefined) {
       const from = this.#st.getMessage.get(decodePathCursor(cursor)) as MessageRow | undefined;
@@ -230,10 +244,10 @@ export class ChatStore {
   /** Full-text search over every live conversation; any input is safe (see ftsQuery.ts). */
   search(query: string, limit?: number): SearchHit[] {
     this.#open();
-    const request = SearchQuerySchema.parse({ query, limit });
-    const match = toFtsQuery(request.query);
+    // Over-long input is cut, not refused: the box may hold a pasted paragraph.
+    const match = toFtsQuery(query);
     if (match === undefined) return [];
-    const rows = this.#st.search.all(match, request.limit) as SearchRow[];
+    const rows = this.#st.search.all(match, clampLimit(limit)) as SearchRow[];
     return rows.map((r) => ({ conversationId: r.conversation_id, messageId: r.message_id, conversationTitle: r.title, role: r.role as SearchHit['role'], snippet: r.snippet, createdAt: r.created_at }));
   }
 

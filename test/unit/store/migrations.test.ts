@@ -1,0 +1,118 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { AppError } from '../../../main/contract/errors.ts';
+import { DATABASE_FILE_NAME, ChatStore } from '../../../main/store/ChatStore.ts';
+import { openDatabase } from '../../../main/store/database.ts';
+import { migrate, schemaVersion } from '../../../main/store/migrate.ts';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../../main/store/migrations/index.ts';
+import { tempDir } from './storeTestKit.ts';
+
+const dirs: { remove: () => void }[] = [];
+function dir(): string {
+  const d = tempDir();
+  dirs.push(d);
+  return d.path;
+}
+afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+
+function schemaObjects(db: Database.Database): string[] {
+  return (db.prepare(`SELECT type || ' ' || name AS o FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY o`).all() as { o: string }[]).map((r) => r.o);
+}
+
+describe('migrations', () => {
+  it('are numbered 1..N without gaps', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    expect(LATEST_SCHEMA_VERSION).toBe(MIGRATIONS.length);
+  });
+
+  it('bring a fresh file database to the latest version with WAL, foreign keys and NORMAL sync', () => {
+    const db = openDatabase(join(dir(), 'h.sqlite3'));
+    expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+
+  it('0001 creates the conversation, message-tree, parts and FTS schema', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.slice(0, 1));
+    expect(schemaVersion(db)).toBe(1);
+    const objects = schemaObjects(db);
+    for (const o of [
+      'table conversations',
+      'table messages',
+      'table message_parts',
+      'table message_parts_fts',
+      'index conversations_live_by_updated',
+      'index messages_by_parent',
+      'index messages_roots',
+      'index messages_by_conversation',
+      'index messages_streaming',
+      'trigger message_parts_fts_insert',
+      'trigger message_parts_fts_delete',
+      'trigger message_parts_fts_update',
+    ]) expect(objects).toContain(o);
+    const columns = (db.prepare(`SELECT name FROM pragma_table_info('messages')`).all() as { name: string }[]).map((c) => c.name);
+    expect(columns).toEqual(expect.arrayContaining(['parent_id', 'status', 'sampling_json', 'seed', 'model_file_name', 'prompt_tokens', 'tokens_per_second', 'error_json']));
+    // The CHECKs hold: an unknown status or a text part without text is refused.
+    db.exec(`INSERT INTO conversations (created_at, updated_at) VALUES (1, 1)`);
+    expect(() => db.exec(`INSERT INTO messages (conversation_id, role, status, created_at) VALUES (1, 'user', 'bogus', 1)`)).toThrow(/CHECK/);
+    db.exec(`INSERT INTO messages (conversation_id, role, status, created_at) VALUES (1, 'user', 'complete', 1)`);
+    expect(() => db.exec(`INSERT INTO message_parts (message_id, position, kind) VALUES (1, 0, 'text')`)).toThrow(/CHECK/);
+    db.close();
+  });
+
+  it('re-opening an up-to-date database applies nothing and keeps the data', () => {
+    const d = dir();
+    const first = ChatStore.open(d);
+    const id = first.createConversation().id;
+    first.renameConversation(id, 'kept');
+    first.dispose();
+    const db = openDatabase(join(d, DATABASE_FILE_NAME));
+    expect(migrate(db, MIGRATIONS)).toEqual([]);
+    db.close();
+    const again = ChatStore.open(d);
+    expect(again.getConversation(id).title).toBe('kept');
+    again.dispose();
+  });
+
+  it('refuses a database written by a newer app, and leaves it untouched', () => {
+    const path = join(dir(), DATABASE_FILE_NAME);
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${LATEST_SCHEMA_VERSION + 1}`);
+    raw.close();
+    let caught: unknown;
+    try {
+      openDatabase(path);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(AppError);
+    expect((caught as AppError).code).toBe('store.tooNew');
+    expect((caught as AppError).details).toEqual({ databaseVersion: LATEST_SCHEMA_VERSION + 1, supportedVersion: LATEST_SCHEMA_VERSION });
+    const check = new Database(path);
+    expect(schemaVersion(check)).toBe(LATEST_SCHEMA_VERSION + 1);
+    expect(schemaObjects(check)).toEqual([]);
+    check.close();
+  });
+
+  it('a migration that fails rolls back entirely, version included', () => {
+    const db = new Database(':memory:');
+    const failing = {
+      version: 2,
+      name: 'fails-halfway',
+      up(d: Database.Database) {
+        d.exec(`CREATE TABLE half_done (x)`);
+        d.exec(`THIS IS NOT SQL`);
+      },
+    };
+    expect(() => migrate(db, [...MIGRATIONS.slice(0, 1), failing])).toThrow();
+    expect(schemaVersion(db)).toBe(1);
+    expect(schemaObjects(db)).not.toContain('table half_done');
+    db.close();
+  });
+});

@@ -1,0 +1,99 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HIGHLIGHT_END, HIGHLIGHT_START, splitHighlights } from '../../../main/contract/chat.ts';
+import { ChatStore, DATABASE_FILE_NAME } from '../../../main/store/ChatStore.ts';
+import { exchange, steppingClock, tempDir } from './storeTestKit.ts';
+
+let dir = tempDir();
+let store: ChatStore | undefined;
+afterEach(() => {
+  store?.dispose();
+  store = undefined;
+  dir.remove();
+  dir = tempDir();
+});
+
+/** FTS5's own check of the external-content index against message_parts. */
+function ftsIntegrity(): void {
+  const db = new Database(join(dir.path, DATABASE_FILE_NAME));
+  try {
+    db.exec(`INSERT INTO message_parts_fts (message_parts_fts, rank) VALUES ('integrity-check', 1)`);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+  } finally {
+    db.close();
+  }
+}
+
+function open(): ChatStore {
+  store = ChatStore.open(dir.path, { now: steppingClock() });
+  return store;
+}
+
+describe('full-text search', () => {
+  it('finds words across chats with highlighted snippets, best match first then newest', () => {
+    const s = open();
+    const a = s.createConversation().id;
+    const b = s.createConversation().id;
+    exchange(s, a, null, 'Tell me about the giraffe', 'A giraffe is tall. Giraffe necks are long; the giraffe eats leaves.');
+    const [q] = exchange(s, b, null, 'Is a giraffe a mammal?', 'Yes.');
+    const hits = s.search('giraffe');
+    expect(hits).toHaveLength(3);
+    expect(hits[0]!.role).toBe('assistant'); // three mentions rank above one
+    expect(hits.slice(1).map((h) => h.messageId)).toEqual([q.id, hits[2]!.messageId]);
+    expect(hits[1]!.conversationTitle).toBe('Is a giraffe a mammal?');
+    expect(hits[1]!.snippet).toBe(`Is a ${HIGHLIGHT_START}giraffe${HIGHLIGHT_END} a mammal?`);
+    expect(splitHighlights(hits[1]!.snippet)).toEqual([
+      { text: 'Is a ', highlighted: false },
+      { text: 'giraffe', highlighted: true },
+      { text: ' a mammal?', highlighted: false },
+    ]);
+    expect(s.search('giraffe', 1)).toHaveLength(1);
+    expect(s.search('giraffe', Number.NaN)).toHaveLength(3);
+    // Prefix match on the last word, diacritics folded, every word required.
+    expect(s.search('gira').length).toBe(3);
+    expect(s.search('GIRÀFFE mammal').map((h) => h.messageId)).toEqual([q.id]);
+    expect(s.search('giraffe zebra')).toEqual([]);
+  });
+
+  it('follows streaming updates, regenerations and purges through the triggers', () => {
+    const s = open();
+    const c = s.createConversation().id;
+    const q = s.addUserMessage(c, null, [{ kind: 'text', text: 'start' }]);
+    const w = s.beginAssistantMessage(c, q.id);
+    w.append('first draft about volcanoes');
+    expect(s.search('volcanoes')).toHaveLength(1);
+    w.append(' and then glaciers');
+    w.flush();
+    expect(s.search('glaciers')).toHaveLength(1);
+    expect(s.search('volcanoes')).toHaveLength(1);
+    w.finish('complete');
+    ftsIntegrity();
+    s.purgeConversation(c);
+    expect(s.search('glaciers')).toEqual([]);
+    expect(s.search('start')).toEqual([]);
+    ftsIntegrity();
+  });
+
+  it('treats any input as plain words: quotes, operators, stars and brackets never throw', () => {
+    const s = open();
+    const c = s.createConversation().id;
+    exchange(s, c, null, 'He said "AND" OR NOT near(x) a*b: col:umn -minus ^caret', 'fine');
+    const odd = ['"', '""', '"AND"', 'AND', 'OR', 'NOT', 'NEAR(', 'near(x', '*', 'a*b', 'col:umn', '-minus', '^caret', '(', ')', '{x}', "'", '\\', '\u0000', '  ', '', '🦎', 'x'.repeat(600)];
+    for (const q of odd) expect(() => s.search(q)).not.toThrow();
+    expect(s.search('"AND"')).toHaveLength(1);
+    expect(s.search('NOT near')).toHaveLength(1);
+    expect(s.search('col:umn')).toHaveLength(1);
+    expect(s.search('*')).toEqual([]);
+    expect(s.search('')).toEqual([]);
+  });
+
+  it('a message containing the highlight markers cannot fake a highlight outside the match', () => {
+    const s = open();
+    const c = s.createConversation().id;
+    exchange(s, c, null, `plain ${HIGHLIGHT_START}<img onerror=x>${HIGHLIGHT_END} lizard`, 'ok');
+    const [hit] = s.search('lizard');
+    // Segments are plain text for the UI to put in text nodes; the matched word is highlighted.
+    expect(splitHighlights(hit!.snippet).filter((x) => x.highlighted).map((x) => x.text)).toContain('lizard');
+  });
+});
