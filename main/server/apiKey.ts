@@ -30,21 +30,28 @@ export async function resolveApiKey(dataDir: string, env: NodeJS.ProcessEnv = pr
 
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const existing = await readKeyFile(path);
-  if (existing !== null) return { key: existing, source: 'file', path, created: false };
+  if (existing) return { key: existing, source: 'file', path, created: false };
 
   const key = generateApiKey();
+  if (existing === '') {
+    // An emptied file (a half-finished edit): replace it, and make sure it is private.
+    await writeFile(path, `${key}\n`, { mode: 0o600 });
+    await chmod(path, 0o600);
+    return { key, source: 'file', path, created: true };
+  }
   try {
     // 'wx': never overwrite a key another process wrote a moment ago.
     await writeFile(path, `${key}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const raced = await readKeyFile(path);
-    if (raced === null) throw new AppError('internal', `The API key file ${path} is empty.`, { path });
+    if (!raced) throw new AppError('internal', `The API key file ${path} is empty.`, { path });
     return { key: raced, source: 'file', path, created: false };
   }
   return { key, source: 'file', path, created: true };
 }
 
+/** The stored key; '' for an empty file, null when there is no file. */
 async function readKeyFile(path: string): Promise<string | null> {
   let text: string;
   try {
@@ -54,7 +61,7 @@ async function readKeyFile(path: string): Promise<string | null> {
     throw err;
   }
   const key = text.trim();
-  if (key === '') return null;
+  if (key === '') return '';
   // Someone loosened the permissions (a copy, an archive tool): tighten them again.
   if (process.platform !== 'win32' && ((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
   return key;
