@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'vqgan.cancelled',
   'vqgan.backendUnavailable',
   'vqgan.internal',
+  'vqgan.badCodes',
   // history
   'store.notFound',
   'store.tooNew',
