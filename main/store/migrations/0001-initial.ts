@@ -49,10 +49,9 @@ export const migration0001: Migration = {
       );
       -- Children of a message (siblings, subtree walks) and the parent_id foreign-key cascade.
       CREATE INDEX messages_by_parent ON messages (parent_id, id);
-      -- First messages of a conversation (the root siblings).
-      CREATE INDEX messages_roots ON messages (conversation_id, id) WHERE parent_id IS NULL;
-      -- Counting a conversation's messages and the conversation_id foreign-key cascade.
-      CREATE INDEX messages_by_conversation ON messages (conversation_id);
+      -- First messages of a conversation (root siblings: parent_id IS NULL), counting a conversation's
+      -- messages, and the conversation_id foreign-key cascade.
+      CREATE INDEX messages_by_conversation ON messages (conversation_id, parent_id, id);
       -- Crash recovery on open finds rows left mid-stream without scanning.
       CREATE INDEX messages_streaming ON messages (id) WHERE status = 'streaming';
 

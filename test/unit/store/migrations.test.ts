@@ -49,7 +49,6 @@ describe('migrations', () => {
       'table message_parts_fts',
       'index conversations_live_by_updated',
       'index messages_by_parent',
-      'index messages_roots',
       'index messages_by_conversation',
       'index messages_streaming',
       'trigger message_parts_fts_insert',
