@@ -61,7 +61,7 @@ describe('query plans', () => {
         const cid = Number(conversation.run(c, c).lastInsertRowid);
         let parent: number | null = null;
         for (let i = 0; i < 200; i++) {
-          const id = Number(message.run(cid, parent, i % 2 ? 'assistant' : 'user', i).lastInsertRowid);
+          const id: number = Number(message.run(cid, parent, i % 2 ? 'assistant' : 'user', i).lastInsertRowid);
           part.run(id, `message ${i} of chat ${c} about word${i % 7}`);
           parent = id;
         }
