@@ -25,6 +25,7 @@ const answers = new AnswerCache();
 let loaded: LoadedModel | null = null;
 let status: EngineStatus = { state: 'empty' };
 const controllers = new Map<number, AbortController>();
+const generating = new Set<number>();
 let queue: Promise<void> = Promise.resolve();
 
 function setStatus(next: EngineStatus): void {
@@ -55,7 +56,9 @@ async function handle(req: Exclude<HostRequest, { kind: 'cancel' }>, signal: Abo
           send({ kind: 'loadProgress', id: req.id, progress });
           setStatus({ state: 'loading', loadProgress: progress, settings: req.settings });
         });
-      } catch (err) {
+      } catch (caught) {
+        // Whatever a cancelled load failed on (the header reader's AbortError, say), it was cancelled.
+        const err = signal.aborted ? new AppError('model.loadCancelled', 'Model loading was cancelled.') : caught;
         const error = toErrorData(err, 'model.loadFailed');
         setStatus(error.code === 'model.loadCancelled' ? { state: 'empty' } : { state: 'error', settings: req.settings, error });
         throw err;
@@ -81,8 +84,12 @@ function onRequest(req: HostRequest): void {
     controllers.get(req.id)?.abort();
     return;
   }
+  // Switching or unloading the model stops the answer being generated (it keeps its partial text)
+  // instead of waiting behind it.
+  if (req.kind === 'load' || req.kind === 'unload') for (const id of generating) controllers.get(id)?.abort();
   const controller = new AbortController();
   controllers.set(req.id, controller);
+  if (req.kind === 'generate') generating.add(req.id);
   const run = async (): Promise<void> => {
     try {
       if (controller.signal.aborted && req.kind === 'load') throw new AppError('model.loadCancelled', 'Model loading was cancelled.');
@@ -96,6 +103,7 @@ function onRequest(req: HostRequest): void {
       send({ kind: 'result', id: req.id, ok: false, error: toErrorData(err, 'engine.internal') });
     } finally {
       controllers.delete(req.id);
+      generating.delete(req.id);
     }
   };
   // One at a time: the context has one sequence, and loads must not overlap generations.

@@ -152,6 +152,25 @@ describe('engine through the host process', () => {
     expect(cut.text).toBe(free.text.slice(0, free.text.indexOf(stop)));
   });
 
+  it('accepts an image segment: 1026 tokens fed across batches without aborting', async () => {
+    const codes = Array.from({ length: 1024 }, (_, i) => (i * 131) % 8192);
+    const turns: ChatTurn[] = [{ role: 'user', segments: [{ type: 'image', codes }, { type: 'text', text: 'what do you see' }] }];
+    const r = await client.generate({ sessionId: 'image', turns, sampling: sampling({ maxTokens: 5 }) });
+    expect(r.usage.promptTokens).toBe(await client.countTokens(turns));
+    expect(r.usage.promptTokens).toBeGreaterThan(1 + 1026 + 1);
+    expect(r.usage.completionTokens).toBe(5);
+  });
+
+  it('a model switch stops the running answer instead of waiting for it', async () => {
+    const running = client.generate({ sessionId: 'switch', turns: [user('a very long answer please')], sampling: sampling({ maxTokens: 3000 }) });
+    await new Promise((r) => setTimeout(r, 300));
+    await client.load({ modelPath: tinyChameleonGguf(), contextSize: 4096 });
+    const r = await running;
+    expect(r.stopReason).toBe('aborted');
+    expect(r.usage.completionTokens).toBeLessThan(3000);
+    expect(client.getStatus().state).toBe('ready');
+  });
+
   it('stops at the end of the context instead of overflowing it', async () => {
     // BOS + 4086 text tokens + EOT leaves 8 free positions in the 4096-token context.
     const turns = [user('the'.concat(' the'.repeat(4085)))];
