@@ -66,6 +66,8 @@ export class MarkdownRenderer {
         const href = node.getAttribute('href');
         if (href !== null && !SAFE_URL.test(href)) node.removeAttribute('href');
         node.setAttribute('rel', 'noopener noreferrer');
+        // Opened outside the app (Electron's window-open handler hands http(s) to the OS browser).
+        node.setAttribute('target', '_blank');
       }
       // GFM task lists are the only inputs we keep, and they must not be editable.
       if (node.nodeName === 'INPUT') {

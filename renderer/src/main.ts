@@ -1,0 +1,16 @@
+// Entry point: connect to main (preload global in Electron, WebSocket in the browser), build the
+// app state around that one client, mount the UI.
+import DOMPurify from 'dompurify';
+import { mount } from 'svelte';
+import './app.css';
+import App from './App.svelte';
+import { connect } from './api/connect.ts';
+import { MarkdownRenderer, type Purifier } from './lib/markdown.ts';
+import { AppState } from './state/app.svelte.ts';
+
+const target = document.getElementById('app');
+if (!target) throw new Error('#app missing from index.html');
+
+const backend = connect(window);
+const app = new AppState(backend, new MarkdownRenderer(DOMPurify as unknown as Purifier));
+mount(App, { target, props: { app } });

@@ -1,0 +1,104 @@
+// The sidebar's data: the conversation list (newest first, keyset-paged) and full-text search.
+import type { ConversationSummary, SearchHit } from '../../../main/contract/chat.ts';
+import type { Backend } from '../api/backend.ts';
+import type { Toasts } from './toasts.svelte.ts';
+
+export class ConversationsStore {
+  items = $state.raw<ConversationSummary[]>([]);
+  #cursor: string | undefined;
+  hasMore = $state(false);
+  query = $state('');
+  hits = $state.raw<SearchHit[]>([]);
+  searching = $state(false);
+  /** Conversation whose title is being edited in place. */
+  renamingId = $state<number | undefined>(undefined);
+
+  readonly #backend: Backend;
+  readonly #toasts: Toasts;
+  #searchSeq = 0;
+
+  constructor(backend: Backend, toasts: Toasts) {
+    this.#backend = backend;
+    this.#toasts = toasts;
+  }
+
+  async refresh(): Promise<void> {
+    const page = await this.#backend.listConversations();
+    this.items = page.items;
+    this.#cursor = page.nextCursor;
+    this.hasMore = page.nextCursor !== undefined;
+  }
+
+  async loadMore(): Promise<void> {
+    if (!this.#cursor) return;
+    const page = await this.#backend.listConversations(this.#cursor);
+    // A local lookup, not state: SvelteSet's reactivity would be wasted here.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
+    const known = new Set(this.items.map((c) => c.id));
+    this.items = [...this.items, ...page.items.filter((c) => !known.has(c.id))];
+    this.#cursor = page.nextCursor;
+    this.hasMore = page.nextCursor !== undefined;
+  }
+
+  /** Put a changed conversation in its place (newest first) without refetching the list. */
+  upsert(c: ConversationSummary): void {
+    const rest = this.items.filter((x) => x.id !== c.id);
+    const i = rest.findIndex((x) => x.updatedAt < c.updatedAt || (x.updatedAt === c.updatedAt && x.id < c.id));
+    this.items = i < 0 ? [...rest, c] : [...rest.slice(0, i), c, ...rest.slice(i)];
+  }
+
+  async create(): Promise<ConversationSummary> {
+    const c = await this.#backend.createConversation();
+    this.upsert(c);
+    return c;
+  }
+
+  async rename(id: number, title: string): Promise<void> {
+    this.renamingId = undefined;
+    const trimmed = title.trim();
+    const current = this.items.find((c) => c.id === id);
+    if (!trimmed || trimmed === current?.title) return;
+    const updated = await this.#backend.renameConversation(id, trimmed);
+    this.items = this.items.map((c) => (c.id === id ? updated : c));
+  }
+
+  /** Delete now (soft, in main) and offer an undo that restores it. */
+  async remove(id: number, onRemoved: () => void): Promise<void> {
+    const removed = this.items.find((c) => c.id === id);
+    await this.#backend.deleteConversation(id);
+    this.items = this.items.filter((c) => c.id !== id);
+    onRemoved();
+    this.#toasts.show(`Deleted “${removed?.title || 'New chat'}”`, {
+      actionLabel: 'Undo',
+      action: () => {
+        void this.#backend.restoreConversation(id).then(() => {
+          if (removed) this.upsert(removed);
+        });
+      },
+      ms: 8000,
+    });
+  }
+
+  async search(query: string): Promise<void> {
+    this.query = query;
+    const seq = ++this.#searchSeq;
+    if (query.trim() === '') {
+      this.hits = [];
+      this.searching = false;
+      return;
+    }
+    this.searching = true;
+    try {
+      const hits = await this.#backend.search(query);
+      // An older, slower query must not overwrite a newer one's results.
+      if (seq === this.#searchSeq) this.hits = hits;
+    } finally {
+      if (seq === this.#searchSeq) this.searching = false;
+    }
+  }
+}
+
+/** A chat's name in the list: its title, or a placeholder until the first message names it. */
+export function displayTitle(c: Pick<ConversationSummary, 'title'>): string {
+  return c.title.trim() || 'New chat';
+}

@@ -1,0 +1,107 @@
+// E2E plumbing: Debian's chromium driven by playwright-core, and `npm run serve` (the real server,
+// the real engine host, the tiny fixture model) in a child process with its own data dir.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOT_DIR = join(import.meta.dirname, 'screenshots');
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(viewport = { width: 1200, height: 800 }, colorScheme: 'light' | 'dark' = 'light'): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'chameleon-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport,
+    colorScheme,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
+}
+
+export interface Served {
+  url: string;
+  key: string;
+  process: ChildProcess;
+  output: () => string;
+  /** Pids of the server's child processes (the engine host). */
+  children(): number[];
+  stop(): Promise<void>;
+}
+
+/** Start `npm run serve`'s entry point on a free port; resolves once it prints its address. */
+export async function startServe(opts: { dataDir: string; model?: string; key?: string }): Promise<Served> {
+  const key = opts.key ?? 'e2e-test-key-0123456789abcdef';
+  const args = ['main/server/cli.ts', '--port', '0', '--data-dir', opts.dataDir, ...(opts.model ? ['--model', opts.model] : [])];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, CHAMELEON_API_KEY: key },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 60_000);
+    const onData = (b: Buffer): void => {
+      out += b.toString();
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!.replace(/\/$/, ''));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    url,
+    key,
+    process: child,
+    output: () => out,
+    children: () => {
+      try {
+        return execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' })
+          .split('\n')
+          .map((s) => Number(s.trim()))
+          .filter((n) => n > 0);
+      } catch {
+        return [];
+      }
+    },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'chameleon-e2e-data-'));
+}
