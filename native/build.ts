@@ -76,7 +76,8 @@ function main(): void {
   }
   const started = Date.now();
   const napiIncludes = [require('node-api-headers').include_dir as string, path.resolve(repoRoot, require('node-addon-api').include_dir as string)];
-  const cmakeDir = path.join(outDir, 'cmake');
+  // outside build/ (and hidden): tsc's native/**/*.ts glob would pick up CMake's compiler_depend.ts
+  const cmakeDir = path.join(nativeDir, '.ggml', 'cmake-build');
   // $ORIGIN-relative, so the repo (and a packaged app with the same layout) can move
   const rpath = ['$ORIGIN', `$ORIGIN/${path.relative(outDir, libDir)}`].join(';');
   log(`building against ${path.relative(repoRoot, libDir)} …`);

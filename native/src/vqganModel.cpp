@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
+#include "conv3x3.h"
 #include "errors.h"
 #include "ggmlBackends.h"
 
@@ -79,7 +82,9 @@ std::vector<Model::Spec> Model::expectedTensors() const {
   std::vector<Spec> specs;
   auto vec = [&](const std::string& n, int64_t c) { specs.push_back({n, {c}}); };
   auto conv = [&](const std::string& p, int64_t out, int64_t in, int64_t k) {
-    specs.push_back({p + ".weight", {out, in, k, k}});
+    // every 3x3 conv has stride 1 and padding 1 except the downsampling ones
+    const bool shift = cpuConv_ && k == 3 && p.find(".downsample.") == std::string::npos;
+    specs.push_back({p + ".weight", {out, in, k, k}, shift});
     vec(p + ".bias", out);
   };
   auto norm = [&](const std::string& p, int64_t c) {
@@ -181,6 +186,7 @@ Model::Model(const Architecture& arch, std::vector<HostTensor>& tensors, const L
         throw CodedError("vqgan.backendUnavailable", "no usable GPU backend: " + why);
       }
     }
+    cpuConv_ = primary_ == cpu_;
     uploadWeights(tensors);
     ggml_backend_t list[2] = {primary_, cpu_};
     int n = primary_ == cpu_ ? 1 : 2;
@@ -233,7 +239,9 @@ void Model::uploadWeights(std::vector<HostTensor>& tensors) {
   for (const auto& s : specs) {
     ggml_tensor* t;
     const auto& sh = s.shape;
-    if (sh.size() == 1) {
+    if (s.packed3x3) {
+      t = ggml_new_tensor_2d(wctx_, GGML_TYPE_F32, 9 * sh[1] * kConvOcBlock, (sh[0] + kConvOcBlock - 1) / kConvOcBlock);
+    } else if (sh.size() == 1) {
       t = ggml_new_tensor_3d(wctx_, GGML_TYPE_F32, 1, 1, sh[0]);  // broadcasts over [W, H, C]
     } else if (sh.size() == 2) {
       t = ggml_new_tensor_2d(wctx_, GGML_TYPE_F32, sh[1], sh[0]);
@@ -250,6 +258,10 @@ void Model::uploadWeights(std::vector<HostTensor>& tensors) {
     HostTensor& host = *byName[s.name];
     ggml_tensor* t = weights_[s.name];
     std::vector<float> f = toF32(host, static_cast<size_t>(ggml_nelements(t)));
+    if (s.packed3x3) {
+      f = packConv3x3(f, s.shape[0], s.shape[1]);
+      packed3x3_.insert(s.name);
+    }
     ggml_backend_tensor_set(t, f.data(), 0, f.size() * 4);
     if (s.name == "quantize.embedding.weight") {
       // |e|² per code, as the reference computes it (f32 result)
@@ -276,6 +288,10 @@ ggml_tensor* Model::w(const std::string& name) const {
 // ---- graph pieces ----
 
 ggml_tensor* Model::conv(ggml_context* ctx, ggml_tensor* x, const std::string& p, int stride, int pad) const {
+  if (packed3x3_.count(p + ".weight")) {
+    ggml_tensor* b = w(p + ".bias");
+    return conv3x3Cpu(ctx, x, w(p + ".weight"), b, b->ne[2]);
+  }
   ggml_tensor* y = ggml_conv_2d_direct(ctx, w(p + ".weight"), x, stride, stride, pad, pad, 1, 1);
   return ggml_add(ctx, y, w(p + ".bias"));
 }
@@ -317,12 +333,25 @@ struct EvalState {
   const JobControl* job;
   Clock::time_point start;
   std::vector<double> stageMs;
+  // VQGAN_PROFILE=1: time every node and print a per-op summary (a developer aid for benchmarks)
+  bool profile = false;
+  Clock::time_point last;
+  std::map<std::string, std::pair<double, int>> perOp;
 };
 
 bool isCancelled(const JobControl& job) { return job.cancelled && job.cancelled->load(); }
 
 bool evalCallback(ggml_tensor* t, bool ask, void* data) {
   auto* s = static_cast<EvalState*>(data);
+  if (s->profile) {
+    if (ask) return true;
+    auto now = Clock::now();
+    std::string key = std::string(ggml_op_desc(t)) + (t->op == GGML_OP_MUL_MAT || t->op == GGML_OP_CONV_2D ? " " + std::to_string(t->ne[0]) + "x" + std::to_string(t->ne[1]) : "");
+    auto& e = s->perOp[key];
+    e.first += std::chrono::duration<double, std::milli>(now - s->last).count();
+    e.second++;
+    s->last = now;
+  }
   const auto& stages = *s->stages;
   for (size_t i = 0; i < stages.size(); ++i) {
     if (stages[i].first != t) continue;
@@ -347,18 +376,25 @@ struct CtxGuard {
 std::vector<double> Model::run(ggml_context* ctx, ggml_cgraph* graph, const std::vector<std::pair<ggml_tensor*, std::string>>& stages,
                                const JobControl& job, const std::function<void()>& setInputs) {
   (void)ctx;
-  EvalState state{&stages, &job, Clock::now(), std::vector<double>(stages.size(), 0.0)};
+  EvalState state{&stages, &job, Clock::now(), std::vector<double>(stages.size(), 0.0), false, Clock::now(), {}};
   ggml_backend_sched_reset(sched_);
   ggml_backend_sched_set_eval_callback(sched_, evalCallback, &state);
   cpuSetAbortCallback(cpu_, abortCallback, const_cast<JobControl*>(&job));
   if (!ggml_backend_sched_alloc_graph(sched_, graph)) throw CodedError("vqgan.internal", "cannot allocate compute memory");
   setInputs();
   if (isCancelled(job)) throw CodedError("vqgan.cancelled", "The image operation was cancelled.");
-  state.start = Clock::now();
+  state.start = state.last = Clock::now();
+  state.profile = std::getenv("VQGAN_PROFILE") != nullptr;
   ggml_status status = ggml_backend_sched_graph_compute(sched_, graph);
   ggml_backend_sched_synchronize(sched_);
   cpuSetAbortCallback(cpu_, nullptr, nullptr);
   ggml_backend_sched_set_eval_callback(sched_, nullptr, nullptr);
+  if (state.profile) {
+    std::vector<std::pair<double, std::string>> rows;
+    for (auto& [k, v] : state.perOp) rows.push_back({v.first, k + " ×" + std::to_string(v.second)});
+    std::sort(rows.rbegin(), rows.rend());
+    for (auto& [ms, k] : rows) fprintf(stderr, "  %9.1f ms  %s\n", ms, k.c_str());
+  }
   if (isCancelled(job) || status == GGML_STATUS_ABORTED) throw CodedError("vqgan.cancelled", "The image operation was cancelled.");
   if (status != GGML_STATUS_SUCCESS) throw CodedError("vqgan.internal", std::string("ggml compute failed: ") + ggml_status_to_string(status));
   return state.stageMs;

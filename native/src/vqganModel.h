@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,7 @@ class Model {
   struct Spec {
     std::string name;
     std::vector<int64_t> shape;  // PyTorch order
+    bool packed3x3 = false;    // 3x3 stride-1 conv weight, packed for conv3x3Cpu
   };
 
   void release();
@@ -99,12 +101,14 @@ class Model {
 
   Architecture arch_;
   std::string backendName_;
+  bool cpuConv_ = false;  // CPU backend: 3x3 stride-1 convs by our own kernel (conv3x3.h)
   ggml_backend_t primary_ = nullptr;
   ggml_backend_t cpu_ = nullptr;
   ggml_context* wctx_ = nullptr;
   ggml_backend_buffer_t wbuf_ = nullptr;
   ggml_backend_sched_t sched_ = nullptr;
   std::map<std::string, ggml_tensor*> weights_;
+  std::set<std::string> packed3x3_;  // conv weights packed for conv3x3Cpu
   std::vector<float> codebookSq_;  // |e|² per code
   std::mutex mutex_;
 };
