@@ -16,7 +16,8 @@ import {
   type ModelLoadSettings,
   type ModelLoadSettingsInput,
 } from '../contract/engine.ts';
-import type { HostChannel, HostExit, HostLauncher, HostMessage, HostRequest, HostResultValue } from './protocol.ts';
+import type { HostChannel, HostLauncher, HostMessage, HostRequest, HostResultValue } from './protocol.ts';
+import { crashError, crashedResult } from './crashReport.ts';
 
 export interface EngineClientOptions {
   /** Starts a host process: forkLauncher() in server mode and tests, utilityProcessLauncher() in the app. */
@@ -266,15 +267,7 @@ export class EngineClient {
       this.#pending.delete(id);
       if (pending.kind === 'generate') {
         // Keep what the user already saw: the answer so far, marked as cut short by a crash.
-        const totalMs = performance.now() - pending.startedAt;
-        const result: GenerationResult = {
-          text: pending.partialText,
-          stopReason: 'crashed',
-          usage: { promptTokens: 0, evaluatedPromptTokens: 0, completionTokens: 0 },
-          timings: { promptMs: 0, firstTokenMs: 0, totalMs, tokensPerSecond: 0 },
-          seed: 0,
-          error,
-        };
+        const result = crashedResult(pending.partialText, performance.now() - pending.startedAt, error);
         pending.onEvent?.({ type: 'done', result });
         pending.resolve(result);
       } else {
@@ -294,16 +287,6 @@ export class EngineClient {
     this.#status = status;
     for (const listener of this.#listeners) listener(status);
   }
-}
-
-function crashError(exit: HostExit, stderr: string[]): ErrorData {
-  const how = exit.signal ? `signal ${exit.signal}` : `exit code ${String(exit.code)}`;
-  const lastLine = [...stderr].reverse().find((l) => l.trim() !== '');
-  return {
-    code: 'engine.crashed',
-    message: `The inference process stopped unexpectedly (${how})${lastLine ? `: ${lastLine.trim()}` : ''}. It restarts on the next request.`,
-    details: { exitCode: exit.code, signal: exit.signal, stderr: stderr.slice(-20) },
-  };
 }
 
 function parseOrBadRequest<T>(parse: () => T): T {

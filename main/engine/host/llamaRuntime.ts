@@ -134,7 +134,8 @@ export class LlamaRuntime {
       gpuLayers: model.gpuLayers,
       totalLayers,
       vram: { used: vram.used, total: vram.total },
-      ram: { used: os.totalmem() - os.freemem(), total: os.totalmem() },
+      // The host process is the engine: its resident memory is what the model and context cost in RAM.
+      ram: { used: process.memoryUsage().rss, total: os.totalmem() },
       threads,
       batchSize,
       ...(cpuFallbackReason && settings.gpu !== 'cpu' ? { cpuFallbackReason } : {}),
