@@ -1,0 +1,217 @@
+// The one API between the UI and main (house style rule 2): every command, event and stream is
+// declared here once, with zod schemas. Main's handler object must satisfy `Handlers` (checked by
+// the compiler); both transports (Electron IPC, the browser-mode WebSocket) and the renderer's
+// client are derived from these tables, so a name or shape that is not here cannot cross.
+// Environment-free: zod and ./ files only, so the renderer imports it too.
+import { z } from 'zod';
+import {
+  ConversationSummarySchema,
+  IdSchema,
+  MessageErrorSchema,
+  MessageSchema,
+  PageRequestSchema,
+  SearchHitSchema,
+  SearchQuerySchema,
+  TITLE_MAX_CHARS,
+  UserMessagePartsSchema,
+  pageSchema,
+} from './chat.ts';
+import { EngineStatusSchema, GenerationResultSchema, GpuChoiceSchema, ModelLoadSettingsSchema, StopReasonSchema } from './engine.ts';
+
+// ── shared shapes ─────────────────────────────────────────────────────────────────────────────
+
+const Empty = z.object({}).strict();
+const Ok = z.null();
+
+/** Per-chat or per-request sampling: every field optional, no defaults (absent = the app default). */
+export const SamplingOverridesSchema = z
+  .object({
+    temperature: z.number().min(0).max(10),
+    topP: z.number().gt(0).max(1),
+    topK: z.number().int().min(0),
+    repeatPenalty: z.number().min(1).max(10),
+    seed: z.number().int().min(0).max(0xffff_ffff),
+    maxTokens: z.number().int().min(1),
+    stop: z.array(z.string().min(1)).max(16),
+  })
+  .partial()
+  .strict();
+export type SamplingOverrides = z.infer<typeof SamplingOverridesSchema>;
+
+/** The settings screen's view of the settings file (main/settings owns the file and its version). */
+export const SettingsSchema = z.object({
+  modelPath: z.string().min(1).optional(),
+  gpu: GpuChoiceSchema,
+  gpuLayers: z.union([z.literal('auto'), z.number().int().min(0)]),
+  contextSize: z.number().int().min(64).max(1 << 20),
+  threads: z.number().int().min(1).max(256).optional(),
+  sampling: z.object({
+    temperature: z.number().min(0).max(10),
+    topP: z.number().gt(0).max(1),
+    topK: z.number().int().min(0),
+    repeatPenalty: z.number().min(1).max(10),
+    maxTokens: z.number().int().min(1),
+  }),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export const AppInfoSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  /** 'electron': native dialogs exist (model.pickFile); 'browser': served by `npm run serve`. */
+  mode: z.enum(['electron', 'browser']),
+  platform: z.string(),
+  dataDir: z.string(),
+});
+export type AppInfo = z.infer<typeof AppInfoSchema>;
+
+const ConversationRef = z.object({ id: IdSchema }).strict();
+
+// ── commands: request → one answer ────────────────────────────────────────────────────────────
+
+export const commands = {
+  'app.info': { input: Empty, output: AppInfoSchema },
+
+  'chats.list': { input: PageRequestSchema.strict(), output: pageSchema(ConversationSummarySchema) },
+  'chats.create': { input: Empty, output: ConversationSummarySchema },
+  'chats.get': { input: ConversationRef, output: ConversationSummarySchema },
+  /** An empty title goes back to the one derived from the first message. */
+  'chats.rename': { input: z.object({ id: IdSchema, title: z.string().max(TITLE_MAX_CHARS * 4) }).strict(), output: ConversationSummarySchema },
+  /** Soft delete: chats.restore undoes it. */
+  'chats.delete': { input: ConversationRef, output: Ok },
+  'chats.restore': { input: ConversationRef, output: ConversationSummarySchema },
+  'chats.search': { input: SearchQuerySchema.strict(), output: z.array(SearchHitSchema) },
+  'chats.getSampling': { input: ConversationRef, output: SamplingOverridesSchema.nullable() },
+  /** null clears the chat's overrides ("reset to defaults"). */
+  'chats.setSampling': { input: z.object({ id: IdSchema, sampling: SamplingOverridesSchema.nullable() }).strict(), output: Ok },
+
+  /** Keyset pages of the active branch, newest page first, items oldest first inside a page. */
+  'messages.page': { input: PageRequestSchema.extend({ conversationId: IdSchema }).strict(), output: pageSchema(MessageSchema) },
+  /** A message and its siblings (same parent), oldest first. */
+  'messages.siblings': { input: z.object({ messageId: IdSchema }).strict(), output: z.array(MessageSchema) },
+  /** ‹ n / N ›: show the sibling at `index`, following it to its newest leaf. */
+  'messages.switchBranch': { input: z.object({ messageId: IdSchema, index: z.number().int().min(0) }).strict(), output: ConversationSummarySchema },
+  /** Show the branch ending at `messageId` (a search hit jumps here). */
+  'messages.selectLeaf': { input: z.object({ conversationId: IdSchema, messageId: IdSchema }).strict(), output: ConversationSummarySchema },
+
+  /** Stops the chat's running answer (the text so far is kept, status 'stopped'). */
+  'generation.stop': { input: z.object({ conversationId: IdSchema }).strict(), output: z.object({ stopped: z.boolean() }) },
+
+  /** Loads a model (unloading the current one); progress arrives as model.stateChanged events. */
+  'model.load': { input: ModelLoadSettingsSchema.partial({ gpu: true, gpuLayers: true, contextSize: true }).strict(), output: EngineStatusSchema },
+  'model.cancelLoad': { input: Empty, output: Ok },
+  'model.unload': { input: Empty, output: EngineStatusSchema },
+  'model.status': { input: Empty, output: EngineStatusSchema },
+  /** The native file dialog (Electron only; the browser types a path): null when cancelled. */
+  'model.pickFile': { input: Empty, output: z.object({ path: z.string().nullable() }) },
+
+  'settings.get': { input: Empty, output: SettingsSchema },
+  'settings.set': { input: SettingsSchema.strict(), output: SettingsSchema },
+} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
+
+// ── events: main → UI, past tense ─────────────────────────────────────────────────────────────
+
+export const events = {
+  'model.stateChanged': EngineStatusSchema,
+  'chats.changed': z.object({
+    reason: z.enum(['created', 'renamed', 'deleted', 'restored', 'messages']),
+    conversationId: IdSchema,
+  }),
+  'settings.changed': SettingsSchema,
+} as const satisfies Record<string, z.ZodType>;
+
+// ── streams: request → typed packets, one packet back (cancel) ────────────────────────────────
+
+export const GenerationStatsSchema = z.object({
+  stopReason: StopReasonSchema,
+  usage: GenerationResultSchema.shape.usage,
+  timings: GenerationResultSchema.shape.timings,
+  seed: z.number().int(),
+});
+export type GenerationStats = z.infer<typeof GenerationStatsSchema>;
+
+/**
+ * One generation, in order: `started` (the rows it created), `promptProgress`*, `fragment`*
+ * (deltas coalesced per ~16 ms frame), then exactly one of `success` (the stored message + stats;
+ * also when cancelled: status 'stopped') or `error` (the stored message keeps the partial text).
+ */
+export const GenerationPacketSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('started'), user: MessageSchema.optional(), assistant: MessageSchema }),
+  z.object({ type: z.literal('promptProgress'), evaluated: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('fragment'), text: z.string() }),
+  z.object({ type: z.literal('success'), message: MessageSchema, stats: GenerationStatsSchema }),
+  z.object({ type: z.literal('error'), error: MessageErrorSchema, message: MessageSchema.optional() }),
+]);
+export type GenerationPacket = z.infer<typeof GenerationPacketSchema>;
+
+/** The one packet a client may send into a stream. */
+export const CancelPacketSchema = z.object({ type: z.literal('cancel') });
+
+export const streams = {
+  /** A user message under `parentId` (null: the first message), then the answer. */
+  'messages.send': {
+    input: z.object({ conversationId: IdSchema, parentId: IdSchema.nullable(), parts: UserMessagePartsSchema, sampling: SamplingOverridesSchema.optional() }).strict(),
+    packet: GenerationPacketSchema,
+  },
+  /** Another answer to the same user message: a sibling of `messageId` (an assistant message). */
+  'messages.regenerate': {
+    input: z.object({ messageId: IdSchema, sampling: SamplingOverridesSchema.optional() }).strict(),
+    packet: GenerationPacketSchema,
+  },
+  /** Edit-and-resend: a sibling of user message `messageId` with new parts, then its answer. */
+  'messages.edit': {
+    input: z.object({ messageId: IdSchema, parts: UserMessagePartsSchema, sampling: SamplingOverridesSchema.optional() }).strict(),
+    packet: GenerationPacketSchema,
+  },
+} as const satisfies Record<string, { input: z.ZodType; packet: z.ZodType }>;
+
+// ── derived types ─────────────────────────────────────────────────────────────────────────────
+
+export type CommandName = keyof typeof commands;
+export type EventName = keyof typeof events;
+export type StreamName = keyof typeof streams;
+/** What a caller passes (defaults may be left out). */
+export type CommandInput<K extends CommandName> = z.input<(typeof commands)[K]['input']>;
+/** What a handler receives (parsed, defaults applied). */
+export type CommandArgs<K extends CommandName> = z.output<(typeof commands)[K]['input']>;
+export type CommandOutput<K extends CommandName> = z.output<(typeof commands)[K]['output']>;
+export type EventPayload<K extends EventName> = z.output<(typeof events)[K]>;
+export type StreamInput<K extends StreamName> = z.input<(typeof streams)[K]['input']>;
+export type StreamArgs<K extends StreamName> = z.output<(typeof streams)[K]['input']>;
+export type StreamPacket<K extends StreamName> = z.output<(typeof streams)[K]['packet']>;
+
+export const COMMAND_NAMES = Object.keys(commands) as CommandName[];
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+export const STREAM_NAMES = Object.keys(streams) as StreamName[];
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.hasOwn(commands, name);
+}
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(events, name);
+}
+export function isStreamName(name: unknown): name is StreamName {
+  return typeof name === 'string' && Object.hasOwn(streams, name);
+}
+
+// ── what main implements ──────────────────────────────────────────────────────────────────────
+
+/** The open side of a stream, as a handler sees it. */
+export interface StreamSink<P> {
+  send(packet: P): void;
+  /** Aborted when the client sends `cancel` or goes away. */
+  readonly signal: AbortSignal;
+}
+
+export type AnyEvent = { [K in EventName]: { name: K; payload: EventPayload<K> } }[EventName];
+
+/**
+ * Main's implementation of the whole API. Inputs arrive parsed; a handler throws AppError for a
+ * refusal. A stream handler resolves when its last packet is sent.
+ */
+export interface Handlers {
+  commands: { [K in CommandName]: (args: CommandArgs<K>) => Promise<CommandOutput<K>> | CommandOutput<K> };
+  streams: { [K in StreamName]: (args: StreamArgs<K>, sink: StreamSink<StreamPacket<K>>) => Promise<void> };
+  /** Every event main publishes; returns the unsubscribe function. */
+  subscribe(listener: (event: AnyEvent) => void): () => void;
+}

@@ -1,0 +1,110 @@
+// Composition root of the chat app (house style rule 9): settings → store → engine client →
+// generation → handlers, built in that order and disposed in reverse. The Electron shell and the
+// browser mode (the local server) both build the app through here; each passes its own engine
+// host launcher (utilityProcess or fork), or an EngineClient it already owns.
+import type { AppInfo, Handlers } from '../contract/api.ts';
+import { EngineClient } from '../engine/engineClient.ts';
+import type { HostLauncher } from '../engine/protocol.ts';
+import { ChatStore, type ChatStoreOptions } from '../store/ChatStore.ts';
+import { createAppHandlers, samplingFor } from './appHandlers.ts';
+import { ChatSamplingFile } from './chatSamplingFile.ts';
+import { EventHub } from './eventHub.ts';
+import { GenerationService } from './generationService.ts';
+import { SettingsService } from './settingsService.ts';
+
+export interface AppServicesOptions {
+  dataDir: string;
+  info: Omit<AppInfo, 'dataDir'>;
+  /** Starts engine hosts for a new EngineClient owned (and disposed) by these services. */
+  launcher?: HostLauncher;
+  /** An EngineClient the caller owns (the local server shares its engine); not disposed here. */
+  engine?: EngineClient;
+  pickModelFile?: () => Promise<string | null>;
+  store?: ChatStoreOptions;
+  /** Load the model named in the settings at start (the desktop app does; tests may not). */
+  loadModelAtStart?: boolean;
+  /** Delta coalescing interval (default one 60 Hz frame). */
+  frameMs?: number;
+}
+
+export class AppServices {
+  readonly events: EventHub;
+  readonly settings: SettingsService;
+  readonly store: ChatStore;
+  readonly engine: EngineClient;
+  readonly generation: GenerationService;
+  readonly handlers: Handlers;
+  readonly #ownsEngine: boolean;
+  readonly #unsubscribeEngine: () => void;
+  #disposed = false;
+
+  private constructor(parts: {
+    events: EventHub;
+    settings: SettingsService;
+    store: ChatStore;
+    engine: EngineClient;
+    ownsEngine: boolean;
+    generation: GenerationService;
+    handlers: Handlers;
+    unsubscribeEngine: () => void;
+  }) {
+    this.events = parts.events;
+    this.settings = parts.settings;
+    this.store = parts.store;
+    this.engine = parts.engine;
+    this.#ownsEngine = parts.ownsEngine;
+    this.generation = parts.generation;
+    this.handlers = parts.handlers;
+    this.#unsubscribeEngine = parts.unsubscribeEngine;
+  }
+
+  static async start(options: AppServicesOptions): Promise<AppServices> {
+    if (!options.engine && !options.launcher) throw new TypeError('AppServices needs an engine or a launcher');
+    const events = new EventHub();
+    const settings = await SettingsService.open(options.dataDir, events);
+    const chatSampling = new ChatSamplingFile(options.dataDir);
+    const store = ChatStore.open(options.dataDir, options.store);
+    const ownsEngine = !options.engine;
+    const engine = options.engine ?? new EngineClient({ launcher: options.launcher! });
+    const unsubscribeEngine = engine.onStatus((status) => events.emit('model.stateChanged', status));
+    const generation = new GenerationService({
+      store,
+      engine,
+      samplingFor: (id) => samplingFor(settings.get(), chatSampling, id),
+      onChanged: (conversationId) => events.emit('chats.changed', { reason: 'messages', conversationId }),
+      ...(options.frameMs === undefined ? {} : { frameMs: options.frameMs }),
+    });
+    const handlers = createAppHandlers({
+      info: { ...options.info, dataDir: options.dataDir },
+      store,
+      engine,
+      settings,
+      chatSampling,
+      generation,
+      events,
+      ...(options.pickModelFile ? { pickModelFile: options.pickModelFile } : {}),
+    });
+    const services = new AppServices({ events, settings, store, engine, ownsEngine, generation, handlers, unsubscribeEngine });
+    const modelPath = settings.get().modelPath;
+    if (options.loadModelAtStart && modelPath && engine.getStatus().state === 'empty') {
+      // A failed start-up load is reported through model.stateChanged; the UI shows it.
+      void Promise.resolve()
+        .then(() => handlers.commands['model.load']({ modelPath }))
+        .catch(() => undefined);
+    }
+    return services;
+  }
+
+  /** Reverse order: stop answers (their text is kept), close the engine, then the history. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.generation.stopAll();
+    // Let stopped answers store their text as 'stopped' before the engine and the store close.
+    await this.generation.idle(3000);
+    this.#unsubscribeEngine();
+    if (this.#ownsEngine) await this.engine.dispose();
+    this.store.dispose();
+    this.events.clear();
+  }
+}
