@@ -11,6 +11,5 @@ import { AppState } from './state/app.svelte.ts';
 const target = document.getElementById('app');
 if (!target) throw new Error('#app missing from index.html');
 
-const backend = connect(window);
-const app = new AppState(backend, new MarkdownRenderer(DOMPurify as unknown as Purifier));
+const app = new AppState(connect(window), new MarkdownRenderer(DOMPurify as unknown as Purifier));
 mount(App, { target, props: { app } });

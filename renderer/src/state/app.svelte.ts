@@ -1,7 +1,8 @@
-// The renderer's composition root: builds the stores in order around one Backend and disposes them
-// in reverse (house style rule 9). Components get it from Svelte context, never from a module global.
+// The renderer's composition root: builds the stores in order around the one API client and
+// disposes them in reverse (house style rule 9). Components get it from Svelte context, never
+// from a module global.
 import { getContext, setContext } from 'svelte';
-import type { Backend } from '../api/backend.ts';
+import type { Connection } from '../api/connect.ts';
 import type { MarkdownRenderer } from '../lib/markdown.ts';
 import { ChatStore } from './chat.svelte.ts';
 import { ConversationsStore } from './conversations.svelte.ts';
@@ -10,39 +11,71 @@ import { SettingsStore } from './settings.svelte.ts';
 import { Toasts } from './toasts.svelte.ts';
 
 export class AppState {
-  readonly backend: Backend;
+  readonly connection: Connection;
   readonly markdown: MarkdownRenderer;
   readonly toasts: Toasts;
   readonly engine: EngineStore;
   readonly settings: SettingsStore;
   readonly conversations: ConversationsStore;
   readonly chat: ChatStore;
-  /** Set by Sidebar so Ctrl/Cmd+K can focus it. */
+  /** Registered by the components that own them, for keyboard focus management. */
   searchInput = $state<HTMLInputElement | undefined>(undefined);
   composerInput = $state<HTMLTextAreaElement | undefined>(undefined);
 
-  constructor(backend: Backend, markdown: MarkdownRenderer) {
-    this.backend = backend;
+  readonly #disposers: Array<() => void> = [];
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(connection: Connection, markdown: MarkdownRenderer) {
+    const client = connection.client;
+    this.connection = connection;
     this.markdown = markdown;
     this.toasts = new Toasts();
-    this.engine = new EngineStore(backend);
-    this.settings = new SettingsStore(backend);
-    this.conversations = new ConversationsStore(backend, this.toasts);
+    this.engine = new EngineStore(client);
+    this.settings = new SettingsStore(client);
+    this.conversations = new ConversationsStore(client, this.toasts);
     this.chat = new ChatStore(
-      backend,
+      client,
       this.engine,
       {
-        onActivity: () => void this.conversations.refresh(),
-        sampling: () => this.settings.effectiveSampling,
+        onActivity: () => this.#refreshList(),
+        sampling: () => this.settings.chatOverrides,
       },
       (cb) => requestAnimationFrame(() => cb()),
     );
+    this.#disposers.push(
+      // Another window (or the API) changed a chat: refresh the list, and the open chat if idle.
+      client.on('chats.changed', (e) => {
+        this.#refreshList();
+        if (e.conversationId === this.chat.conversationId && !this.chat.busy && e.reason === 'messages') void this.chat.reload();
+      }),
+      connection.onConnection(({ connected, error }) => {
+        const was = this.engine.connected;
+        this.engine.connected = connected;
+        if (!connected && error?.code === 'api.unauthorized') this.engine.report(error);
+        // Back after a drop (server restart): everything may have changed.
+        if (connected && !was) void this.resync();
+      }),
+    );
+  }
+
+  get mode(): 'electron' | 'browser' {
+    return this.connection.mode;
   }
 
   async start(): Promise<void> {
+    if (this.connection.fatal) {
+      this.engine.connected = false;
+      this.engine.report(this.connection.fatal);
+      return;
+    }
     await Promise.all([this.engine.refresh(), this.settings.load(), this.conversations.refresh()]);
     const first = this.conversations.items[0];
     if (first) await this.select(first.id);
+  }
+
+  async resync(): Promise<void> {
+    await Promise.all([this.engine.refresh(), this.settings.load(), this.conversations.refresh()]);
+    if (!this.chat.busy) await this.chat.reload();
   }
 
   async select(conversationId: number | undefined, focusMessageId?: number): Promise<void> {
@@ -63,7 +96,16 @@ export class AppState {
     });
   }
 
+  /** Coalesce bursts of changes (a streamed answer touches its chat often) into one list fetch. */
+  #refreshList(): void {
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = setTimeout(() => void this.conversations.refresh(), 100);
+  }
+
   dispose(): void {
+    clearTimeout(this.#refreshTimer);
+    for (const d of this.#disposers.reverse()) d();
+    this.settings.dispose();
     this.engine.dispose();
     this.toasts.dispose();
   }

@@ -1,9 +1,9 @@
 // The conversation on screen: the loaded window of its active branch (keyset pages, oldest first),
 // the answer being streamed, and the branch operations (regenerate, edit-and-resend, ‹ n/m ›).
-import { messageText, type Message, type MessagePart } from '../../../main/contract/chat.ts';
+import type { GenerationPacket, SamplingOverrides } from '../../../main/contract/api.ts';
+import type { ApiClient, ApiStream } from '../../../main/contract/apiClient.ts';
+import { messageText, type Message } from '../../../main/contract/chat.ts';
 import { toErrorData } from '../../../main/contract/errors.ts';
-import type { SamplingSettingsInput } from '../../../main/contract/engine.ts';
-import type { Backend, GenerationHandle } from '../api/backend.ts';
 import { DeltaCoalescer, type FrameScheduler } from '../lib/deltaCoalescer.ts';
 import type { EngineStore } from './engine.svelte.ts';
 
@@ -12,7 +12,8 @@ export const PAGE_SIZE = 100;
 export interface ChatHooks {
   /** The conversation changed in a way the sidebar shows (new message, title). */
   onActivity(conversationId: number): void;
-  sampling(): SamplingSettingsInput;
+  /** The chat's sampling overrides; main fills in the app defaults. */
+  sampling(): SamplingOverrides | undefined;
 }
 
 export class ChatStore {
@@ -40,16 +41,16 @@ export class ChatStore {
     return 0;
   });
 
-  readonly #backend: Backend;
+  readonly #client: ApiClient;
   readonly #engine: EngineStore;
   readonly #hooks: ChatHooks;
   readonly #schedule: FrameScheduler;
   #olderCursor: string | undefined;
-  #handle: GenerationHandle | undefined;
+  #stream: ApiStream<GenerationPacket> | undefined;
   #openSeq = 0;
 
-  constructor(backend: Backend, engine: EngineStore, hooks: ChatHooks, schedule: FrameScheduler) {
-    this.#backend = backend;
+  constructor(client: ApiClient, engine: EngineStore, hooks: ChatHooks, schedule: FrameScheduler) {
+    this.#client = client;
     this.#engine = engine;
     this.#hooks = hooks;
     this.#schedule = schedule;
@@ -68,8 +69,8 @@ export class ChatStore {
     }
     this.loading = true;
     try {
-      if (focusMessageId !== undefined) await this.#backend.selectBranch(conversationId, focusMessageId);
-      const page = await this.#backend.activePath(conversationId, undefined, PAGE_SIZE);
+      if (focusMessageId !== undefined) await this.#showBranchOf(focusMessageId);
+      const page = await this.#client.call('messages.page', { conversationId, limit: PAGE_SIZE });
       if (seq !== this.#openSeq) return;
       this.messages = page.items;
       this.#olderCursor = page.nextCursor;
@@ -92,7 +93,7 @@ export class ChatStore {
     if (id === undefined || !this.#olderCursor || this.loadingOlder) return;
     this.loadingOlder = true;
     try {
-      const page = await this.#backend.activePath(id, this.#olderCursor, PAGE_SIZE);
+      const page = await this.#client.call('messages.page', { conversationId: id, cursor: this.#olderCursor, limit: PAGE_SIZE });
       if (id !== this.conversationId) return;
       this.messages = [...page.items, ...this.messages];
       this.#olderCursor = page.nextCursor;
@@ -106,8 +107,13 @@ export class ChatStore {
     const id = this.conversationId;
     if (id === undefined || this.busy || text.trim() === '') return;
     const last = this.messages.at(-1);
-    const parts: MessagePart[] = [{ kind: 'text', text }];
-    await this.#run(this.#backend.send(id, last?.id ?? null, parts, this.#hooks.sampling()), this.messages.length);
+    const stream = this.#client.stream('messages.send', {
+      conversationId: id,
+      parentId: last?.id ?? null,
+      parts: [{ kind: 'text', text }],
+      ...this.#sampling(),
+    });
+    await this.#run(stream, this.messages.length);
   }
 
   /** A new answer to the same question, as a sibling of `assistant`. */
@@ -116,7 +122,7 @@ export class ChatStore {
     if (id === undefined || this.busy) return;
     const index = this.messages.findIndex((m) => m.id === assistant.id);
     if (index < 0) return;
-    await this.#run(this.#backend.regenerate(id, assistant.id, this.#hooks.sampling()), index);
+    await this.#run(this.#client.stream('messages.regenerate', { messageId: assistant.id, ...this.#sampling() }), index);
   }
 
   /** Send an edited question as a sibling of `user`; the old branch stays reachable with ‹ ›. */
@@ -126,20 +132,33 @@ export class ChatStore {
     const index = this.messages.findIndex((m) => m.id === user.id);
     if (index < 0) return;
     this.editingId = undefined;
-    await this.#run(this.#backend.send(id, user.parentId, [{ kind: 'text', text }], this.#hooks.sampling()), index);
+    const stream = this.#client.stream('messages.edit', { messageId: user.id, parts: [{ kind: 'text', text }], ...this.#sampling() });
+    await this.#run(stream, index);
   }
 
   async switchSibling(message: Message, step: -1 | 1): Promise<void> {
     const id = this.conversationId;
     const target = message.siblingIndex + step;
     if (id === undefined || this.busy || target < 0 || target >= message.siblingCount) return;
-    const sibling = await this.#backend.sibling(message.id, target);
-    await this.#backend.selectBranch(id, sibling.id);
+    await this.#client.call('messages.switchBranch', { messageId: message.id, index: target });
     await this.open(id);
   }
 
+  /** Cancel the running answer: main keeps the text so far and marks it stopped. */
   stop(): void {
-    this.#handle?.stop();
+    this.#stream?.cancel();
+  }
+
+  #sampling(): { sampling?: SamplingOverrides } {
+    const s = this.#hooks.sampling();
+    return s ? { sampling: s } : {};
+  }
+
+  /** Make the branch through a message the active one, down to that branch's newest message. */
+  async #showBranchOf(messageId: number): Promise<void> {
+    const siblings = await this.#client.call('messages.siblings', { messageId });
+    const index = siblings.findIndex((m) => m.id === messageId);
+    if (index >= 0) await this.#client.call('messages.switchBranch', { messageId, index });
   }
 
   textOf(message: Message): string {
@@ -147,41 +166,43 @@ export class ChatStore {
   }
 
   /** Drive one generation; messages from `keep` on are replaced by what it creates. */
-  async #run(handle: GenerationHandle, keep: number): Promise<void> {
+  async #run(stream: ApiStream<GenerationPacket>, keep: number): Promise<void> {
     const conversationId = this.conversationId!;
     this.busy = true;
-    this.#handle = handle;
+    this.#stream = stream;
     this.streamingText = '';
     this.promptProgress = undefined;
     this.#engine.clearError();
     const coalescer = new DeltaCoalescer(this.#schedule, (t) => {
       if (this.conversationId === conversationId) this.streamingText += t;
     });
+    let started = false;
     const replace = (m: Message): void => {
       this.messages = this.messages.map((x) => (x.id === m.id ? m : x));
     };
     try {
-      for await (const ev of handle.events) {
+      for await (const ev of stream) {
         if (this.conversationId !== conversationId) continue;
         switch (ev.type) {
           case 'started':
             this.messages = [...this.messages.slice(0, keep), ...(ev.user ? [ev.user] : []), ev.assistant];
             this.streamingId = ev.assistant.id;
+            started = true;
             this.#hooks.onActivity(conversationId);
             break;
           case 'promptProgress':
             this.promptProgress = { evaluated: ev.evaluated, total: ev.total };
             break;
-          case 'delta':
+          case 'fragment':
             this.promptProgress = undefined;
             coalescer.push(ev.text);
             break;
-          case 'finished':
+          case 'success':
             coalescer.close();
             replace(ev.message);
-            this.#engine.lastTokensPerSecond = ev.message.timings?.tokensPerSecond;
+            this.#engine.lastTokensPerSecond = ev.stats.timings.tokensPerSecond;
             break;
-          case 'failed':
+          case 'error':
             coalescer.close();
             if (ev.message) replace(ev.message);
             this.#engine.report(ev.error);
@@ -200,8 +221,10 @@ export class ChatStore {
       this.streamingId = undefined;
       this.promptProgress = undefined;
       this.busy = false;
-      this.#handle = undefined;
+      this.#stream = undefined;
       this.#hooks.onActivity(conversationId);
     }
+    // Refused before any row was written (no model, busy): show main's state, not a guess.
+    if (!started && this.conversationId === conversationId) await this.reload();
   }
 }

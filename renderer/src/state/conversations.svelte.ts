@@ -1,6 +1,6 @@
 // The sidebar's data: the conversation list (newest first, keyset-paged) and full-text search.
 import type { ConversationSummary, SearchHit } from '../../../main/contract/chat.ts';
-import type { Backend } from '../api/backend.ts';
+import type { ApiClient } from '../../../main/contract/apiClient.ts';
 import type { Toasts } from './toasts.svelte.ts';
 
 export class ConversationsStore {
@@ -13,17 +13,17 @@ export class ConversationsStore {
   /** Conversation whose title is being edited in place. */
   renamingId = $state<number | undefined>(undefined);
 
-  readonly #backend: Backend;
+  readonly #client: ApiClient;
   readonly #toasts: Toasts;
   #searchSeq = 0;
 
-  constructor(backend: Backend, toasts: Toasts) {
-    this.#backend = backend;
+  constructor(client: ApiClient, toasts: Toasts) {
+    this.#client = client;
     this.#toasts = toasts;
   }
 
   async refresh(): Promise<void> {
-    const page = await this.#backend.listConversations();
+    const page = await this.#client.call('chats.list', { limit: 100 });
     this.items = page.items;
     this.#cursor = page.nextCursor;
     this.hasMore = page.nextCursor !== undefined;
@@ -31,7 +31,7 @@ export class ConversationsStore {
 
   async loadMore(): Promise<void> {
     if (!this.#cursor) return;
-    const page = await this.#backend.listConversations(this.#cursor);
+    const page = await this.#client.call('chats.list', { cursor: this.#cursor, limit: 100 });
     // A local lookup, not state: SvelteSet's reactivity would be wasted here.
     // eslint-disable-next-line svelte/prefer-svelte-reactivity
     const known = new Set(this.items.map((c) => c.id));
@@ -48,32 +48,31 @@ export class ConversationsStore {
   }
 
   async create(): Promise<ConversationSummary> {
-    const c = await this.#backend.createConversation();
+    const c = await this.#client.call('chats.create', {});
     this.upsert(c);
     return c;
   }
 
   async rename(id: number, title: string): Promise<void> {
     this.renamingId = undefined;
+    // An empty title goes back to the one derived from the first message.
     const trimmed = title.trim();
     const current = this.items.find((c) => c.id === id);
-    if (!trimmed || trimmed === current?.title) return;
-    const updated = await this.#backend.renameConversation(id, trimmed);
+    if (trimmed === current?.title) return;
+    const updated = await this.#client.call('chats.rename', { id, title: trimmed });
     this.items = this.items.map((c) => (c.id === id ? updated : c));
   }
 
   /** Delete now (soft, in main) and offer an undo that restores it. */
   async remove(id: number, onRemoved: () => void): Promise<void> {
     const removed = this.items.find((c) => c.id === id);
-    await this.#backend.deleteConversation(id);
+    await this.#client.call('chats.delete', { id });
     this.items = this.items.filter((c) => c.id !== id);
     onRemoved();
     this.#toasts.show(`Deleted “${removed?.title || 'New chat'}”`, {
       actionLabel: 'Undo',
       action: () => {
-        void this.#backend.restoreConversation(id).then(() => {
-          if (removed) this.upsert(removed);
-        });
+        void this.#client.call('chats.restore', { id }).then((c) => this.upsert(c));
       },
       ms: 8000,
     });
@@ -89,7 +88,7 @@ export class ConversationsStore {
     }
     this.searching = true;
     try {
-      const hits = await this.#backend.search(query);
+      const hits = await this.#client.call('chats.search', { query, limit: 30 });
       // An older, slower query must not overwrite a newer one's results.
       if (seq === this.#searchSeq) this.hits = hits;
     } finally {

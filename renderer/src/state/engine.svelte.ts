@@ -1,37 +1,34 @@
-// The engine's state as main publishes it (snapshots, never polled), plus what the UI adds:
-// the last answer's speed and the error banner.
+// The engine's state as main publishes it (model.stateChanged snapshots, never polled), plus what
+// the UI adds: the link state, the last answer's speed and the error banner.
+import type { ApiClient } from '../../../main/contract/apiClient.ts';
 import type { EngineStatus } from '../../../main/contract/engine.ts';
 import type { ErrorData } from '../../../main/contract/errors.ts';
-import type { Backend } from '../api/backend.ts';
 
 export class EngineStore {
   status = $state.raw<EngineStatus>({ state: 'empty' });
   connected = $state(true);
   lastTokensPerSecond = $state<number | undefined>(undefined);
-  /** The banner shown above the chat; cleared by the user or by the next success. */
+  /** The banner shown above the chat; cleared by the user or when the next answer starts. */
   error = $state.raw<ErrorData | undefined>(undefined);
 
   readonly ready = $derived(this.status.state === 'ready');
   readonly loading = $derived(this.status.state === 'loading');
-  readonly hasModel = $derived(this.status.model !== undefined || this.status.settings?.modelPath !== undefined);
 
-  readonly #backend: Backend;
-  readonly #unsubscribe: Array<() => void> = [];
+  readonly #client: ApiClient;
+  readonly #off: () => void;
 
-  constructor(backend: Backend) {
-    this.#backend = backend;
-    this.#unsubscribe.push(
-      backend.onEngineStatus((s) => {
-        this.status = s;
-        if (s.error && (s.state === 'error' || s.state === 'crashed')) this.error = s.error;
-      }),
-      backend.onConnection((c) => (this.connected = c)),
-    );
+  constructor(client: ApiClient) {
+    this.#client = client;
+    this.#off = client.on('model.stateChanged', (s) => this.#apply(s));
+  }
+
+  #apply(s: EngineStatus): void {
+    this.status = s;
+    if (s.error && (s.state === 'error' || s.state === 'crashed')) this.error = s.error;
   }
 
   async refresh(): Promise<void> {
-    this.status = await this.#backend.engineStatus();
-    if (this.status.error) this.error = this.status.error;
+    this.#apply(await this.#client.call('model.status', {}));
   }
 
   report(error: ErrorData): void {
@@ -43,6 +40,6 @@ export class EngineStore {
   }
 
   dispose(): void {
-    for (const u of this.#unsubscribe) u();
+    this.#off();
   }
 }

@@ -1,9 +1,10 @@
 // App settings (model, backend, default sampling) and the current chat's sampling overrides.
+import type { Settings, SamplingOverrides } from '../../../main/contract/api.ts';
+import type { ApiClient } from '../../../main/contract/apiClient.ts';
 import { DEFAULT_SAMPLING } from '../../../main/contract/chameleon.ts';
-import type { SamplingSettingsInput } from '../../../main/contract/engine.ts';
-import type { AppSettingsView, Backend } from '../api/backend.ts';
 
-export const CHAMELEON_SAMPLING = {
+/** Chameleon's reference sampling (temperature 0.7, top-p 0.9, repeat penalty 1.2). */
+export const CHAMELEON_SAMPLING: Settings['sampling'] = {
   temperature: DEFAULT_SAMPLING.temperature,
   topP: DEFAULT_SAMPLING.topP,
   topK: DEFAULT_SAMPLING.topK,
@@ -12,40 +13,40 @@ export const CHAMELEON_SAMPLING = {
 };
 
 export class SettingsStore {
-  app = $state.raw<AppSettingsView | undefined>(undefined);
+  app = $state.raw<Settings | undefined>(undefined);
   /** Overrides of the chat on screen; undefined: it follows the defaults. */
-  chatOverrides = $state.raw<SamplingSettingsInput | undefined>(undefined);
+  chatOverrides = $state.raw<SamplingOverrides | undefined>(undefined);
   chatId = $state<number | undefined>(undefined);
-  open = $state(false);
 
-  /** The sampling a new message of the current chat is sent with. */
-  readonly effectiveSampling = $derived<SamplingSettingsInput>({
-    ...(this.app?.sampling ?? CHAMELEON_SAMPLING),
-    ...(this.chatOverrides ?? {}),
-  });
+  readonly #client: ApiClient;
+  readonly #off: () => void;
 
-  readonly #backend: Backend;
-
-  constructor(backend: Backend) {
-    this.#backend = backend;
+  constructor(client: ApiClient) {
+    this.#client = client;
+    this.#off = client.on('settings.changed', (s) => (this.app = s));
   }
 
   async load(): Promise<void> {
-    this.app = await this.#backend.getSettings();
+    this.app = await this.#client.call('settings.get', {});
   }
 
-  async save(next: AppSettingsView): Promise<void> {
-    this.app = await this.#backend.saveSettings(next);
+  async save(next: Settings): Promise<void> {
+    this.app = await this.#client.call('settings.set', next);
   }
 
   async loadChat(conversationId: number | undefined): Promise<void> {
     this.chatId = conversationId;
-    this.chatOverrides = conversationId === undefined ? undefined : await this.#backend.getChatSampling(conversationId);
+    this.chatOverrides =
+      conversationId === undefined ? undefined : ((await this.#client.call('chats.getSampling', { id: conversationId })) ?? undefined);
   }
 
-  async setChatOverrides(overrides: SamplingSettingsInput | undefined): Promise<void> {
+  async setChatOverrides(overrides: SamplingOverrides | undefined): Promise<void> {
     if (this.chatId === undefined) return;
+    await this.#client.call('chats.setSampling', { id: this.chatId, sampling: overrides ?? null });
     this.chatOverrides = overrides;
-    await this.#backend.setChatSampling(this.chatId, overrides);
+  }
+
+  dispose(): void {
+    this.#off();
   }
 }
