@@ -85,7 +85,16 @@ export class EngineClient {
   async load(input: ModelLoadSettingsInput, options: LoadOptions = {}): Promise<EngineStatus> {
     const settings = parseOrBadRequest(() => ModelLoadSettingsSchema.parse(input));
     this.#lastSettings = settings;
-    return this.#call<'load'>({ kind: 'load', settings }, options.signal, { onProgress: options.onProgress });
+    try {
+      return await this.#call<'load'>({ kind: 'load', settings }, options.signal, { onProgress: options.onProgress });
+    } catch (err) {
+      // The next request must not quietly load a cancelled model after all: remember the model that
+      // is still loaded (a cancel that came before the load started leaves it in place), if any.
+      if (err instanceof AppError && err.code === 'model.loadCancelled' && this.#lastSettings === settings) {
+        this.#lastSettings = this.#status.state === 'ready' ? (this.#status.settings ?? null) : null;
+      }
+      throw err;
+    }
   }
 
   async unload(): Promise<EngineStatus> {

@@ -251,9 +251,11 @@ describe('engine crash recovery and bad input', () => {
   });
 
   it('cancels a load, unloads, and says model.notLoaded afterwards', async () => {
+    expect((await client.unload()).state).toBe('empty');
     const controller = new AbortController();
     controller.abort();
     expect(await codeOf(client.load({ modelPath: tinyChameleonGguf() }, { signal: controller.signal }))).toBe('model.loadCancelled');
+    expect(await codeOf(client.generate({ sessionId: 'cancelled', turns: [user('hi')] }))).toBe('model.notLoaded');
     await client.load({ modelPath: tinyChameleonGguf(), contextSize: 2048, threads: 1 });
     expect(client.getStatus().model?.contextSize).toBe(2048);
     expect((await client.unload()).state).toBe('empty');
