@@ -55,14 +55,15 @@ async function main(): Promise<number> {
     console.error(`could not start the server [${e.code}]: ${e.message}`);
     return 1;
   }
-  console.log(`listening on ${app.url}`);
   console.log(
     app.apiKey.source === 'env'
-      ? `API key: from the ${API_KEY_ENV} environment variable (the stored key in ${app.apiKey.path} is not used)`
+      ? `API key: from the ${API_KEY_ENV} environment variable (not stored)`
       : `API key stored in ${app.apiKey.path}${app.apiKey.created ? ' (generated now)' : ''}`,
   );
   console.log(`data dir: ${dataDir}`);
   if (!app.model) console.log('no model configured: pass --model <file.gguf> or choose one in the app; the API answers api.noModel until then');
+  // Last, so tools that wait for this line find everything above it already printed.
+  console.log(`listening on ${app.url}`);
 
   return new Promise<number>((done) => {
     let stopping = false;
@@ -81,8 +82,10 @@ async function main(): Promise<number> {
         },
       );
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // Stay subscribed: npm forwards the terminal's Ctrl-C, so the same signal often arrives twice,
+    // and the default action of the second would kill us mid-shutdown.
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 }
 
