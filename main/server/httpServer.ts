@@ -72,6 +72,11 @@ export class LocalHttpServer {
     return this.#port;
   }
 
+  /** The node:http server, for transports that take over upgraded connections (the WebSocket API). */
+  get nodeServer(): Server {
+    return this.#server;
+  }
+
   get url(): string {
     return `http://${HOST}:${this.#port}`;
   }
