@@ -247,7 +247,7 @@ export class ChatStore {
     // Over-long input is cut, not refused: the box may hold a pasted paragraph.
     const match = toFtsQuery(query);
     if (match === undefined) return [];
-    const rows = this.#st.search.all(match, clampLimit(limit)) as SearchRow[];
+    const rows = this.#st.search.all({ match, limit: clampLimit(limit) }) as SearchRow[];
     return rows.map((r) => ({ conversationId: r.conversation_id, messageId: r.message_id, conversationTitle: r.title, role: r.role as SearchHit['role'], snippet: r.snippet, createdAt: r.created_at }));
   }
 

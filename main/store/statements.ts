@@ -57,6 +57,9 @@ export interface SearchRow {
   snippet: string;
 }
 
+/** How many of the newest matches search ranks; see SQL.search. */
+export const RANK_WINDOW = 1000;
+
 const CONVERSATION_COLUMNS = `c.id, c.title, c.title_is_custom, c.created_at, c.updated_at, c.active_leaf_id, c.deleted_at,
   (SELECT count(*) FROM messages n WHERE n.conversation_id = c.id) AS message_count`;
 
@@ -122,16 +125,30 @@ export const SQL = {
     )
     SELECT id FROM up WHERE parent_id IS NULL`,
 
-  /** Ranked by bm25, then newest; matches marked with \u0002 … \u0003 (see contract/chat.ts). */
-  search: `SELECT m.id AS message_id, m.conversation_id, c.title, m.role, m.created_at,
+  /**
+   * Ranked by bm25 (then newest) among the RANK_WINDOW most recent matching parts: FTS5 walks its
+   * index newest-first and stops there, so a word found in every message costs the same as a rare
+   * one. Snippets (\u0002 … \u0003, see contract/chat.ts) are made only for the rows returned.
+   * Named parameters: @match, @limit.
+   */
+  search: `WITH recent AS (
+      SELECT rowid AS part_id, bm25(message_parts_fts) AS score FROM message_parts_fts
+      WHERE message_parts_fts MATCH @match ORDER BY rowid DESC LIMIT ${RANK_WINDOW}
+    ), top AS (
+      SELECT r.part_id, r.score, m.id AS message_id, m.conversation_id, c.title, m.role, m.created_at
+      FROM recent r
+      JOIN message_parts p ON p.id = r.part_id
+      JOIN messages m ON m.id = p.message_id
+      JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.deleted_at IS NULL
+      ORDER BY r.score, m.created_at DESC, m.id DESC
+      LIMIT @limit
+    )
+    SELECT top.message_id, top.conversation_id, top.title, top.role, top.created_at,
       snippet(message_parts_fts, 0, char(2), char(3), '…', 16) AS snippet
-    FROM message_parts_fts f
-    JOIN message_parts p ON p.id = f.rowid
-    JOIN messages m ON m.id = p.message_id
-    JOIN conversations c ON c.id = m.conversation_id
-    WHERE message_parts_fts MATCH ? AND c.deleted_at IS NULL
-    ORDER BY f.rank, m.created_at DESC, m.id DESC
-    LIMIT ?`,
+    FROM top CROSS JOIN message_parts_fts f ON f.rowid = top.part_id
+    WHERE message_parts_fts MATCH @match
+    ORDER BY top.score, top.created_at DESC, top.message_id DESC`,
 } as const;
 
 export type Statements = { [K in keyof typeof SQL]: Statement<unknown[], unknown> };

@@ -76,7 +76,9 @@ export const migration0001: Migration = {
         text,
         content = 'message_parts',
         content_rowid = 'id',
-        tokenize = 'unicode61 remove_diacritics 2'
+        tokenize = 'unicode61 remove_diacritics 2',
+        -- Search runs as you type, the last word as a prefix: index 2- and 3-character prefixes.
+        prefix = '2 3'
       );
       CREATE TRIGGER message_parts_fts_insert AFTER INSERT ON message_parts WHEN new.kind = 'text' BEGIN
         INSERT INTO message_parts_fts (rowid, text) VALUES (new.id, new.text);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HIGHLIGHT_END, HIGHLIGHT_START, splitHighlights } from '../../../main/contract/chat.ts';
 import { ChatStore, DATABASE_FILE_NAME } from '../../../main/store/ChatStore.ts';
+import { RANK_WINDOW } from '../../../main/store/statements.ts';
 import { exchange, steppingClock, tempDir } from './storeTestKit.ts';
 
 let dir = tempDir();
@@ -54,6 +55,23 @@ describe('full-text search', () => {
     expect(s.search('gira').length).toBe(3);
     expect(s.search('GIRÀFFE mammal').map((h) => h.messageId)).toEqual([q.id]);
     expect(s.search('giraffe zebra')).toEqual([]);
+  });
+
+  it('ranks among the newest RANK_WINDOW matches, so a word in every message stays cheap', () => {
+    const s = open();
+    const c = s.createConversation().id;
+    // The oldest message is the best bm25 match, but RANK_WINDOW newer ones push it out of the window.
+    const oldest = s.addUserMessage(c, null, [{ kind: 'text', text: 'otter otter otter' }]);
+    let parent = oldest.id;
+    for (let i = 0; i < RANK_WINDOW; i++) parent = s.addUserMessage(c, parent, [{ kind: 'text', text: `otter number ${i} swims in the river today` }]).id;
+    const best = s.addUserMessage(c, parent, [{ kind: 'text', text: 'otter otter' }]);
+    const hits = s.search('otter', 5);
+    expect(hits[0]!.messageId).toBe(best.id);
+    expect(hits.map((h) => h.messageId)).not.toContain(oldest.id);
+    // Equal scores: newest first.
+    expect(hits.slice(1).map((h) => h.messageId)).toEqual([parent, parent - 1, parent - 2, parent - 3]);
+    expect(s.search('otter otter otter').map((h) => h.messageId)).not.toContain(oldest.id);
+    expect(s.search('swims river', 100)).toHaveLength(100);
   });
 
   it('follows streaming updates, regenerations and purges through the triggers', () => {

@@ -11,6 +11,8 @@ describe('toFtsQuery', () => {
     expect(toFtsQuery('say "hi" AND')).toBe('"say" """hi""" "AND"*');
     expect(toFtsQuery('  * - ( ) "" ')).toBeUndefined();
     expect(toFtsQuery('')).toBeUndefined();
+    // A one-letter last word is matched whole: as a prefix it would match nearly everything.
+    expect(toFtsQuery('vitamin a')).toBe('"vitamin" "a"');
     expect(toFtsQuery(Array.from({ length: 50 }, (_, i) => `w${i}`).join(' '))?.split(' ')).toHaveLength(32);
   });
 });
