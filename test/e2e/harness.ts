@@ -52,9 +52,9 @@ export interface Served {
 }
 
 /** Start `npm run serve`'s entry point on a free port; resolves once it prints its address. */
-export async function startServe(opts: { dataDir: string; model?: string; key?: string }): Promise<Served> {
+export async function startServe(opts: { dataDir: string; model?: string; key?: string; port?: number }): Promise<Served> {
   const key = opts.key ?? 'e2e-test-key-0123456789abcdef';
-  const args = ['main/server/cli.ts', '--port', '0', '--data-dir', opts.dataDir, ...(opts.model ? ['--model', opts.model] : [])];
+  const args = ['main/server/cli.ts', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...(opts.model ? ['--model', opts.model] : [])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, CHAMELEON_API_KEY: key },

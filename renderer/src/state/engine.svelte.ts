@@ -25,6 +25,8 @@ export class EngineStore {
   #apply(s: EngineStatus): void {
     this.status = s;
     if (s.error && (s.state === 'error' || s.state === 'crashed')) this.error = s.error;
+    // A (re)load that starts or succeeds supersedes the previous model's failure.
+    else if ((s.state === 'loading' || s.state === 'ready') && this.error?.code.startsWith('model.')) this.error = undefined;
   }
 
   async refresh(): Promise<void> {
