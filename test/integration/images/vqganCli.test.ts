@@ -42,9 +42,9 @@ function f32(file: string): Float32Array {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
 }
 
-function compareCodes(codes: number[], name: string): { identical: number; realMismatches: number[] } {
-  const ref = i32(path.join(NARROW, `${name}.codes.i32`));
-  const margin = f32(path.join(NARROW, `${name}.code_margin.f32`));
+function compareCodes(codes: number[], name: string, folder = NARROW): { identical: number; realMismatches: number[] } {
+  const ref = i32(path.join(folder, `${name}.codes.i32`));
+  const margin = f32(path.join(folder, `${name}.code_margin.f32`));
   expect(codes).toHaveLength(1024);
   let identical = 0;
   const realMismatches: number[] = [];
@@ -81,6 +81,15 @@ describe('vqgan encode', () => {
     console.log(`[narrow photo.jpg end to end] identical codes: Pillow-compatible Lanczos ${p.identical}/1024 (${((p.identical / 1024) * 100).toFixed(1)} %), sharp lanczos3 ${s.identical}/1024 (${((s.identical / 1024) * 100).toFixed(1)} %)`);
     // our default preprocessing reproduces the reference's input exactly, so codes agree like the model-only test
     expect(p.realMismatches).toEqual([]);
+  });
+
+  it('full-size architecture (full16: F16 weights with subnormals, inferred 128/[1,1,2,2,4]/8192) gives the reference codes', async () => {
+    const full16 = path.join(FIXTURES, 'full16');
+    const r = await cli('encode', '--weights', path.join(full16, 'weights.safetensors'), '--image', path.join(full16, 'alpha.resized.png'), '--preprocessed');
+    expect(r.code, r.stderr).toBe(0);
+    const { identical, realMismatches } = compareCodes(r.json!['codes'] as number[], 'alpha', full16);
+    expect(realMismatches).toEqual([]);
+    console.log(`[full16 alpha, --preprocessed] identical codes: ${identical}/1024`);
   });
 });
 
