@@ -90,6 +90,12 @@ export class AppState {
     this.composerInput?.focus();
   }
 
+  /** Send from the composer; with no chat open, start one first. */
+  async send(text: string): Promise<void> {
+    if (this.chat.conversationId === undefined) await this.newChat();
+    await this.chat.send(text);
+  }
+
   async remove(conversationId: number): Promise<void> {
     await this.conversations.remove(conversationId, () => {
       if (this.chat.conversationId === conversationId) void this.select(this.conversations.items[0]?.id);

@@ -2,7 +2,7 @@
 // the answer being streamed, and the branch operations (regenerate, edit-and-resend, ‹ n/m ›).
 import type { GenerationPacket, SamplingOverrides } from '../../../main/contract/api.ts';
 import type { ApiClient, ApiStream } from '../../../main/contract/apiClient.ts';
-import { messageText, type Message } from '../../../main/contract/chat.ts';
+import { PAGE_LIMIT_MAX, messageText, type Message } from '../../../main/contract/chat.ts';
 import { toErrorData } from '../../../main/contract/errors.ts';
 import { DeltaCoalescer, type FrameScheduler } from '../lib/deltaCoalescer.ts';
 import type { EngineStore } from './engine.svelte.ts';
@@ -46,6 +46,7 @@ export class ChatStore {
   readonly #hooks: ChatHooks;
   readonly #schedule: FrameScheduler;
   #olderCursor: string | undefined;
+  #older: Promise<void> | undefined;
   #stream: ApiStream<GenerationPacket> | undefined;
   #openSeq = 0;
 
@@ -76,7 +77,7 @@ export class ChatStore {
       this.#olderCursor = page.nextCursor;
       this.hasOlder = page.nextCursor !== undefined;
       if (focusMessageId !== undefined) {
-        while (this.hasOlder && !this.messages.some((m) => m.id === focusMessageId)) await this.loadOlder();
+        while (seq === this.#openSeq && this.hasOlder && !this.messages.some((m) => m.id === focusMessageId)) await this.loadOlder(PAGE_LIMIT_MAX);
         this.focusId = focusMessageId;
       }
     } finally {
@@ -88,12 +89,18 @@ export class ChatStore {
     await this.open(this.conversationId);
   }
 
-  async loadOlder(): Promise<void> {
+  /** Prepend the page before the loaded window; concurrent callers share the request in flight. */
+  loadOlder(limit: number = PAGE_SIZE): Promise<void> {
+    this.#older ??= this.#loadOlder(limit).finally(() => (this.#older = undefined));
+    return this.#older;
+  }
+
+  async #loadOlder(limit: number): Promise<void> {
     const id = this.conversationId;
-    if (id === undefined || !this.#olderCursor || this.loadingOlder) return;
+    if (id === undefined || !this.#olderCursor) return;
     this.loadingOlder = true;
     try {
-      const page = await this.#client.call('messages.page', { conversationId: id, cursor: this.#olderCursor, limit: PAGE_SIZE });
+      const page = await this.#client.call('messages.page', { conversationId: id, cursor: this.#olderCursor, limit });
       if (id !== this.conversationId) return;
       this.messages = [...page.items, ...this.messages];
       this.#olderCursor = page.nextCursor;
