@@ -21,6 +21,8 @@ export class AppState {
   /** Registered by the components that own them, for keyboard focus management. */
   searchInput = $state<HTMLInputElement | undefined>(undefined);
   composerInput = $state<HTMLTextAreaElement | undefined>(undefined);
+  /** True once the first full load from main succeeded (until then the UI says it is connecting). */
+  loaded = $state(false);
 
   readonly #disposers: Array<() => void> = [];
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
@@ -68,12 +70,20 @@ export class AppState {
       this.engine.report(this.connection.fatal);
       return;
     }
-    await Promise.all([this.engine.refresh(), this.settings.load(), this.conversations.refresh()]);
+    try {
+      await Promise.all([this.engine.refresh(), this.settings.load(), this.conversations.refresh()]);
+    } catch (err) {
+      // Not reachable yet: the transport retries and resync() runs when it connects.
+      if (!this.engine.connected) return;
+      throw err;
+    }
+    this.loaded = true;
     const first = this.conversations.items[0];
     if (first) await this.select(first.id);
   }
 
   async resync(): Promise<void> {
+    if (!this.loaded) return this.start();
     await Promise.all([this.engine.refresh(), this.settings.load(), this.conversations.refresh()]);
     if (!this.chat.busy) await this.chat.reload();
   }
