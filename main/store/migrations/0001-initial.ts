@@ -30,7 +30,10 @@ export const migration0001: Migration = {
         id                  INTEGER PRIMARY KEY AUTOINCREMENT,
         conversation_id     INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
         -- NULL for a first message. Edits and regenerations are siblings under the same parent.
-        parent_id           INTEGER REFERENCES messages (id) ON DELETE CASCADE,
+        -- No ON DELETE CASCADE: cascading down a 10 000-message chain nests one trigger level per
+        -- message and hits SQLite's depth limit. A conversation's messages go in one statement via
+        -- conversation_id instead; deleting one message that still has children is refused.
+        parent_id           INTEGER REFERENCES messages (id),
         role                TEXT    NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
         status              TEXT    NOT NULL CHECK (status IN ('streaming', 'complete', 'stopped', 'interrupted', 'error')),
         created_at          INTEGER NOT NULL,
@@ -47,7 +50,7 @@ export const migration0001: Migration = {
         tokens_per_second   REAL,
         error_json          TEXT
       );
-      -- Children of a message (siblings, subtree walks) and the parent_id foreign-key cascade.
+      -- Children of a message (siblings, subtree walks) and the parent_id foreign-key check.
       CREATE INDEX messages_by_parent ON messages (parent_id, id);
       -- First messages of a conversation (root siblings: parent_id IS NULL), counting a conversation's
       -- messages, and the conversation_id foreign-key cascade.

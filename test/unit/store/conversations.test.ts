@@ -75,6 +75,16 @@ describe('conversations', () => {
     expect(store.listConversations().items.map((x) => x.id)).toEqual([keep.id]);
   });
 
+  it('purges a chat far longer than SQLite\'s trigger depth limit', () => {
+    store = memoryStore();
+    const c = store.createConversation().id;
+    let parent: number | null = null;
+    for (let i = 0; i < 1500; i++) parent = store.addUserMessage(c, parent, [{ kind: 'text', text: `step ${i} of a long walk` }]).id;
+    store.purgeConversation(c);
+    expect(store.search('walk')).toEqual([]);
+    expect(() => store.getMessage(parent!)).toThrow(expect.objectContaining({ code: 'store.notFound' }));
+  });
+
   it('purgeDeleted only takes conversations deleted before the given time', () => {
     let t = 1000;
     store = memoryStore({ now: () => t });
