@@ -11,8 +11,11 @@ import type { OutputInfo } from 'sharp';
 import { AppError } from '../contract/errors.ts';
 import { resizeLanczosPillow } from './pillowLanczos.ts';
 
-/** Decoding refuses more pixels than this (about 12 000 × 8 000) before allocating them. */
-export const DEFAULT_MAX_PIXELS = 100_000_000;
+/**
+ * Decoding refuses more pixels than this (about 8 700 × 5 800; a 48 MP phone photo fits) before
+ * allocating them: each pixel costs ~7 bytes while we hold the RGBA decode and its RGB copy.
+ */
+export const DEFAULT_MAX_PIXELS = 50_000_000;
 
 export type Resampler = 'pillow' | 'sharp';
 

@@ -94,6 +94,7 @@ export class VqganTokenizer {
     this.#model();
     if (opts.signal?.aborted) throw new AppError('vqgan.cancelled', 'The image operation was cancelled.');
     const t0 = performance.now();
+    opts.onProgress?.('preprocess', 0, 1);
     const pre = await preprocessImage(input, {
       resolution: this.arch.resolution,
       ...(opts.preprocessed !== undefined ? { preprocessed: opts.preprocessed } : {}),
@@ -101,6 +102,7 @@ export class VqganTokenizer {
       ...(opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {}),
     });
     const preprocessMs = performance.now() - t0;
+    opts.onProgress?.('preprocess', 1, 1);
     const out = await this.encodePixels(pre.pixels, opts);
     out.ms.preprocess = preprocessMs;
     return out;

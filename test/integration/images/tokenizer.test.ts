@@ -89,10 +89,15 @@ describe('small configs through our loader and preprocessing', () => {
     expect(tok.grid).toEqual([4, 4]);
     const direct = await tok.encodePixels(f32(path.join(SMALL, 'preproc', 'direct.input.f32')));
     expect(realMismatches(direct.codes, 'small_attn', 'direct')).toEqual([]);
+    const stages = new Set<string>();
     for (const [name, file] of IMAGES) {
-      const out = await tok.encodeImage(path.join(FIXTURES, 'inputs', file));
+      const out = await tok.encodeImage(path.join(FIXTURES, 'inputs', file), { onProgress: (stage) => stages.add(stage) });
       expect(realMismatches(out.codes, 'small_attn', name), name).toEqual([]);
+      expect(out.ms.preprocess).toBeGreaterThan(0);
     }
+    // our preprocessing stage plus the addon's own stages
+    expect(stages.has('preprocess')).toBe(true);
+    expect(stages.size).toBeGreaterThan(1);
   });
 
   it('small_noattn: attention-free weights are inferred as such; codes match', async () => {

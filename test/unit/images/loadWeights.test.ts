@@ -202,6 +202,15 @@ describe('PyTorch zip checkpoint (vqgan.ckpt)', () => {
     expectMatchesFixture(await loadVqganWeights(file), 'f32');
   });
 
+  it('inflates deflated entries (a checkpoint re-zipped by another tool)', async () => {
+    const dir = tempDir('deflate');
+    const file = path.join(dir, 'vqgan.ckpt');
+    const bytes = torchCheckpointBytes(ckptTensors(FIXTURE), { deflate: true });
+    writeFileSync(file, bytes);
+    expect(bytes.length).toBeLessThan(FIXTURE.reduce((n, t) => n + t.values.length * 4, 0));
+    expectMatchesFixture(await loadVqganWeights(file), 'f32');
+  });
+
   it('refuses a state_dict entry that is not a tensor (e.g. a pickled os.system call); other globals stay inert', async () => {
     const dir = tempDir('evil');
     const tensors = ckptTensors(FIXTURE);

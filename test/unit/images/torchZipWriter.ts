@@ -3,7 +3,7 @@
 // storage, data aligned to 64 bytes through padding in the local header's extra field),
 // `archive/version`; all stored uncompressed. The pickle holds a Lightning-style top level:
 // {'state_dict': OrderedDict(name → _rebuild_tensor_v2(...)), 'epoch': …, 'hyper_parameters': <object>}.
-import { crc32 } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 
 export interface CkptTensor {
   name: string;
@@ -83,6 +83,8 @@ export function storagePickle(tensors: CkptTensor[], hooks: PickleHooks = {}): U
 interface Entry {
   name: string;
   data: Uint8Array;
+  /** store deflated (method 8) instead of stored; torch never does, other zip tools may */
+  deflate?: boolean;
 }
 
 /** A stored-only zip with 64-byte-aligned data, like PyTorch's writer. */
@@ -98,26 +100,29 @@ export function zipBytes(entries: Entry[]): Buffer {
     extra.writeUInt16LE(0x4246, 0); // 'FB' padding record, as torch writes
     extra.writeUInt16LE(pad, 2);
     const crc = crc32(e.data);
+    const body = e.deflate ? deflateRawSync(e.data) : Buffer.from(e.data);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(e.deflate ? 8 : 0, 8);
     local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(e.data.length, 18);
+    local.writeUInt32LE(body.length, 18);
     local.writeUInt32LE(e.data.length, 22);
     local.writeUInt16LE(name.length, 26);
     local.writeUInt16LE(extra.length, 28);
-    chunks.push(local, name, extra, Buffer.from(e.data));
+    chunks.push(local, name, extra, body);
     const cd = Buffer.alloc(46);
     cd.writeUInt32LE(0x02014b50, 0);
     cd.writeUInt16LE(20, 4);
     cd.writeUInt16LE(20, 6);
+    cd.writeUInt16LE(e.deflate ? 8 : 0, 10);
     cd.writeUInt32LE(crc, 16);
-    cd.writeUInt32LE(e.data.length, 20);
+    cd.writeUInt32LE(body.length, 20);
     cd.writeUInt32LE(e.data.length, 24);
     cd.writeUInt16LE(name.length, 28);
     cd.writeUInt32LE(offset, 42);
     central.push(cd, name);
-    offset += local.length + name.length + extra.length + e.data.length;
+    offset += local.length + name.length + extra.length + body.length;
   }
   const cdBytes = Buffer.concat(central);
   const end = Buffer.alloc(22);
@@ -130,12 +135,13 @@ export function zipBytes(entries: Entry[]): Buffer {
 }
 
 /** A full checkpoint file's bytes for `tensors`. */
-export function torchCheckpointBytes(tensors: CkptTensor[], opts: { prefix?: string; pickle?: Uint8Array } = {}): Buffer {
+export function torchCheckpointBytes(tensors: CkptTensor[], opts: { prefix?: string; pickle?: Uint8Array; deflate?: boolean } = {}): Buffer {
   const prefix = opts.prefix ?? 'archive';
+  const deflate = opts.deflate ?? false;
   return zipBytes([
-    { name: `${prefix}/data.pkl`, data: opts.pickle ?? storagePickle(tensors) },
+    { name: `${prefix}/data.pkl`, data: opts.pickle ?? storagePickle(tensors), deflate },
     { name: `${prefix}/byteorder`, data: Buffer.from('little') },
-    ...tensors.map((t, i) => ({ name: `${prefix}/data/${i}`, data: t.bytes })),
+    ...tensors.map((t, i) => ({ name: `${prefix}/data/${i}`, data: t.bytes, deflate })),
     { name: `${prefix}/version`, data: Buffer.from('3\n') },
   ]);
 }
