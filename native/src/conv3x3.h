@@ -15,7 +15,9 @@ constexpr int kConvOcBlock = 8;  // output channels per packed weight block
 // PyTorch [OC, IC, 3, 3] f32 -> packed blocks [ceil(OC/8)][IC·9][8] (zero-filled past OC).
 std::vector<float> packConv3x3(const std::vector<float>& w, int64_t oc, int64_t ic);
 
-// x: [W, H, IC] f32; packed: [IC·9·8, ceil(OC/8)]; bias: [1, 1, OC]. Returns [W, H, OC].
-ggml_tensor* conv3x3Cpu(ggml_context* ctx, ggml_tensor* x, ggml_tensor* packed, ggml_tensor* bias, int64_t oc);
+// x: [W, H, IC] f32; packed: [IC·9·8, ceil(OC/8)]; bias: [1, 1, OC]. Stride 1: zero padding 1,
+// returns [W, H, OC]. Stride 2: zero padding right and bottom only (the reference's downsampling),
+// returns [W/2, H/2, OC].
+ggml_tensor* conv3x3Cpu(ggml_context* ctx, ggml_tensor* x, ggml_tensor* packed, ggml_tensor* bias, int64_t oc, int stride);
 
 }  // namespace vqgan

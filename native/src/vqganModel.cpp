@@ -9,6 +9,7 @@
 
 #include "conv3x3.h"
 #include "errors.h"
+#include "groupNorm.h"
 #include "ggmlBackends.h"
 
 namespace vqgan {
@@ -83,7 +84,7 @@ std::vector<Model::Spec> Model::expectedTensors() const {
   auto vec = [&](const std::string& n, int64_t c) { specs.push_back({n, {c}}); };
   auto conv = [&](const std::string& p, int64_t out, int64_t in, int64_t k) {
     // every 3x3 conv has stride 1 and padding 1 except the downsampling ones
-    const bool shift = cpuConv_ && k == 3 && p.find(".downsample.") == std::string::npos;
+    const bool shift = cpuConv_ && k == 3;
     specs.push_back({p + ".weight", {out, in, k, k}, shift});
     vec(p + ".bias", out);
   };
@@ -290,13 +291,20 @@ ggml_tensor* Model::w(const std::string& name) const {
 ggml_tensor* Model::conv(ggml_context* ctx, ggml_tensor* x, const std::string& p, int stride, int pad) const {
   if (packed3x3_.count(p + ".weight")) {
     ggml_tensor* b = w(p + ".bias");
-    return conv3x3Cpu(ctx, x, w(p + ".weight"), b, b->ne[2]);
+    return conv3x3Cpu(ctx, x, w(p + ".weight"), b, b->ne[2], stride);
   }
   ggml_tensor* y = ggml_conv_2d_direct(ctx, w(p + ".weight"), x, stride, stride, pad, pad, 1, 1);
   return ggml_add(ctx, y, w(p + ".bias"));
 }
 
+// pad right and bottom only by one zero row/column, then 3x3 conv with stride 2, no padding
+ggml_tensor* Model::downsample(ggml_context* ctx, ggml_tensor* x, const std::string& p) const {
+  if (packed3x3_.count(p + ".weight")) return conv(ctx, x, p, 2, 0);  // conv3x3Cpu pads by itself
+  return conv(ctx, ggml_pad_ext(ctx, x, 0, 1, 0, 1, 0, 0, 0, 0), p, 2, 0);
+}
+
 ggml_tensor* Model::norm(ggml_context* ctx, ggml_tensor* x, const std::string& p) const {
+  if (cpuConv_) return groupNormAffineCpu(ctx, x, w(p + ".weight"), w(p + ".bias"), kGroups, kNormEps);
   ggml_tensor* y = ggml_group_norm(ctx, x, kGroups, kNormEps);
   return ggml_add(ctx, ggml_mul(ctx, y, w(p + ".weight")), w(p + ".bias"));
 }
@@ -435,8 +443,7 @@ EncodeResult Model::encode(const std::vector<float>& pixels, bool debug, const J
       if (arch_.attnAt(r)) h = attnBlock(ctx, h, p + ".attn." + std::to_string(b));
     }
     if (i != L - 1) {
-      h = ggml_pad_ext(ctx, h, 0, 1, 0, 1, 0, 0, 0, 0);  // right and bottom only
-      h = conv(ctx, h, p + ".downsample.conv", 2, 0);
+      h = downsample(ctx, h, p + ".downsample.conv");
       r /= 2;
     }
     stages.push_back({h, p});

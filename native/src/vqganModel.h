@@ -91,6 +91,7 @@ class Model {
 
   // graph pieces; `x` is [W, H, C, 1]
   ggml_tensor* conv(ggml_context* ctx, ggml_tensor* x, const std::string& prefix, int stride, int pad) const;
+  ggml_tensor* downsample(ggml_context* ctx, ggml_tensor* x, const std::string& prefix) const;
   ggml_tensor* norm(ggml_context* ctx, ggml_tensor* x, const std::string& prefix) const;
   ggml_tensor* resBlock(ggml_context* ctx, ggml_tensor* x, const std::string& prefix, int in, int out) const;
   ggml_tensor* attnBlock(ggml_context* ctx, ggml_tensor* x, const std::string& prefix) const;
@@ -101,7 +102,7 @@ class Model {
 
   Architecture arch_;
   std::string backendName_;
-  bool cpuConv_ = false;  // CPU backend: 3x3 stride-1 convs by our own kernel (conv3x3.h)
+  bool cpuConv_ = false;  // CPU backend: 3x3 convs and GroupNorm by our own kernels (conv3x3.h, groupNorm.h)
   ggml_backend_t primary_ = nullptr;
   ggml_backend_t cpu_ = nullptr;
   ggml_context* wctx_ = nullptr;
