@@ -26,7 +26,9 @@ export const ClientFrameSchema = z.discriminatedUnion('t', [
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 
-export const ServerFrameSchema = z.discriminatedUnion('t', [
+export const ServerFrameSchema = z.union([
+  /** First frame on an accepted connection: the key passed; requests may flow. */
+  z.object({ t: z.literal('hello'), protocol: z.literal(WIRE_PROTOCOL) }),
   z.object({ t: z.literal('result'), id: FrameId, ok: z.literal(true), value: z.unknown() }),
   z.object({ t: z.literal('result'), id: FrameId, ok: z.literal(false), error: ErrorDataSchema }),
   z.object({ t: z.literal('packet'), id: FrameId, packet: z.unknown() }),

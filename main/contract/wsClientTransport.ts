@@ -18,7 +18,7 @@ export interface WebSocketLike {
 export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
 
 export interface WsClientTransport extends ClientTransport {
-  /** Resolves once the socket is open; rejects with api.unauthorized or a connection error. */
+  /** Resolves once the server accepted the key; rejects with api.unauthorized or a connection error. */
   readonly ready: Promise<void>;
   /** Called once when the socket closes, with why (an unauthorized close has code api.unauthorized). */
   onClose(listener: (error: ErrorData) => void): void;
@@ -35,9 +35,14 @@ export function connectWebSocket(WebSocketImpl: WebSocketConstructor, url: strin
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   const closeListeners: ((error: ErrorData) => void)[] = [];
   let closedWith: ErrorData | undefined;
+  let accepted = false;
+  let markReady: () => void = () => undefined;
 
   const ready = new Promise<void>((resolve, reject) => {
-    socket.addEventListener('open', () => resolve());
+    markReady = () => {
+      accepted = true;
+      resolve();
+    };
     socket.addEventListener('close', (event) => {
       const error: ErrorData =
         event.code === WS_CLOSE_UNAUTHORIZED
@@ -68,6 +73,9 @@ export function connectWebSocket(WebSocketImpl: WebSocketConstructor, url: strin
     if (!parsed.success) return;
     const frame = parsed.data;
     switch (frame.t) {
+      case 'hello':
+        markReady();
+        return;
       case 'result': {
         const pending = calls.get(frame.id);
         calls.delete(frame.id);
@@ -91,7 +99,7 @@ export function connectWebSocket(WebSocketImpl: WebSocketConstructor, url: strin
   });
 
   const send = (frame: ClientFrame): void => {
-    if (socket.readyState === OPEN) socket.send(JSON.stringify(frame));
+    if (accepted && socket.readyState === OPEN) socket.send(JSON.stringify(frame));
     else void ready.then(() => socket.send(JSON.stringify(frame)), () => undefined);
   };
 

@@ -105,6 +105,7 @@ function serve(ws: WebSocket, dispatcher: ApiDispatcher): void {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
   };
   const unsubscribe = dispatcher.subscribe((event) => send({ t: 'event', name: event.name, payload: event.payload }));
+  send({ t: 'hello', protocol: WIRE_PROTOCOL });
 
   ws.on('message', (data, isBinary) => {
     if (isBinary) return;
