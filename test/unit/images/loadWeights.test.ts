@@ -230,9 +230,26 @@ describe('PyTorch zip checkpoint (vqgan.ckpt)', () => {
     writeFileSync(path.join(dir, 'old.ckpt'), Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]));
     const legacy = await codeOf(loadVqganWeights(path.join(dir, 'old.ckpt')));
     expect(legacy.code).toBe('vqgan.weightsInvalid');
+    expect(legacy.details?.['file']).toBe(path.join(dir, 'old.ckpt'));
     const badPickle = Uint8Array.from([0x80, 0x02, 0x7d, 0x56, 0x2e]); // 'V' (UNICODE, text protocol) is not supported
     writeFileSync(path.join(dir, 'op.ckpt'), torchCheckpointBytes([], { pickle: badPickle }));
     expect((await codeOf(loadVqganWeights(path.join(dir, 'op.ckpt')))).code).toBe('vqgan.weightsInvalid');
+  });
+});
+
+describe('format detection', () => {
+  it('does not mistake a safetensors header length starting 0x80 0x02 for a legacy torch pickle', async () => {
+    const dir = tempDir('sniff');
+    const conv = FIXTURE.find((t) => t.name === 'encoder.conv_in.weight')!;
+    const entry = [{ name: conv.name, dtype: 'F32', shape: conv.shape, data: encodeValues('F32', conv.values) }];
+    // pad the metadata until the header is exactly 0x0280 bytes: the file then starts 80 02 00 …
+    let pad = '';
+    let bytes = safetensorsBytes(entry, { pad });
+    while (Number(bytes.readBigUInt64LE(0)) < 0x280) bytes = safetensorsBytes(entry, { pad: (pad += 'x') });
+    expect([bytes[0], bytes[1]]).toEqual([0x80, 0x02]);
+    writeFileSync(path.join(dir, 'w.safetensors'), bytes);
+    // it is read as safetensors: the error is about the missing codebook, not the format
+    expect((await codeOf(loadVqganWeights(path.join(dir, 'w.safetensors')))).code).toBe('vqgan.missingTensor');
   });
 });
 

@@ -12,11 +12,14 @@ import { ZipReader } from './zipReader.ts';
 
 const NATIVE_DTYPES: Partial<Record<TensorRef['storage']['dtype'], NativeTensor['dtype']>> = { f32: 'f32', f16: 'f16', bf16: 'bf16' };
 
-/** First bytes of the file: `PK\x03\x04` for the zip format, a pickle PROTO opcode for torch's legacy format. */
+/** torch's legacy format opens with the pickled magic number 0x1950a86a20f9469cfc6c (PROTO 2, LONG1 of 10 bytes). */
+const LEGACY_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+
+/** First bytes of the file: `PK\x03\x04` for the zip format, the pickled magic number for torch's legacy format. */
 export async function sniffCheckpoint(fh: FileHandle, file: string): Promise<'zip' | 'legacy' | 'other'> {
-  const head = await readExactly(fh, 0, 4, file).catch(() => new Uint8Array(0));
+  const head = await readExactly(fh, 0, LEGACY_MAGIC.length, file).catch(() => new Uint8Array(0));
   if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'zip';
-  if (head[0] === 0x80 && head[1] !== undefined && head[1] <= 5) return 'legacy';
+  if (head.length === LEGACY_MAGIC.length && LEGACY_MAGIC.every((b, i) => head[i] === b)) return 'legacy';
   return 'other';
 }
 
