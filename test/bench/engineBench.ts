@@ -1,64 +1,35 @@
-// `npm run bench:engine`: what the host process costs. Same benchmark GGUF, same prompt length,
-// same sampler settings and thread count, alternating runs of
-//   host:   EngineClient → forked host process → node-llama-cpp (what the app and server use)
+// `npm run bench:engine`: what the host process and the local API cost. Same benchmark GGUF, same
+// prompt, same sampler settings, seeds and thread count, runs alternating (rotating order) between
+//   host:   EngineClient → forked host process → node-llama-cpp (what the app uses)
+//   api:    fetch → `npm run serve` process (HTTP, SSE) → its host process → node-llama-cpp
 //   direct: node-llama-cpp in this process, no IPC, no prompt builder
-// and prints medians and ratios. Goals (issue 2): decode ratio ≥ 0.97, first-token overhead ≤ 30 ms.
-// Env: BENCH_RUNS (default 7), BENCH_THREADS (default: the engine's default), BENCH_DECODE (64).
+// and prints medians and ratios against direct. Goals (issue 2): decode ratio ≥ 0.97,
+// first-token overhead ≤ 30 ms. Env: BENCH_RUNS (default 9), BENCH_THREADS (default: the
+// engine's default), BENCH_DECODE (64).
 import os from 'node:os';
 import { getLlama, TokenBias, type Token } from 'node-llama-cpp';
 import { EngineClient } from '../../main/engine/engineClient.ts';
 import { forkLauncher } from '../../main/engine/launchers/forkLauncher.ts';
 import { defaultThreads } from '../../main/engine/host/llamaRuntime.ts';
+import { buildPromptTokens } from '../../main/engine/promptBuilder.ts';
 import { BOS_ID, EOS_ID, EOT_ID } from '../../main/contract/chameleon.ts';
 import { BENCH_PARAMS, benchChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
+import { median, medianRow, ratioLine, type Sample } from './benchStats.ts';
+import { ServeArm } from './serveArm.ts';
 
-const runs = Number(process.env.BENCH_RUNS ?? 7);
+const runs = Number(process.env.BENCH_RUNS ?? 9);
 const threads = Number(process.env.BENCH_THREADS ?? defaultThreads());
 const decodeTokens = Number(process.env.BENCH_DECODE ?? 64);
 const contextSize = 4096;
 const batchSize = 512;
 const sampling = { temperature: 0.7, topP: 0.9, topK: 0, repeatPenalty: 1.2, maxTokens: decodeTokens };
 const basePrompt = 'describe the picture of the old house by the river under the dark sky, and explain why the colors look this way. '.repeat(12);
-
-interface Sample {
-  promptTokens: number;
-  firstTokenMs: number;
-  decodeTokS: number;
-  promptTokS: number;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+// A different first word each run, so the KV cache cannot serve the prompt.
+const userText = (i: number, text: string): string => `${i}: ${text}`;
 
 console.log('generating/locating the benchmark model …');
 const modelPath = benchChameleonGguf();
 console.log(`model: ${BENCH_PARAMS.embd} dims × ${BENCH_PARAMS.layers} layers, ${BENCH_PARAMS.weights}; threads ${threads}; ${runs} runs; ${decodeTokens} decoded tokens; cpu ${os.cpus()[0]?.model} × ${os.availableParallelism()}`);
-
-// --- host path ---------------------------------------------------------------------------------
-const client = new EngineClient({ launcher: forkLauncher() });
-const status = await client.load({ modelPath, contextSize, batchSize, threads, gpu: 'auto' });
-console.log(`host backend: ${status.backend?.kind} (${status.backend?.deviceNames.join(', ')}), gpu layers ${status.backend?.gpuLayers}/${status.backend?.totalLayers}`);
-
-async function hostRun(i: number, text = basePrompt, decode = decodeTokens): Promise<Sample> {
-  const t0 = performance.now();
-  let first = 0;
-  const r = await client.generate(
-    // A different first word each run, so the KV cache cannot serve the prompt.
-    { sessionId: `bench-${i}`, turns: [{ role: 'user', segments: [{ type: 'text', text: `${i}: ${text}` }] }], sampling: { ...sampling, maxTokens: decode, seed: 1000 + i } },
-    { onEvent: (e) => e.type === 'delta' && first === 0 && (first = performance.now()) },
-  );
-  const end = performance.now();
-  if (r.usage.completionTokens !== decode) throw new Error(`host run stopped early (${r.stopReason})`);
-  return {
-    promptTokens: r.usage.evaluatedPromptTokens,
-    firstTokenMs: first - t0,
-    promptTokS: (r.usage.evaluatedPromptTokens * 1000) / (first - t0),
-    decodeTokS: decode > 1 ? ((r.usage.completionTokens - 1) * 1000) / (end - first) : 0,
-  };
-}
 
 // --- direct path -------------------------------------------------------------------------------
 const llama = await getLlama({ gpu: 'auto', build: 'never' });
@@ -71,7 +42,7 @@ for (let id = 0; id < 16384; id++) if (id !== EOS_ID && id !== EOT_ID) bias.set(
 async function directRun(i: number, text = basePrompt, decode = decodeTokens): Promise<Sample> {
   await sequence.clearHistory();
   const t0 = performance.now();
-  const prompt = [BOS_ID, ...model.tokenize(`${i}: ${text}`, false), EOT_ID] as Token[];
+  const prompt = [BOS_ID, ...model.tokenize(userText(i, text), false), EOT_ID] as Token[];
   if (prompt.length > batchSize) throw new Error('benchmark prompt must fit one batch');
   const window = prompt.slice(-64);
   let first = 0;
@@ -92,59 +63,131 @@ async function directRun(i: number, text = basePrompt, decode = decodeTokens): P
   }
   const end = performance.now();
   if (n !== decode) throw new Error('direct run stopped early');
+  return sample(prompt.length, prompt.length, first - t0, n, end - first);
+}
+
+function sample(promptTokens: number, evaluatedTokens: number, firstTokenMs: number, completionTokens: number, decodeMs: number): Sample {
   return {
-    promptTokens: prompt.length,
-    firstTokenMs: first - t0,
-    promptTokS: (prompt.length * 1000) / (first - t0),
-    decodeTokS: n > 1 ? ((n - 1) * 1000) / (end - first) : 0,
+    promptTokens,
+    evaluatedTokens,
+    firstTokenMs,
+    promptTokS: (evaluatedTokens * 1000) / firstTokenMs,
+    decodeTokS: completionTokens > 1 ? ((completionTokens - 1) * 1000) / decodeMs : 0,
   };
 }
 
+/**
+ * The Chameleon prompt the engine host builds for one user message (the API maps a single user
+ * message to the same turn), and how much of it the host evaluates: it keeps the longest common
+ * prefix with what its sequence holds (main/engine/host/generation.ts). Host and API each drive
+ * their own host process with the same prompts in the same order, so each gets its own mirror.
+ */
+class HostPromptMirror {
+  #held: number[] = [];
+
+  next(text: string): { tokens: number; evaluated: number } {
+    const prompt = buildPromptTokens([{ role: 'user', segments: [{ type: 'text', text }] }], (t) => model.tokenize(t, false));
+    let common = 0;
+    while (common < prompt.length && common < this.#held.length && prompt[common] === this.#held[common]) common++;
+    // Past the held prompt the sequence holds the generated tokens, which this mirror cannot see.
+    if (common > 0 && common === this.#held.length) throw new Error('benchmark prompts must not extend each other');
+    this.#held = prompt;
+    return { tokens: prompt.length, evaluated: prompt.length - Math.min(common, prompt.length - 1) };
+  }
+}
+
+// --- host path ---------------------------------------------------------------------------------
+const client = new EngineClient({ launcher: forkLauncher() });
+const status = await client.load({ modelPath, contextSize, batchSize, threads, gpu: 'auto' });
+const b = status.backend;
+console.log(`host backend: ${b?.kind} (${b?.deviceNames.join(', ')}), gpu layers ${b?.gpuLayers}/${b?.totalLayers}, ${b?.threads} threads, batch ${b?.batchSize}`);
+if (b?.threads !== threads) throw new Error(`host runs ${b?.threads} threads, not ${threads}`);
+const hostMirror = new HostPromptMirror();
+
+async function hostRun(i: number, text = basePrompt, decode = decodeTokens): Promise<Sample> {
+  const expected = hostMirror.next(userText(i, text));
+  const t0 = performance.now();
+  let first = 0;
+  const r = await client.generate(
+    { sessionId: `bench-${i}`, turns: [{ role: 'user', segments: [{ type: 'text', text: userText(i, text) }] }], sampling: { ...sampling, maxTokens: decode, seed: 1000 + i } },
+    { onEvent: (e) => e.type === 'delta' && first === 0 && (first = performance.now()) },
+  );
+  const end = performance.now();
+  if (r.usage.completionTokens !== decode) throw new Error(`host run stopped early (${r.stopReason})`);
+  if (r.usage.promptTokens !== expected.tokens || r.usage.evaluatedPromptTokens !== expected.evaluated) {
+    throw new Error(`host prompt ${r.usage.promptTokens}/${r.usage.evaluatedPromptTokens} tokens, expected ${expected.tokens}/${expected.evaluated}`);
+  }
+  return sample(r.usage.promptTokens, r.usage.evaluatedPromptTokens, first - t0, r.usage.completionTokens, end - first);
+}
+
+// --- API path ----------------------------------------------------------------------------------
+const server = await ServeArm.start({ modelPath, contextSize, threads });
+console.log(`api server: ${server.url}; ${server.readyLine}`);
+const serverThreads = Number(/(\d+) threads/.exec(server.readyLine)?.[1]);
+if (serverThreads !== threads) throw new Error(`the server's host runs ${serverThreads} threads, not ${threads}`);
+const apiMirror = new HostPromptMirror();
+
+async function apiRun(i: number, text = basePrompt, decode = decodeTokens): Promise<Sample> {
+  const expected = apiMirror.next(userText(i, text));
+  const c = await server.complete(userText(i, text), {
+    temperature: sampling.temperature,
+    top_p: sampling.topP,
+    top_k: sampling.topK,
+    repetition_penalty: sampling.repeatPenalty,
+    max_tokens: decode,
+    seed: 1000 + i,
+  });
+  if (c.completionTokens !== decode || c.finishReason !== 'length') throw new Error(`api run stopped early (${c.finishReason})`);
+  if (c.promptTokens !== expected.tokens) throw new Error(`api prompt ${c.promptTokens} tokens, expected ${expected.tokens}`);
+  return sample(c.promptTokens, expected.evaluated, c.firstContentMs, c.completionTokens, c.finishMs - c.firstContentMs);
+}
+
 // --- alternate ---------------------------------------------------------------------------------
-await hostRun(-1); // warm-up both paths once
-await directRun(-1);
-const host: Sample[] = [];
-const direct: Sample[] = [];
+type Arm = 'host' | 'api' | 'direct';
+const armRun: Record<Arm, typeof hostRun> = { host: hostRun, api: apiRun, direct: directRun };
+const rotations: Arm[][] = [
+  ['host', 'api', 'direct'],
+  ['api', 'direct', 'host'],
+  ['direct', 'host', 'api'],
+];
+
+/** One run of each arm on the same prompt and seed, in an order that rotates with `i`. */
+async function round(i: number, text?: string, decode?: number): Promise<Record<Arm, Sample>> {
+  const out: Partial<Record<Arm, Sample>> = {};
+  for (const arm of rotations[((i % 3) + 3) % 3]!) out[arm] = await armRun[arm](i, text, decode);
+  if (out.host!.promptTokens !== out.direct!.promptTokens || out.api!.promptTokens !== out.direct!.promptTokens) {
+    throw new Error(`prompt tokens differ: host ${out.host!.promptTokens}, api ${out.api!.promptTokens}, direct ${out.direct!.promptTokens}`);
+  }
+  return out as Record<Arm, Sample>;
+}
+
+await round(-1); // warm-up every path once
+const all: Record<Arm, Sample[]> = { host: [], api: [], direct: [] };
 for (let i = 0; i < runs; i++) {
-  if (i % 2 === 0) {
-    host.push(await hostRun(i));
-    direct.push(await directRun(i));
-  } else {
-    direct.push(await directRun(i));
-    host.push(await hostRun(i));
-  }
-  const h = host.at(-1)!;
-  const d = direct.at(-1)!;
-  console.log(`run ${i}: host decode ${h.decodeTokS.toFixed(1)} tok/s, ttft ${h.firstTokenMs.toFixed(1)} ms | direct decode ${d.decodeTokS.toFixed(1)} tok/s, ttft ${d.firstTokenMs.toFixed(1)} ms`);
+  const r = await round(i);
+  for (const arm of ['host', 'api', 'direct'] as const) all[arm].push(r[arm]);
+  const fmt = (s: Sample): string => `decode ${s.decodeTokS.toFixed(1)} tok/s, ttft ${s.firstTokenMs.toFixed(1)} ms`;
+  console.log(`run ${i}: host ${fmt(r.host)} | api ${fmt(r.api)} | direct ${fmt(r.direct)}`);
 }
 
-const row = (name: string, s: Sample[]): string =>
-  `${name.padEnd(8)} prompt ${median(s.map((x) => x.promptTokS)).toFixed(1).padStart(8)} tok/s   decode ${median(s.map((x) => x.decodeTokS)).toFixed(2).padStart(7)} tok/s   first token ${median(s.map((x) => x.firstTokenMs)).toFixed(1).padStart(7)} ms   (${s[0]!.promptTokens} prompt tokens)`;
 console.log('\nmedians');
-console.log(row('host', host));
-console.log(row('direct', direct));
-const decodeRatio = median(host.map((x) => x.decodeTokS)) / median(direct.map((x) => x.decodeTokS));
-const promptRatio = median(host.map((x) => x.promptTokS)) / median(direct.map((x) => x.promptTokS));
-const ttftOverhead = median(host.map((x) => x.firstTokenMs)) - median(direct.map((x) => x.firstTokenMs));
-console.log(`\nratios host/direct: prompt ${promptRatio.toFixed(3)}, decode ${decodeRatio.toFixed(3)} (goal ≥ 0.97); first-token overhead ${ttftOverhead.toFixed(1)} ms (goal ≤ 30 ms)`);
+for (const arm of ['host', 'api', 'direct'] as const) console.log(medianRow(arm, all[arm]));
+console.log('\nratios');
+console.log(ratioLine('host', all.host, all.direct));
+console.log(ratioLine('api', all.api, all.direct));
 
-// A short prompt isolates the fixed cost of the host path (IPC, prompt building, KV compare).
-const shortHost: number[] = [];
-const shortDirect: number[] = [];
+// A short prompt isolates the fixed cost of each path (IPC, HTTP and SSE, prompt building, KV compare).
+const short: Record<Arm, number[]> = { host: [], api: [], direct: [] };
 for (let i = 0; i < runs * 2; i++) {
-  const text = 'hello there, how are you';
-  if (i % 2 === 0) {
-    shortHost.push((await hostRun(100 + i, text, 2)).firstTokenMs);
-    shortDirect.push((await directRun(100 + i, text, 2)).firstTokenMs);
-  } else {
-    shortDirect.push((await directRun(100 + i, text, 2)).firstTokenMs);
-    shortHost.push((await hostRun(100 + i, text, 2)).firstTokenMs);
-  }
+  const r = await round(100 + i, 'hello there, how are you', 2);
+  for (const arm of ['host', 'api', 'direct'] as const) short[arm].push(r[arm].firstTokenMs);
 }
+const [h, a, d] = [median(short.host), median(short.api), median(short.direct)];
 console.log(
-  `short prompt first token: host ${median(shortHost).toFixed(1)} ms, direct ${median(shortDirect).toFixed(1)} ms, overhead ${(median(shortHost) - median(shortDirect)).toFixed(1)} ms`,
+  `\nshort prompt first token (median of ${runs * 2}): host ${h.toFixed(1)} ms, api ${a.toFixed(1)} ms, direct ${d.toFixed(1)} ms; overhead host ${(h - d).toFixed(1)} ms, api ${(a - d).toFixed(1)} ms`,
 );
 
+await server.dispose();
 await client.dispose();
 await context.dispose();
 await model.dispose();
