@@ -37,7 +37,8 @@ export interface ApiStream<P> extends AsyncIterable<P> {
   cancel(): void;
 }
 
-type MaybeArgs<K extends CommandName> = object extends CommandInput<K> ? [input?: CommandInput<K>] : [input: CommandInput<K>];
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- "are all fields optional?"
+type MaybeArgs<K extends CommandName> = {} extends CommandInput<K> ? [input?: CommandInput<K>] : [input: CommandInput<K>];
 
 export interface ApiClient {
   call<K extends CommandName>(name: K, ...input: MaybeArgs<K>): Promise<CommandOutput<K>>;
