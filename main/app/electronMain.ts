@@ -1,0 +1,164 @@
+// The Electron main process, kept thin: security policy (security.ts), the app:// protocol, one
+// window with remembered state, the IPC bridge, and the services (main/services) that do the
+// work. The inference engine runs in a utilityProcess, so a native crash in llama.cpp never takes
+// the window down. Only this folder imports electron (house style rule 1).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BrowserWindow, app, dialog, ipcMain, protocol, screen, session, shell, utilityProcess, type WebContents } from 'electron';
+import { toErrorData } from '../contract/errors.ts';
+import { utilityProcessLauncher, type UtilityProcessModule } from '../engine/launchers/utilityProcessLauncher.ts';
+import { AppServices } from '../services/appServices.ts';
+import { mimeTypeOf, resolveAppPath } from './appProtocol.ts';
+import { startIpcBridge, type IpcBridge } from './ipcBridge.ts';
+import { APP_SCHEME, APP_START_URL } from './ipcChannels.ts';
+import { SECURITY_HEADERS, isAllowedExternalUrl, isAppUrl, secureWebPreferences } from './security.ts';
+import { MIN_HEIGHT, MIN_WIDTH, loadWindowState, saveWindowState } from './windowState.ts';
+
+const PRELOAD_PATH = join(import.meta.dirname, 'preload.cjs');
+/** `vite build renderer` output; inside the package it sits at the same place under the app path. */
+const rendererRoot = (): string => join(app.getAppPath(), 'renderer', 'dist');
+
+// Must happen before `ready`: app:// behaves like https (standard, secure, fetch allowed).
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+app.enableSandbox();
+
+// The data dir can be moved for tests and portable setups, the same variable `npm run serve` reads.
+if (process.env.CHAMELEON_DATA_DIR) app.setPath('userData', process.env.CHAMELEON_DATA_DIR);
+
+let services: AppServices | null = null;
+let bridge: IpcBridge | null = null;
+let mainWindow: BrowserWindow | null = null;
+let shuttingDown = false;
+
+function log(message: string): void {
+  process.stderr.write(`[chameleon] ${message}\n`);
+}
+
+async function serveAppRequest(request: Request): Promise<Response> {
+  const file = resolveAppPath(request.url, rendererRoot());
+  if (!file) return new Response('Not found', { status: 404, headers: SECURITY_HEADERS });
+  try {
+    const body = await readFile(file);
+    return new Response(body, { status: 200, headers: { ...SECURITY_HEADERS, 'Content-Type': mimeTypeOf(file) } });
+  } catch {
+    return new Response('Not found', { status: 404, headers: SECURITY_HEADERS });
+  }
+}
+
+/** Navigation, new windows, webviews and permissions: denied; http(s) links go to the browser. */
+function lockDown(contents: WebContents): void {
+  contents.on('will-navigate', (event, url) => {
+    if (isAppUrl(url) && url.split('#')[0] === contents.getURL().split('#')[0]) return;
+    event.preventDefault();
+    if (isAllowedExternalUrl(url)) void shell.openExternal(url);
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isAppUrl(url)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isAllowedExternalUrl(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+}
+
+async function pickModelFile(): Promise<string | null> {
+  const options = {
+    title: 'Open a Chameleon model',
+    properties: ['openFile' as const],
+    filters: [
+      { name: 'GGUF model', extensions: ['gguf'] },
+      { name: 'All files', extensions: ['*'] },
+    ],
+  };
+  const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? null : (result.filePaths[0] ?? null);
+}
+
+async function createWindow(): Promise<BrowserWindow> {
+  const userData = app.getPath('userData');
+  const state = await loadWindowState(
+    userData,
+    screen.getAllDisplays().map((d) => d.workArea),
+  );
+  const win = new BrowserWindow({
+    ...(state.x === undefined || state.y === undefined ? {} : { x: state.x, y: state.y }),
+    width: state.width,
+    height: state.height,
+    minWidth: MIN_WIDTH,
+    minHeight: MIN_HEIGHT,
+    show: false,
+    title: 'Chameleon Desktop',
+    icon: join(app.getAppPath(), 'resources', 'icons', 'icon-512.png'),
+    backgroundColor: '#1f2124',
+    webPreferences: secureWebPreferences(PRELOAD_PATH),
+  });
+  bridge?.addWindow(win.webContents);
+  win.once('ready-to-show', () => {
+    if (state.maximized) win.maximize();
+    win.show();
+  });
+  win.on('close', () => {
+    const bounds = win.getNormalBounds();
+    void saveWindowState(userData, { ...bounds, maximized: win.isMaximized() }).catch((err: unknown) => log(`could not save the window state: ${toErrorData(err).message}`));
+  });
+  win.on('closed', () => {
+    if (mainWindow === win) mainWindow = null;
+  });
+  await win.loadURL(APP_START_URL);
+  return win;
+}
+
+async function start(): Promise<void> {
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  protocol.handle(APP_SCHEME, serveAppRequest);
+
+  services = await AppServices.start({
+    dataDir: app.getPath('userData'),
+    launcher: utilityProcessLauncher(utilityProcess as unknown as UtilityProcessModule),
+    info: { name: app.getName(), version: app.getVersion(), mode: 'electron', platform: process.platform },
+    pickModelFile,
+    loadModelAtStart: true,
+  });
+  bridge = startIpcBridge(ipcMain, services.handlers, (what, url) => log(`refused an IPC ${what} from ${url ?? 'a destroyed frame'}`));
+  mainWindow = await createWindow();
+}
+
+async function shutDown(): Promise<void> {
+  bridge?.dispose();
+  bridge = null;
+  await services?.dispose();
+  services = null;
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.on('web-contents-created', (_event, contents) => lockDown(contents));
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', () => {
+    if (!mainWindow && services) void createWindow().then((w) => (mainWindow = w));
+  });
+  app.on('will-quit', (event) => {
+    if (shuttingDown) return;
+    // Stop answers (their text is kept), close the engine host and the history, then quit.
+    event.preventDefault();
+    shuttingDown = true;
+    void shutDown()
+      .catch((err: unknown) => log(`shutdown failed: ${toErrorData(err).message}`))
+      .finally(() => app.quit());
+  });
+  app.whenReady().then(start, (err: unknown) => {
+    dialog.showErrorBox('Chameleon Desktop could not start', toErrorData(err).message);
+    app.exit(1);
+  });
+}
