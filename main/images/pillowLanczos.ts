@@ -69,17 +69,36 @@ function horizontal(src: Uint8Array, w: number, h: number, channels: number, out
   const { start, count, weights, stride } = coefficients(w, outW);
   const out = new Uint8Array(outW * h * channels);
   const half = 1 << (PRECISION_BITS - 1);
+  const acc = new Float64Array(channels);
   for (let y = 0; y < h; y++) {
     const row = y * w * channels;
     for (let x = 0; x < outW; x++) {
-      const s = start[x]!;
+      const first = row + start[x]! * channels;
       const n = count[x]!;
       const k = x * stride;
-      for (let c = 0; c < channels; c++) {
-        let acc = half;
-        for (let t = 0; t < n; t++) acc += src[row + (s + t) * channels + c]! * weights[k + t]!;
-        out[(y * outW + x) * channels + c] = clip8(acc);
+      const o = (y * outW + x) * channels;
+      if (channels === 3) {
+        // the common case, unrolled: one pass over the taps for all three channels
+        let r = half;
+        let g = half;
+        let b = half;
+        for (let t = 0, p = first; t < n; t++, p += 3) {
+          const wt = weights[k + t]!;
+          r += src[p]! * wt;
+          g += src[p + 1]! * wt;
+          b += src[p + 2]! * wt;
+        }
+        out[o] = clip8(r);
+        out[o + 1] = clip8(g);
+        out[o + 2] = clip8(b);
+        continue;
       }
+      acc.fill(half);
+      for (let t = 0, p = first; t < n; t++, p += channels) {
+        const wt = weights[k + t]!;
+        for (let c = 0; c < channels; c++) acc[c]! += src[p + c]! * wt;
+      }
+      for (let c = 0; c < channels; c++) out[o + c] = clip8(acc[c]!);
     }
   }
   return out;
@@ -90,15 +109,20 @@ function vertical(src: Uint8Array, w: number, h: number, channels: number, outH:
   const out = new Uint8Array(w * outH * channels);
   const half = 1 << (PRECISION_BITS - 1);
   const rowLen = w * channels;
+  // accumulate whole rows (sequential memory); the sums are integers far below 2^53, so exact
+  const acc = new Float64Array(rowLen);
   for (let y = 0; y < outH; y++) {
     const s = start[y]!;
     const n = count[y]!;
     const k = y * stride;
-    for (let i = 0; i < rowLen; i++) {
-      let acc = half;
-      for (let t = 0; t < n; t++) acc += src[(s + t) * rowLen + i]! * weights[k + t]!;
-      out[y * rowLen + i] = clip8(acc);
+    acc.fill(half);
+    for (let t = 0; t < n; t++) {
+      const wt = weights[k + t]!;
+      const from = (s + t) * rowLen;
+      for (let i = 0; i < rowLen; i++) acc[i]! += src[from + i]! * wt;
     }
+    const o = y * rowLen;
+    for (let i = 0; i < rowLen; i++) out[o + i] = clip8(acc[i]!);
   }
   return out;
 }

@@ -91,10 +91,10 @@ export async function decodeWhitened(input: string | Uint8Array, maxPixels = DEF
   if (bytes.length === 0) throw new AppError('image.empty', 'The image file is empty.');
   let raw: { data: Buffer; info: OutputInfo };
   try {
+    // srgb gives 3 channels, or 4 when the source has alpha (grey, palette and CMYK included)
     raw = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 })
       .autoOrient()
       .toColourspace('srgb')
-      .ensureAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
@@ -102,17 +102,13 @@ export async function decodeWhitened(input: string | Uint8Array, maxPixels = DEF
   }
   const { width, height, channels } = raw.info;
   if (width === 0 || height === 0) throw new AppError('image.empty', 'The image has no pixels.');
-  if (channels !== 4) throw new AppError('image.unsupported', `Unexpected decoded channel count ${channels}.`);
   const src = raw.data;
+  if (channels === 3) return { width, height, data: new Uint8Array(src.buffer, src.byteOffset, src.length) };
+  if (channels !== 4) throw new AppError('image.unsupported', `Unexpected decoded channel count ${channels}.`);
   const n = width * height;
   const out = new Uint8Array(n * 3);
   let transparent = false;
-  for (let i = 0; i < n; i++) {
-    if (src[i * 4 + 3]! < 255) {
-      transparent = true;
-      break;
-    }
-  }
+  for (let i = 0; i < n && !transparent; i++) transparent = src[i * 4 + 3]! < 255;
   for (let i = 0; i < n; i++) {
     if (!transparent) {
       out[i * 3] = src[i * 4]!;

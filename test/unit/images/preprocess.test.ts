@@ -120,6 +120,14 @@ describe('decoding details', () => {
     expect(expected.slice(3, 6)).toEqual([254, 254, 254]); // c = 255 at alpha 74: float64 error gives 254, as in Pillow
   });
 
+  it('turns plain grey into RGB and reads palette images with transparency', async () => {
+    const grey = await sharp(Buffer.from([0, 77, 200, 255]), { raw: { width: 4, height: 1, channels: 1 } }).png().toBuffer();
+    expect(Array.from((await decodeWhitened(grey)).data)).toEqual([0, 0, 0, 77, 77, 77, 200, 200, 200, 255, 255, 255]);
+    const rgba = Buffer.from([255, 0, 0, 255, 0, 0, 255, 0]); // opaque red, fully transparent blue
+    const palette = await sharp(rgba, { raw: { width: 2, height: 1, channels: 4 } }).png({ palette: true }).toBuffer();
+    expect(Array.from((await decodeWhitened(palette)).data)).toEqual([255, 0, 0, 255, 255, 255]);
+  });
+
   it('refuses empty, non-image, corrupt, too large and unreadable input with coded errors', async () => {
     expect(await code(decodeWhitened(new Uint8Array(0)))).toBe('image.empty');
     expect(await code(decodeWhitened(Buffer.from('just some text, definitely not pixels')))).toBe('image.unsupported');
