@@ -47,3 +47,14 @@ export function ratioLine(name: string, arm: readonly Sample[], direct: readonly
   const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
   return `${`${name}/direct:`.padEnd(15)} prompt ${(a.promptTokS / d.promptTokS).toFixed(3)}, decode ${decode.toFixed(3)} (goal ≥ 0.97: ${verdict(decode >= 0.97)}); first-token overhead ${overhead.toFixed(1)} ms (goal ≤ 30 ms: ${verdict(overhead <= 30)})`;
 }
+
+/**
+ * The same comparison paired by round (each arm ran the same prompt back to back): the median of
+ * per-round ratios and differences, which cancels load that other processes put on the machine
+ * for the length of a round better than a ratio of medians does.
+ */
+export function pairedLine(name: string, arm: readonly Sample[], direct: readonly Sample[]): string {
+  const decode = median(arm.map((s, i) => s.decodeTokS / direct[i]!.decodeTokS));
+  const overhead = median(arm.map((s, i) => s.firstTokenMs - direct[i]!.firstTokenMs));
+  return `${`${name}/direct:`.padEnd(15)} decode ${decode.toFixed(3)}, first-token overhead ${overhead.toFixed(1)} ms (median of per-round ratios and differences)`;
+}

@@ -14,7 +14,7 @@ import { defaultThreads } from '../../main/engine/host/llamaRuntime.ts';
 import { buildPromptTokens } from '../../main/engine/promptBuilder.ts';
 import { BOS_ID, EOS_ID, EOT_ID } from '../../main/contract/chameleon.ts';
 import { BENCH_PARAMS, benchChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { median, medianRow, ratioLine, type Sample } from './benchStats.ts';
+import { median, medianRow, pairedLine, ratioLine, type Sample } from './benchStats.ts';
 import { ServeArm } from './serveArm.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 9);
@@ -175,6 +175,8 @@ for (const arm of ['host', 'api', 'direct'] as const) console.log(medianRow(arm,
 console.log('\nratios');
 console.log(ratioLine('host', all.host, all.direct));
 console.log(ratioLine('api', all.api, all.direct));
+console.log(pairedLine('host', all.host, all.direct));
+console.log(pairedLine('api', all.api, all.direct));
 
 // A short prompt isolates the fixed cost of each path (IPC, HTTP and SSE, prompt building, KV compare).
 const short: Record<Arm, number[]> = { host: [], api: [], direct: [] };
@@ -183,8 +185,9 @@ for (let i = 0; i < runs * 2; i++) {
   for (const arm of ['host', 'api', 'direct'] as const) short[arm].push(r[arm].firstTokenMs);
 }
 const [h, a, d] = [median(short.host), median(short.api), median(short.direct)];
+const pairedOverhead = (arm: number[]): string => median(arm.map((t, i) => t - short.direct[i]!)).toFixed(1);
 console.log(
-  `\nshort prompt first token (median of ${runs * 2}): host ${h.toFixed(1)} ms, api ${a.toFixed(1)} ms, direct ${d.toFixed(1)} ms; overhead host ${(h - d).toFixed(1)} ms, api ${(a - d).toFixed(1)} ms`,
+  `\nshort prompt first token (median of ${runs * 2}): host ${h.toFixed(1)} ms, api ${a.toFixed(1)} ms, direct ${d.toFixed(1)} ms; overhead host ${(h - d).toFixed(1)} ms, api ${(a - d).toFixed(1)} ms (paired: host ${pairedOverhead(short.host)} ms, api ${pairedOverhead(short.api)} ms)`,
 );
 
 await server.dispose();
