@@ -2,9 +2,9 @@
 // (call, subscribe, stream) and never ipcRenderer itself. It runs sandboxed, so it is CommonJS and
 // imports nothing but electron; the channel names repeat ipcChannels.ts (a unit test keeps the two
 // equal). Names and inputs are only shape-checked here; main parses everything against api.ts.
-import type { CallOutcome } from '../contract/wire.ts';
+import type { ClientTransport } from '../contract/apiClient.ts';
 import type { ErrorData } from '../contract/errors.ts';
-import type { PreloadBridge } from '../contract/ipcClientTransport.ts';
+import type { CallOutcome } from '../contract/wire.ts';
 import type * as Electron from 'electron';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a sandboxed preload is CommonJS
@@ -36,9 +36,14 @@ ipcRenderer.on(CHANNELS.event, (_event, message: { name?: unknown; payload?: unk
   for (const listener of listeners.get(message.name) ?? []) listener(message.payload);
 });
 
-const bridge: PreloadBridge = {
-  call(name, input) {
-    return ipcRenderer.invoke(CHANNELS.call, { name: checkName(name), input }) as Promise<CallOutcome>;
+// The global is the renderer's ClientTransport itself (apiClient.ts). A refusal rejects with the
+// plain { code, message, details } object: contextBridge copies plain objects intact, while an
+// Error would lose its code on the way.
+const bridge: ClientTransport = {
+  async call(name, input) {
+    const outcome = (await ipcRenderer.invoke(CHANNELS.call, { name: checkName(name), input })) as CallOutcome;
+    if (!outcome.ok) return Promise.reject(outcome.error);
+    return outcome.value;
   },
   subscribe(name, listener) {
     checkName(name);
@@ -50,18 +55,18 @@ const bridge: PreloadBridge = {
       set.delete(listener);
     };
   },
-  stream(name, input, onPacket, onEnd) {
+  stream(name, input, receiver) {
     // One MessagePort per stream: packets never go through the shared IPC channel.
     const channel = new MessageChannel();
     const port1 = channel.port1 as unknown as DomMessagePort;
     let ended = false;
     port1.onmessage = (event) => {
       const frame = event.data as { t?: unknown; packet?: unknown; error?: ErrorData } | null;
-      if (frame?.t === 'packet') onPacket(frame.packet);
+      if (frame?.t === 'packet') receiver.packet(frame.packet);
       else if (frame?.t === 'end' && !ended) {
         ended = true;
         port1.close();
-        onEnd(frame.error);
+        receiver.end(frame.error);
       }
     };
     port1.start();
