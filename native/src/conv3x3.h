@@ -1,7 +1,8 @@
 // A CPU 3x3 convolution (stride 1, zero padding 1, bias) run as a ggml custom op on ggml's own
 // threads. It replaces ggml_conv_2d_direct on the CPU backend: that op gathers im2col rows from
 // channel planes a megabyte apart at 512² and then calls a general GEMM, which made the full-size
-// encoder ~3× slower than this register-tiled direct kernel, and it needs no im2col buffer.
+// encoder ~3.5× slower than this register-tiled direct kernel (one 512² encode here: 18 s → 5 s),
+// and this one needs no im2col buffer.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -41,6 +41,12 @@ export interface NativeTensor {
 export type NativeBackendChoice = 'auto' | 'cpu' | 'gpu';
 
 export interface NativeLoadOptions {
+  /**
+   * 'cpu' and 'auto' run on the CPU. 'gpu' loads node-llama-cpp's CUDA/Vulkan/Metal ggml backend
+   * (vqgan.backendUnavailable when none loads). 'auto' does not pick the GPU by itself: on a tested
+   * H100 (driver 580) node-llama-cpp 3.21.1's CUDA kernels made ggml abort the process, which no
+   * caller can catch; a GPU for 'auto' needs an out-of-process self-test first.
+   */
   backend: NativeBackendChoice;
   /** graph threads for the CPU backend; default leaves one core of headroom */
   threads?: number;
@@ -248,7 +254,7 @@ export async function loadNativeVqgan(arch: VqganArchitecture, tensors: NativeTe
   const native = loadAddon();
   const threads = opts.threads ?? defaultThreads();
   try {
-    const raw = await native.load(arch, tensors, { backend: opts.backend, threads, gpuDirs: opts.backend === 'cpu' ? [] : gpuBinDirs() });
+    const raw = await native.load(arch, tensors, { backend: opts.backend, threads, gpuDirs: opts.backend === 'gpu' ? gpuBinDirs() : [] });
     return new NativeVqganModel(raw, arch);
   } catch (err) {
     throw toAppError(err);
