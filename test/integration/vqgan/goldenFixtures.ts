@@ -1,12 +1,13 @@
 // Test helpers for the golden VQ-GAN fixtures in ../shared/fixtures/vqgan (Meta's reference outputs):
-// a minimal safetensors reader, the architecture from a manifest's config, raw-file readers, and the
-// reference's normalisation/postprocessing. Kept apart from main/ so the tests check the addon
-// against the fixture files directly.
+// weights via the app's safetensors reader, the architecture straight from a manifest's config (not
+// inferred, so these tests check the addon alone), raw-file readers, and the reference's
+// normalisation/postprocessing.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { NativeTensor, VqganArchitecture } from '../../../main/images/vqgan/nativeAddon.ts';
+import { openSafetensors } from '../../../main/images/vqgan/weights/safetensors.ts';
 
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures/vqgan');
 
@@ -14,20 +15,14 @@ export function fixture(...parts: string[]): string {
   return path.join(FIXTURES, ...parts);
 }
 
-/** safetensors: u64 LE header length, JSON header, then raw little-endian tensor bytes. */
-export function readSafetensors(file: string): NativeTensor[] {
-  const buf = readFileSync(file);
-  const headerLen = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  const base = 8 + headerLen;
-  const dtypes: Record<string, NativeTensor['dtype']> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
-  return Object.entries(header)
-    .filter(([name]) => name !== '__metadata__')
-    .map(([name, t]) => {
-      const dtype = dtypes[t.dtype];
-      if (!dtype) throw new Error(`unsupported dtype ${t.dtype} for ${name}`);
-      return { name, shape: t.shape, dtype, data: buf.subarray(base + t.data_offsets[0], base + t.data_offsets[1]) };
-    });
+/** All tensors of a safetensors file, read with the app's own reader. */
+export async function readSafetensors(file: string): Promise<NativeTensor[]> {
+  const { tensors, close } = await openSafetensors(file);
+  try {
+    return await Promise.all(tensors.map(async (t) => ({ name: t.name, shape: t.shape, dtype: t.dtype, data: await t.read() })));
+  } finally {
+    await close();
+  }
 }
 
 interface ManifestConfig {
@@ -59,15 +54,15 @@ export function readJson<T = Record<string, unknown>>(file: string): T {
 }
 
 /** One of the fixture configurations: its architecture and the weights it uses. */
-export function loadConfig(name: 'small_noattn' | 'small_attn' | 'narrow' | 'full16'): { arch: VqganArchitecture; tensors: NativeTensor[] } {
+export async function loadConfig(name: 'small_noattn' | 'small_attn' | 'narrow' | 'full16'): Promise<{ arch: VqganArchitecture; tensors: NativeTensor[] }> {
   if (name === 'small_noattn' || name === 'small_attn') {
     const manifest = readJson<{ variants: Record<string, { config: ManifestConfig; param_names: string[] }> }>(fixture('small', 'manifest.json'));
     const variant = manifest.variants[name]!;
     const keep = new Set(variant.param_names);
-    return { arch: archFromConfig(variant.config), tensors: readSafetensors(fixture('small', 'weights.safetensors')).filter((t) => keep.has(t.name)) };
+    return { arch: archFromConfig(variant.config), tensors: (await readSafetensors(fixture('small', 'weights.safetensors'))).filter((t) => keep.has(t.name)) };
   }
   const manifest = readJson<{ config: ManifestConfig }>(fixture(name, 'manifest.json'));
-  return { arch: archFromConfig(manifest.config), tensors: readSafetensors(fixture(name, 'weights.safetensors')) };
+  return { arch: archFromConfig(manifest.config), tensors: await readSafetensors(fixture(name, 'weights.safetensors')) };
 }
 
 export function readF32(file: string): Float32Array {

@@ -11,7 +11,7 @@ import { expectCodesMatch, expectReconWithinOneLevel } from './goldenAssertions.
 describe('golden full16 (real architecture)', () => {
   let model: NativeVqgan;
   beforeAll(async () => {
-    const { arch, tensors } = loadConfig('full16');
+    const { arch, tensors } = await loadConfig('full16');
     model = await loadNativeVqgan(arch, tensors, { backend: 'cpu', threads: 1 });
   });
   afterAll(() => model?.dispose());

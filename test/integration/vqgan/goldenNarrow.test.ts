@@ -10,7 +10,7 @@ import { expectCodesMatch, expectReconWithinOneLevel } from './goldenAssertions.
 describe('golden narrow (512 px, 1024 codes)', () => {
   let model: NativeVqgan;
   beforeAll(async () => {
-    const { arch, tensors } = loadConfig('narrow');
+    const { arch, tensors } = await loadConfig('narrow');
     model = await loadNativeVqgan(arch, tensors, { backend: 'cpu', threads: 1 });
   });
   afterAll(() => model?.dispose());

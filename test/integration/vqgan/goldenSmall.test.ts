@@ -13,7 +13,7 @@ for (const variant of ['small_noattn', 'small_attn'] as const) {
   describe(`golden ${variant}`, () => {
     let model: NativeVqgan;
     beforeAll(async () => {
-      const { arch, tensors } = loadConfig(variant);
+      const { arch, tensors } = await loadConfig(variant);
       model = await loadNativeVqgan(arch, tensors, { backend: 'cpu', threads: 1 });
     });
     afterAll(() => model?.dispose());

@@ -39,7 +39,7 @@ function toBf16Value(x: number): number {
 
 describe('native VQ-GAN addon', () => {
   it('loads f16 weights and encodes/decodes on the CPU backend', async () => {
-    const { arch, tensors } = loadConfig('small_noattn');
+    const { arch, tensors } = await loadConfig('small_noattn');
     const model = await loadNativeVqgan(arch, tensors, opts);
     expect(model.backend).toBe('cpu');
     const out = await model.encode(input());
@@ -50,7 +50,7 @@ describe('native VQ-GAN addon', () => {
   });
 
   it('gives identical results for f32, and bf16 upcasts exactly', async () => {
-    const { arch, tensors } = loadConfig('small_noattn');
+    const { arch, tensors } = await loadConfig('small_noattn');
     const f16 = await loadNativeVqgan(arch, tensors, opts);
     const f32Tensors = tensors.map((t) => ({ ...t, dtype: 'f32' as const, data: new Uint8Array(asF32(t).buffer) }));
     const f32 = await loadNativeVqgan(arch, f32Tensors, opts);
@@ -76,7 +76,7 @@ describe('native VQ-GAN addon', () => {
   });
 
   it('names a missing tensor', async () => {
-    const { arch, tensors } = loadConfig('small_noattn');
+    const { arch, tensors } = await loadConfig('small_noattn');
     const err = await rejection(loadNativeVqgan(arch, tensors.filter((t) => t.name !== 'encoder.down.2.block.1.conv2.weight'), opts));
     expect(err.code).toBe('vqgan.missingTensor');
     expect(err.details).toEqual({ tensor: 'encoder.down.2.block.1.conv2.weight' });
@@ -84,7 +84,7 @@ describe('native VQ-GAN addon', () => {
   });
 
   it('names a mis-shaped tensor, and one whose data is too short', async () => {
-    const { arch, tensors } = loadConfig('small_noattn');
+    const { arch, tensors } = await loadConfig('small_noattn');
     const reshaped = tensors.map((t) => (t.name === 'decoder.mid.attn_1.q.weight' ? { ...t, shape: [32, 64, 1, 1] } : t));
     const err = await rejection(loadNativeVqgan(arch, reshaped, opts));
     expect(err.code).toBe('vqgan.badTensorShape');
@@ -97,14 +97,14 @@ describe('native VQ-GAN addon', () => {
   });
 
   it('rejects a weights architecture mismatch (extra attention expected but absent)', async () => {
-    const { arch, tensors } = loadConfig('small_noattn');
+    const { arch, tensors } = await loadConfig('small_noattn');
     const err = await rejection(loadNativeVqgan({ ...arch, attnResolutions: [4] }, tensors, opts));
     expect(err.code).toBe('vqgan.missingTensor');
     expect(err.details).toEqual({ tensor: 'encoder.down.4.attn.0.norm.weight' });
   });
 
   it('rejects invalid architectures and unknown dtypes', async () => {
-    const { arch, tensors } = loadConfig('small_noattn');
+    const { arch, tensors } = await loadConfig('small_noattn');
     const bad: VqganArchitecture = { ...arch, ch: 24 };
     expect((await rejection(loadNativeVqgan(bad, tensors, opts))).code).toBe('vqgan.configInvalid');
     const weird = tensors.map((t, i) => (i === 0 ? { ...t, dtype: 'q8' as unknown as 'f16' } : t));
@@ -112,7 +112,7 @@ describe('native VQ-GAN addon', () => {
   });
 
   it('encodes without a decoder and says why decode is impossible', async () => {
-    const { arch, tensors } = loadConfig('small_noattn');
+    const { arch, tensors } = await loadConfig('small_noattn');
     const encoderOnly = tensors.filter((t) => !t.name.startsWith('decoder.') && !t.name.startsWith('post_quant_conv.'));
     const model = await loadNativeVqgan({ ...arch, hasDecoder: false }, encoderOnly, opts);
     const out = await model.encode(input());
@@ -123,7 +123,7 @@ describe('native VQ-GAN addon', () => {
   });
 
   it('rejects codes outside the codebook or of the wrong count', async () => {
-    const { arch, tensors } = loadConfig('small_noattn');
+    const { arch, tensors } = await loadConfig('small_noattn');
     const model = await loadNativeVqgan(arch, tensors, opts);
     expect((await rejection(model.decode(new Int32Array(16).fill(512)))).message).toContain('outside the codebook');
     expect((await rejection(model.decode(new Int32Array(15)))).message).toContain('expects 16 codes');
@@ -132,7 +132,7 @@ describe('native VQ-GAN addon', () => {
   });
 
   it('reports progress per stage, in order', async () => {
-    const { arch, tensors } = loadConfig('small_attn');
+    const { arch, tensors } = await loadConfig('small_attn');
     const model = await loadNativeVqgan(arch, tensors, opts);
     const seen: string[] = [];
     await model.encode(input(), { onProgress: (stage, done, total) => seen.push(`${stage} ${done}/${total}`) });
@@ -147,7 +147,7 @@ describe('native VQ-GAN addon', () => {
   });
 
   it('cancels a running encode at the next stage, and stays usable afterwards', async () => {
-    const { arch, tensors } = loadConfig('narrow');
+    const { arch, tensors } = await loadConfig('narrow');
     const model = await loadNativeVqgan(arch, tensors, opts);
     const pixels = readF32(fixture('narrow', 'photo.input.f32'));
     const ac = new AbortController();
@@ -174,14 +174,14 @@ describe('native VQ-GAN addon', () => {
   });
 
   it('refuses work after dispose', async () => {
-    const { arch, tensors } = loadConfig('small_noattn');
+    const { arch, tensors } = await loadConfig('small_noattn');
     const model = await loadNativeVqgan(arch, tensors, opts);
     model.dispose();
     expect((await rejection(model.encode(input()))).message).toContain('disposed');
   });
 
   it('either runs on a GPU or says that none is usable when one is demanded', async () => {
-    const { arch, tensors } = loadConfig('small_noattn');
+    const { arch, tensors } = await loadConfig('small_noattn');
     const result = await loadNativeVqgan(arch, tensors, { backend: 'gpu', threads: 1 }).then(
       (m) => m,
       (e: unknown) => e,
