@@ -1,13 +1,17 @@
 // Composition root of `npm run serve`: builds the services in order (settings → API key → engine
 // → model → HTTP server) and disposes them in reverse (house style rule 9). The CLI and the
 // integration tests both start the server through here.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ErrorData } from '../contract/errors.ts';
 import type { EngineStatus, ModelLoadSettingsInput } from '../contract/engine.ts';
 import { EngineClient } from '../engine/engineClient.ts';
 import { forkLauncher } from '../engine/launchers/forkLauncher.ts';
 import type { HostLauncher } from '../engine/protocol.ts';
+import { AppServices } from '../services/appServices.ts';
+import { appVersion } from '../services/appVersion.ts';
 import { readSettings } from '../settings/settingsFile.ts';
+import { rendererRoutes } from '../transport/rendererRoutes.ts';
+import { attach, type WsAttachment } from '../transport/wsServer.ts';
 import type { AppSettings } from '../settings/settingsSchema.ts';
 import { resolveApiKey, type ApiKey } from './apiKey.ts';
 import { LocalHttpServer } from './httpServer.ts';
@@ -15,6 +19,8 @@ import { ModelService, type ServedModel } from './modelService.ts';
 import { openAiRoutes, type CompletionLog } from './routes/openai.ts';
 
 export const DEFAULT_PORT = 11435;
+/** The built browser UI (`npm run build:renderer`), served at / in browser mode. */
+const RENDERER_DIST = join(import.meta.dirname, '..', '..', 'renderer', 'dist');
 
 export interface ServerAppOptions {
   dataDir: string;
@@ -42,15 +48,20 @@ export class ServerApp {
   readonly apiKey: ApiKey;
   readonly engine: EngineClient;
   readonly models: ModelService;
+  /** The chat app behind the browser UI (history, generation), on the same engine. */
+  readonly app: AppServices;
   readonly #http: LocalHttpServer;
+  readonly #ws: WsAttachment;
   #disposed = false;
 
-  private constructor(settings: AppSettings, apiKey: ApiKey, engine: EngineClient, models: ModelService, http: LocalHttpServer) {
+  private constructor(settings: AppSettings, apiKey: ApiKey, engine: EngineClient, models: ModelService, app: AppServices, http: LocalHttpServer, ws: WsAttachment) {
     this.settings = settings;
     this.apiKey = apiKey;
     this.engine = engine;
     this.models = models;
+    this.app = app;
     this.#http = http;
+    this.#ws = ws;
   }
 
   static async start(options: ServerAppOptions): Promise<ServerApp> {
@@ -59,7 +70,13 @@ export class ServerApp {
     const apiKey = await resolveApiKey(options.dataDir, options.env ?? process.env);
 
     const engine = new EngineClient({ launcher: options.launcher ?? forkLauncher() });
+    let app: AppServices | undefined;
     try {
+      app = await AppServices.start({
+        dataDir: options.dataDir,
+        engine,
+        info: { name: 'Chameleon Desktop', version: appVersion(), mode: 'browser', platform: process.platform },
+      });
       // A relative path in the settings file is relative to the data dir.
       const modelPath = options.modelPath ? resolve(options.modelPath) : settings.modelPath ? resolve(options.dataDir, settings.modelPath) : null;
       const loadSettings: ModelLoadSettingsInput | null = modelPath
@@ -75,18 +92,20 @@ export class ServerApp {
       const http = new LocalHttpServer({
         apiKey: apiKey.key,
         maxBodyBytes: options.maxBodyBytes,
-        routes: openAiRoutes({ models, sampling: settings.sampling, onCompletion: (log) => emit({ type: 'completion', log }) }),
+        routes: [...openAiRoutes({ models, sampling: settings.sampling, onCompletion: (log) => emit({ type: 'completion', log }) }), ...rendererRoutes(RENDERER_DIST)],
         onError: (error, req) => emit({ type: 'requestFailed', method: req.method ?? '?', path: req.url ?? '', error }),
       });
       await http.listen(options.port);
+      const ws = attach(http.nodeServer, { handlers: app.handlers, apiKey: apiKey.key });
       if (loadSettings) {
         emit({ type: 'modelLoading', path: loadSettings.modelPath });
         models.startLoading((report) =>
           emit(report.ok ? { type: 'modelReady', status: report.status! } : { type: 'modelFailed', error: report.error! }),
         );
       }
-      return new ServerApp(settings, apiKey, engine, models, http);
+      return new ServerApp(settings, apiKey, engine, models, app, http, ws);
     } catch (err) {
+      await app?.dispose();
       await engine.dispose();
       throw err;
     }
@@ -108,7 +127,9 @@ export class ServerApp {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
+    await this.#ws.close();
     await this.#http.dispose();
+    await this.app.dispose();
     await this.engine.dispose();
   }
 }

@@ -1,0 +1,68 @@
+// Browser mode: the local server hands out the built renderer (renderer/dist) as static files,
+// public (the page carries no secret; it gets the key once as `#key=…` and then speaks the
+// WebSocket API, which checks it). Same CSP as the Electron window, plus the WebSocket origin.
+import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Route } from '../server/httpServer.ts';
+import { mimeTypeOf, resolveStaticPath } from './staticFiles.ts';
+
+/** The browser page's CSP: only this server, for scripts, styles, images and the WebSocket. */
+export const BROWSER_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "frame-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const HEADERS = {
+  'Content-Security-Policy': BROWSER_CSP,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-cache',
+};
+
+/** Every file under `dir`, as URL paths ('/assets/index-abc.js'). */
+function listFiles(dir: string, prefix = ''): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}/${e.name}`) : e.isFile() ? [`${prefix}/${e.name}`] : []));
+}
+
+/**
+ * One public GET route per file of the built renderer (listed once, at start; API routes keep
+ * their exact paths and their key check), and `/` for index.html. Without a build, `/` explains
+ * how to make one.
+ */
+export function rendererRoutes(root: string): Route[] {
+  const paths = listFiles(root).filter((p) => !p.endsWith('.map'));
+  const serve = (path: string): Route => ({
+    method: 'GET',
+    path,
+    public: true,
+    async handle({ res, url }) {
+      const file = resolveStaticPath(url.pathname, root);
+      const body = file ? await readFile(file).catch(() => null) : null;
+      if (!body) {
+        res.writeHead(404, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end(url.pathname === '/' ? 'The browser UI is not built: run `npm run build:renderer` and restart `npm run serve`.\n' : 'Not found\n');
+        return;
+      }
+      res.writeHead(200, { ...HEADERS, 'Content-Type': mimeTypeOf(file!), 'Content-Length': body.length });
+      res.end(body);
+    },
+  });
+  return [serve('/'), ...paths.map(serve)];
+}
