@@ -157,6 +157,38 @@ describe('WebSocket transport over the real services', () => {
     expect(back.activeLeafId).toBe(last.message.id);
   });
 
+  it('edits and resends: a sibling user message with its own answer, the old branch kept', async () => {
+    const chat = await api.call('chats.create');
+    const first = [];
+    for await (const p of api.stream('messages.send', { conversationId: chat.id, parentId: null, parts: [{ kind: 'text', text: 'tell me about lizards' }], sampling: { maxTokens: 4, seed: 1 } })) first.push(p);
+    const start = first[0];
+    if (start?.type !== 'started' || !start.user) throw new Error('no started packet');
+    const edited = [];
+    for await (const p of api.stream('messages.edit', { messageId: start.user.id, parts: [{ kind: 'text', text: 'tell me about chameleons' }], sampling: { maxTokens: 4, seed: 1 } })) edited.push(p);
+    const begin = edited[0];
+    expect(begin).toMatchObject({ type: 'started', user: { parentId: null, siblingIndex: 1, siblingCount: 2 } });
+    expect(edited.at(-1)).toMatchObject({ type: 'success', message: { status: 'complete' } });
+    const siblings = await api.call('messages.siblings', { messageId: start.user.id });
+    expect(siblings.map((m) => (m.parts[0] as { text: string }).text)).toEqual(['tell me about lizards', 'tell me about chameleons']);
+    const path = await api.call('messages.page', { conversationId: chat.id });
+    expect((path.items[0]!.parts[0] as { text: string }).text).toBe('tell me about chameleons');
+    // An assistant message cannot be "edited", a user message cannot be regenerated.
+    const answer = path.items[1]!;
+    await expect(collect(api.stream('messages.edit', { messageId: answer.id, parts: [{ kind: 'text', text: 'x' }] }))).rejects.toMatchObject({ code: 'api.badRequest' });
+    await expect(collect(api.stream('messages.regenerate', { messageId: path.items[0]!.id }))).rejects.toMatchObject({ code: 'api.badRequest' });
+  });
+
+  it('reports a model that is not there with its code and publishes the state', async () => {
+    const states: string[] = [];
+    const off = api.on('model.stateChanged', (s) => states.push(s.state));
+    expect(await codeOf(api.call('model.load', { modelPath: join(dataDir, 'missing.gguf') }))).toBe('model.notFound');
+    expect(states.length).toBeGreaterThan(0);
+    off();
+    await api.call('model.load', { modelPath: tinyChameleonGguf(), contextSize: 4096 });
+    expect((await api.call('model.status')).state).toBe('ready');
+    expect((await api.call('settings.get')).modelPath).toBe(tinyChameleonGguf());
+  });
+
   it('cancels a stream: the answer stops, its text is kept as stopped', async () => {
     const chat = await api.call('chats.create');
     const stream = api.stream('messages.send', {
