@@ -1,7 +1,7 @@
 // Composition root of `npm run serve`: builds the services in order (settings → API key → engine
 // → model → HTTP server) and disposes them in reverse (house style rule 9). The CLI and the
 // integration tests both start the server through here.
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ErrorData } from '../contract/errors.ts';
 import type { EngineStatus, ModelLoadSettingsInput } from '../contract/engine.ts';
 import { EngineClient } from '../engine/engineClient.ts';
@@ -10,7 +10,7 @@ import type { HostLauncher } from '../engine/protocol.ts';
 import { AppServices } from '../services/appServices.ts';
 import { appVersion } from '../services/appVersion.ts';
 import { readSettings } from '../settings/settingsFile.ts';
-import { rendererRoutes } from '../transport/rendererRoutes.ts';
+import { defaultRendererRoot, rendererRoutes } from '../transport/rendererRoutes.ts';
 import { attach, type WsAttachment } from '../transport/wsServer.ts';
 import type { AppSettings } from '../settings/settingsSchema.ts';
 import { resolveApiKey, type ApiKey } from './apiKey.ts';
@@ -19,8 +19,6 @@ import { ModelService, type ServedModel } from './modelService.ts';
 import { openAiRoutes, type CompletionLog } from './routes/openai.ts';
 
 export const DEFAULT_PORT = 11435;
-/** The built browser UI (`npm run build:renderer`), served at / in browser mode. */
-const RENDERER_DIST = join(import.meta.dirname, '..', '..', 'renderer', 'dist');
 
 export interface ServerAppOptions {
   dataDir: string;
@@ -92,7 +90,7 @@ export class ServerApp {
       const http = new LocalHttpServer({
         apiKey: apiKey.key,
         maxBodyBytes: options.maxBodyBytes,
-        routes: [...openAiRoutes({ models, sampling: settings.sampling, onCompletion: (log) => emit({ type: 'completion', log }) }), ...rendererRoutes(RENDERER_DIST)],
+        routes: [...openAiRoutes({ models, sampling: settings.sampling, onCompletion: (log) => emit({ type: 'completion', log }) }), ...rendererRoutes(defaultRendererRoot())],
         onError: (error, req) => emit({ type: 'requestFailed', method: req.method ?? '?', path: req.url ?? '', error }),
       });
       await http.listen(options.port);

@@ -1,7 +1,7 @@
 // Browser mode: the local server hands out the built renderer (renderer/dist) as static files,
 // public (the page carries no secret; it gets the key once as `#key=…` and then speaks the
 // WebSocket API, which checks it). Same CSP as the Electron window, plus the WebSocket origin.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Route } from '../server/httpServer.ts';
@@ -22,6 +22,13 @@ export const BROWSER_CSP = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/** renderer/dist of this checkout: two levels up from the sources (main/transport), three from dist/. */
+export function defaultRendererRoot(): string {
+  const fromSource = join(import.meta.dirname, '..', '..', 'renderer', 'dist');
+  const fromBuild = join(import.meta.dirname, '..', '..', '..', 'renderer', 'dist');
+  return existsSync(fromSource) || !existsSync(fromBuild) ? fromSource : fromBuild;
+}
 
 const HEADERS = {
   'Content-Security-Policy': BROWSER_CSP,
