@@ -3,7 +3,7 @@
 // small golden config's weights (fast) and the narrow config for a cancellable long encode.
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../main/contract/errors.ts';
-import { loadNativeVqgan, type NativeTensor, type VqganArchitecture } from '../../../main/images/vqgan/nativeAddon.ts';
+import { loadNativeVqgan, nativeGgmlInfo, type NativeTensor, type VqganArchitecture } from '../../../main/images/vqgan/nativeAddon.ts';
 import { fixture, loadConfig, readF32, readI32 } from '../../integration/vqgan/goldenFixtures.ts';
 
 const opts = { backend: 'cpu', threads: 1 } as const;
@@ -38,6 +38,12 @@ function toBf16Value(x: number): number {
 }
 
 describe('native VQ-GAN addon', () => {
+  it("runs on node-llama-cpp's ggml (one ggml per process), best CPU variant for this machine", () => {
+    const info = nativeGgmlInfo();
+    expect(info.loadedFrom).toMatch(/node_modules[\\/]@node-llama-cpp[\\/]/);
+    expect(info.cpuVariant).toMatch(/libggml-cpu[-\w.]*\.(so|dylib|dll)$/);
+  });
+
   it('loads f16 weights and encodes/decodes on the CPU backend', async () => {
     const { arch, tensors } = await loadConfig('small_noattn');
     const model = await loadNativeVqgan(arch, tensors, opts);
