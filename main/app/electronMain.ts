@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrowserWindow, app, dialog, ipcMain, protocol, screen, session, shell, utilityProcess, type WebContents } from 'electron';
 import { toErrorData } from '../contract/errors.ts';
-import { utilityProcessLauncher, type UtilityProcessModule } from '../engine/launchers/utilityProcessLauncher.ts';
+import { utilityProcessLauncher } from '../engine/launchers/utilityProcessLauncher.ts';
 import { AppServices } from '../services/appServices.ts';
 import { mimeTypeOf, resolveAppPath } from './appProtocol.ts';
 import { startIpcBridge, type IpcBridge } from './ipcBridge.ts';
@@ -117,7 +117,7 @@ async function start(): Promise<void> {
 
   services = await AppServices.start({
     dataDir: app.getPath('userData'),
-    launcher: utilityProcessLauncher(utilityProcess as unknown as UtilityProcessModule),
+    launcher: utilityProcessLauncher(utilityProcess),
     info: { name: app.getName(), version: app.getVersion(), mode: 'electron', platform: process.platform },
     pickModelFile,
     loadModelAtStart: true,
