@@ -109,6 +109,8 @@ class JobWorker : public Napi::AsyncProgressQueueWorker<ProgressMsg> {
       deferred_.Resolve(Result(env));
     } catch (const Napi::Error& e) {
       deferred_.Reject(e.Value());
+    } catch (const std::exception& e) {
+      deferred_.Reject(codedError(env, "vqgan.internal", e.what()).Value());
     }
   }
   void OnError(const Napi::Error& e) override {
@@ -149,8 +151,11 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     if (!model) throw codedError(env, "vqgan.internal", "The VQ-GAN model was disposed.");
     return model;
   }
-  static std::shared_ptr<std::atomic<bool>> tokenFlag(Napi::Value v) {
-    if (!v.IsObject()) return std::make_shared<std::atomic<bool>>(false);
+  static std::shared_ptr<std::atomic<bool>> tokenFlag(Napi::Env env, Napi::Value v) {
+    // anything but one of our CancelTokens means "not cancellable"
+    if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(env.GetInstanceData<AddonData>()->cancelToken.Value())) {
+      return std::make_shared<std::atomic<bool>>(false);
+    }
     return Napi::ObjectWrap<CancelToken>::Unwrap(v.As<Napi::Object>())->flag();
   }
 
@@ -161,6 +166,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   }
   Napi::Value Encode(const Napi::CallbackInfo& info);
   Napi::Value Decode(const Napi::CallbackInfo& info);
+  Napi::Value EncodeImpl(const Napi::CallbackInfo& info);
+  Napi::Value DecodeImpl(const Napi::CallbackInfo& info);
 };
 
 class EncodeWorker : public JobWorker {
@@ -220,23 +227,45 @@ class DecodeWorker : public JobWorker {
   vqgan::DecodeResult result_;
 };
 
+// node-addon-api turns a thrown Napi::Error into a JS exception; anything else must not escape
+template <typename F>
+Napi::Value guarded(Napi::Env env, F&& body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const CodedError& e) {
+    throw codedError(env, e.code(), e.what(), e.tensor());
+  } catch (const std::exception& e) {
+    throw codedError(env, "vqgan.internal", e.what());
+  }
+}
+
 Napi::Value ModelWrap::Encode(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&] { return EncodeImpl(info); });
+}
+
+Napi::Value ModelWrap::Decode(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&] { return DecodeImpl(info); });
+}
+
+Napi::Value ModelWrap::EncodeImpl(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
     throw codedError(env, "vqgan.internal", "encode: pixels must be a Float32Array");
   }
-  auto* w = new EncodeWorker(env, require(env), info[0].As<Napi::Float32Array>(), info[1].ToBoolean(), tokenFlag(info[2]), info[3]);
+  auto* w = new EncodeWorker(env, require(env), info[0].As<Napi::Float32Array>(), info[1].ToBoolean(), tokenFlag(env, info[2]), info[3]);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;
 }
 
-Napi::Value ModelWrap::Decode(const Napi::CallbackInfo& info) {
+Napi::Value ModelWrap::DecodeImpl(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
     throw codedError(env, "vqgan.internal", "decode: codes must be an Int32Array");
   }
-  auto* w = new DecodeWorker(env, require(env), info[0].As<Napi::Int32Array>(), info[1].ToBoolean(), tokenFlag(info[2]), info[3]);
+  auto* w = new DecodeWorker(env, require(env), info[0].As<Napi::Int32Array>(), info[1].ToBoolean(), tokenFlag(env, info[2]), info[3]);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;
@@ -382,6 +411,8 @@ Napi::Value GgmlInfo(const Napi::CallbackInfo& info) {
     return o;
   } catch (const CodedError& e) {
     throw codedError(env, e.code(), e.what());
+  } catch (const std::exception& e) {
+    throw codedError(env, "vqgan.internal", e.what());
   }
 }
 
