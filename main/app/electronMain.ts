@@ -18,8 +18,9 @@ const PRELOAD_PATH = join(import.meta.dirname, 'preload.cjs');
 /** `vite build renderer` output; inside the package it sits at the same place under the app path. */
 const rendererRoot = (): string => join(app.getAppPath(), 'renderer', 'dist');
 
-// Must happen before `ready`: app:// behaves like https (standard, secure, fetch allowed).
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+// Must happen before `ready`: app:// behaves like https (standard, secure, fetch allowed; CORS
+// enabled because Vite's module scripts carry `crossorigin`).
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } }]);
 app.enableSandbox();
 
 // The data dir can be moved for tests and portable setups, the same variable `npm run serve` reads.
