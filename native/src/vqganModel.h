@@ -20,6 +20,10 @@
 
 namespace vqgan {
 
+inline constexpr int kGroups = 32;        // GroupNorm groups, fixed by the reference
+inline constexpr float kNormEps = 1e-6f;  // GroupNorm eps
+inline constexpr size_t kGraphSize = 8192;
+
 struct Architecture {
   int resolution = 0, inChannels = 3, outCh = 3, ch = 0;
   std::vector<int> chMult;
