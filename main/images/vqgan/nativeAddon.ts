@@ -131,10 +131,20 @@ interface RawAddon {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../../..');
+
+/** The nearest folder at or above this module holding `rel` (source tree, compiled dist/, packaged app). */
+function findUp(rel: string): string | undefined {
+  for (let dir = here; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, rel))) return dir;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+const ADDON_REL = path.join('native', 'build', 'vqgan.node');
+const repoRoot = findUp(ADDON_REL) ?? path.resolve(here, '../../..');
 
 /** Where the built addon lives; `native/build.ts` (run by `npm install`) puts it there. */
-export const NATIVE_ADDON_PATH = path.join(repoRoot, 'native', 'build', 'vqgan.node');
+export const NATIVE_ADDON_PATH = path.join(repoRoot, ADDON_REL);
 
 let addon: RawAddon | undefined;
 
@@ -154,7 +164,7 @@ function loadAddon(): RawAddon {
 /** node-llama-cpp's GPU builds of ggml for this platform; the addon tries them for backend gpu/auto. */
 function gpuBinDirs(): string[] {
   const platform = `${process.platform}-${process.arch}`;
-  const modules = path.join(repoRoot, 'node_modules', '@node-llama-cpp');
+  const modules = path.join(findUp(path.join('node_modules', '@node-llama-cpp')) ?? repoRoot, 'node_modules', '@node-llama-cpp');
   return [`${platform}-cuda`, `${platform}-vulkan`, `${platform}-metal`].map((pkg) => path.join(modules, pkg, 'bins', pkg)).filter((d) => existsSync(d));
 }
 
