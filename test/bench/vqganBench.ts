@@ -2,7 +2,8 @@
 // (../shared/fixtures/vqgan/full16), measured by `vqgan bench` in a fresh process so peak RSS is
 // the tokenizer's own, plus how closely our preprocessing agrees with Meta's reference.
 // Prints numbers and ratios; asserts nothing (house style: benchmarks are not timed tests).
-// Env: BENCH_RUNS (default 3), BENCH_THREADS (default: the addon's), BENCH_WEIGHTS (default full16).
+// Env: BENCH_RUNS (default 3), BENCH_THREADS (default 2: the thread count the reference was timed
+// with, so the ratios compare like with like), BENCH_WEIGHTS (default full16).
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,7 +19,7 @@ const FIXTURES = path.resolve(here, '../../../shared/fixtures/vqgan');
 const CLI = path.resolve(here, '../../main/images/vqganCli.ts');
 const weights = process.env.BENCH_WEIGHTS ?? path.join(FIXTURES, 'full16', 'weights.safetensors');
 const runs = process.env.BENCH_RUNS ?? '3';
-const threads = process.env.BENCH_THREADS;
+const threads = process.env.BENCH_THREADS ?? '2';
 
 // Meta's reference on a 2-vCPU machine (fixtures README §7 and §7.1)
 const REF = { encode: 17_000, decode: 25_500 };
