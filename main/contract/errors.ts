@@ -48,6 +48,14 @@ export const ERROR_CODES = [
   'api.methodNotAllowed',
   // settings
   'settings.invalid',
+  // transcripts: export and import
+  'export.cancelled',
+  'export.writeFailed',
+  'export.pdfUnavailable',
+  'import.invalid',
+  'import.tooLarge',
+  'import.unsupportedVersion',
+  'import.unknownFormat',
   'internal',
 ] as const;
 

@@ -17,6 +17,7 @@ import type { ConversationRow, MessageRow, PartRow, SearchRow, Statements } from
 import { prepareStatements } from './statements.ts';
 import type { StreamOutcome, StreamingFlushPolicy, StreamingSink } from './StreamingMessageWriter.ts';
 import { DEFAULT_FLUSH_POLICY, StreamingMessageWriter } from './StreamingMessageWriter.ts';
+import { TranscriptStore } from './TranscriptStore.ts';
 
 export const DATABASE_FILE_NAME = 'history.sqlite3';
 const DEFAULT_SEARCH_LIMIT = 30;
@@ -52,6 +53,7 @@ export class ChatStore {
   readonly #flushPolicy: StreamingFlushPolicy;
   readonly #writers = new Set<StreamingMessageWriter>();
   readonly #sink: StreamingSink;
+  #transcripts: TranscriptStore | undefined;
   /** How many answers were left mid-stream by a crash and marked interrupted at open. */
   readonly recoveredInterrupted: number;
 
@@ -237,6 +239,12 @@ export class ChatStore {
     if (!target) throw new AppError('store.notFound', 'No sibling at that position', { messageId, index, siblingCount: siblings.length });
     const leaf = (this.#st.latestLeafUnder.get(target.id) as { id: number }).id;
     return this.setActiveLeaf(target.conversationId, leaf);
+  }
+
+  /** Whole-conversation reads and one-transaction imports for main/export, on this connection. */
+  transcripts(): TranscriptStore {
+    this.#transcripts ??= new TranscriptStore(this.#db, () => this.#open());
+    return this.#transcripts;
   }
 
   // ── search ─────────────────────────────────────────────────────────────────────────────────
