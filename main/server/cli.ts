@@ -62,6 +62,9 @@ async function main(): Promise<number> {
   );
   console.log(`data dir: ${dataDir}`);
   if (!app.model) console.log('no model configured: pass --model <file.gguf> or choose one in the app; the API answers api.noModel until then');
+  // Like a notebook server's token URL: the page reads the key from the fragment (never sent to the
+  // server in the request line) and removes it from the address bar.
+  console.log(`browser UI: ${app.url}/#key=${encodeURIComponent(app.apiKey.key)}`);
   // Last, so tools that wait for this line find everything above it already printed.
   console.log(`listening on ${app.url}`);
 
