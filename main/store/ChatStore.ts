@@ -1,7 +1,8 @@
 // Chat history: conversations, the message tree with its active branch, streaming answers and
 // full-text search, over one better-sqlite3 connection. Every multi-step write is one synchronous
 // transaction; every statement was prepared once at open (statements.ts).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
@@ -12,6 +13,7 @@ import { AppError } from '../contract/errors.ts';
 import { decodeConversationCursor, decodePathCursor, encodeConversationCursor, encodePathCursor } from './cursor.ts';
 import { MEMORY_DB, openDatabase } from './database.ts';
 import { toFtsQuery } from './ftsQuery.ts';
+import { ImageStore } from './ImageStore.ts';
 import { deriveTitle, partColumns, toConversation, toMessage, toPart } from './rows.ts';
 import type { ConversationRow, MessageRow, PartRow, SearchRow, Statements } from './statements.ts';
 import { prepareStatements } from './statements.ts';
@@ -40,6 +42,8 @@ export interface ChatStoreOptions {
   now?: () => number;
 }
 
+export const IMAGES_DIR_NAME = 'images';
+
 export interface AssistantMessageSettings {
   sampling?: SamplingJson;
   seed?: number;
@@ -56,6 +60,10 @@ export class ChatStore {
   #transcripts: TranscriptStore | undefined;
   /** How many answers were left mid-stream by a crash and marked interrupted at open. */
   readonly recoveredInterrupted: number;
+  /** Attached images and their codes cache, on the same connection. */
+  readonly images: ImageStore;
+  /** A temporary images folder of an in-memory store, removed at dispose. */
+  readonly #tempImagesDir: string | undefined;
 
   /** Open the history in `dataDir` (created if missing), or an in-memory one for ':memory:'. */
   static open(dataDir: string, options: ChatStoreOptions = {}): ChatStore {
@@ -64,11 +72,14 @@ export class ChatStore {
       mkdirSync(dataDir, { recursive: true });
       path = join(dataDir, DATABASE_FILE_NAME);
     }
-    return new ChatStore(openDatabase(path), options);
+    const tempImagesDir = dataDir === MEMORY_DB ? mkdtempSync(join(tmpdir(), 'chameleon-images-')) : undefined;
+    return new ChatStore(openDatabase(path), tempImagesDir ?? join(dataDir, IMAGES_DIR_NAME), tempImagesDir, options);
   }
 
-  private constructor(db: Database, options: ChatStoreOptions) {
+  private constructor(db: Database, imagesDir: string, tempImagesDir: string | undefined, options: ChatStoreOptions) {
     this.#db = db;
+    this.#tempImagesDir = tempImagesDir;
+    this.images = new ImageStore(db, imagesDir, options.now);
     this.#st = prepareStatements(db);
     this.#now = options.now ?? Date.now;
     this.#flushPolicy = { ...DEFAULT_FLUSH_POLICY, ...options.flushPolicy };
@@ -157,6 +168,9 @@ export class ChatStore {
     const valid = parseInput(UserMessagePartsSchema, parts);
     const id = this.#db.transaction(() => {
       this.#checkParent(conversationId, parentId);
+      // An image part must name a stored image (images.attach stored it); checked inside the
+      // transaction so a refused message leaves nothing behind.
+      for (const part of valid) if (part.kind === 'image') this.images.get(part.imageHash);
       const now = this.#now();
       const messageId = Number(this.#st.insertMessage.run(conversationId, parentId, 'user', 'complete', now, null, null, null, null, null).lastInsertRowid);
       valid.forEach((part, position) => this.#st.insertPart.run(messageId, position, ...partColumns(part)));
@@ -266,6 +280,7 @@ export class ChatStore {
     // Lets SQLite refresh planner statistics it found stale during this session (cheap; SQLite's advice).
     this.#db.pragma('optimize');
     this.#db.close();
+    if (this.#tempImagesDir) rmSync(this.#tempImagesDir, { recursive: true, force: true });
   }
 
   // ── internals ──────────────────────────────────────────────────────────────────────────────

@@ -1,7 +1,8 @@
 // Every migration, in order. Append only: a released migration is never edited or removed.
 import { migration0001 } from './0001-initial.ts';
+import { migration0002 } from './0002-images.ts';
 import type { Migration } from './types.ts';
 
-export const MIGRATIONS: readonly Migration[] = [migration0001];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
