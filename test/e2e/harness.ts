@@ -13,6 +13,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 export interface Browser {
   context: BrowserContext;
   page: Page;
+  /** Page errors and CSP violations seen so far: a clean UI has none. */
+  problems: string[];
   close(): Promise<void>;
 }
 
@@ -26,9 +28,15 @@ export async function launchBrowser(viewport = { width: 1200, height: 800 }, col
     colorScheme,
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Uncaught/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
   return {
     context,
     page,
+    problems,
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
@@ -54,7 +62,8 @@ export interface Served {
 /** Start `npm run serve`'s entry point on a free port; resolves once it prints its address. */
 export async function startServe(opts: { dataDir: string; model?: string; key?: string; port?: number }): Promise<Served> {
   const key = opts.key ?? 'e2e-test-key-0123456789abcdef';
-  const args = ['main/server/cli.ts', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...(opts.model ? ['--model', opts.model] : [])];
+  // E2E_SERVE_ENTRY: point the suite at another server entry while developing it.
+  const args = [process.env.E2E_SERVE_ENTRY ?? 'main/server/cli.ts', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...(opts.model ? ['--model', opts.model] : [])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, CHAMELEON_API_KEY: key },
