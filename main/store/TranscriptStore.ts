@@ -3,7 +3,17 @@
 // a complete message tree. It shares ChatStore's connection (ChatStore.transcripts()); its SQL is
 // prepared once, parameters always bound.
 import type { Database, Statement } from 'better-sqlite3';
-import type { ConversationSummary, Message, MessagePart, MessageRole, MessageStatus, MessageTimings, ModelIdentity, SamplingJson, TokenCounts } from '../contract/chat.ts';
+import type {
+  ConversationSummary,
+  Message,
+  MessagePart,
+  MessageRole,
+  MessageStatus,
+  MessageTimings,
+  ModelIdentity,
+  SamplingJson,
+  TokenCounts,
+} from '../contract/chat.ts';
 import type { ErrorData } from '../contract/errors.ts';
 import { AppError } from '../contract/errors.ts';
 import { partColumns, toConversation, toMessage, toPart } from './rows.ts';
@@ -87,7 +97,8 @@ export class TranscriptStore {
     this.#db = db;
     this.#isOpen = checkOpen;
     const st = {} as Record<keyof typeof TRANSCRIPT_SQL, Statement<unknown[], unknown>>;
-    for (const key of Object.keys(TRANSCRIPT_SQL) as (keyof typeof TRANSCRIPT_SQL)[]) st[key] = db.prepare(TRANSCRIPT_SQL[key]);
+    for (const key of Object.keys(TRANSCRIPT_SQL) as (keyof typeof TRANSCRIPT_SQL)[])
+      st[key] = db.prepare(TRANSCRIPT_SQL[key]);
     this.#st = st;
   }
 
@@ -116,35 +127,64 @@ export class TranscriptStore {
     return (this.#st.pathIds.all(conversation.activeLeafId) as { id: number }[]).map((r) => r.id);
   }
 
-  /** Write a whole conversation in one transaction: all of it or (on any error) nothing. */
-  importConversation(input: ImportConversation): ConversationSummary {
+  /** Write whole conversations in one transaction: all of them or (on any error) nothing. */
+  importConversations(inputs: readonly ImportConversation[]): ConversationSummary[] {
     this.#isOpen();
-    const id = this.#db.transaction(() => {
-      input.prepare?.();
-      const conversationId = Number(this.#st.insertConversation.run(input.title, input.titleIsCustom ? 1 : 0, input.createdAt, input.updatedAt).lastInsertRowid);
-      const ids = new Map<number, number>();
-      let newest: number | undefined;
-      for (const m of input.messages) {
-        if (ids.has(m.key)) throw new AppError('import.invalid', 'Two messages share one id', { id: m.key });
-        const parentId = m.parentKey === null ? null : ids.get(m.parentKey);
-        if (parentId === undefined) throw new AppError('import.invalid', 'A message refers to a parent that does not come before it', { id: m.key, parentId: m.parentKey });
-        const row = this.#st.insertMessage.run(
-          conversationId, parentId, m.role, m.status, m.createdAt, m.sampling ? JSON.stringify(m.sampling) : null, m.seed ?? null,
-          m.model?.fileName ?? null, m.model?.sizeBytes ?? null, m.model?.sha256 ?? null, m.tokens?.prompt ?? null, m.tokens?.completion ?? null,
-          m.timings?.promptMs ?? null, m.timings?.firstTokenMs ?? null, m.timings?.totalMs ?? null, m.timings?.tokensPerSecond ?? null,
-          m.error ? JSON.stringify(m.error) : null,
-        );
-        const messageId = Number(row.lastInsertRowid);
-        m.parts.forEach((part, position) => this.#st.insertPart.run(messageId, position, ...partColumns(part)));
-        ids.set(m.key, messageId);
-        newest = messageId;
-      }
-      const leaf = input.activeLeafKey === undefined ? newest : ids.get(input.activeLeafKey);
-      if (input.activeLeafKey !== undefined && leaf === undefined) throw new AppError('import.invalid', 'The active message is not in the conversation', { id: input.activeLeafKey });
-      if (leaf !== undefined) this.#st.setActiveLeaf.run(leaf, conversationId);
-      return conversationId;
-    })();
-    return toConversation(this.#st.getConversation.get(id) as ConversationRow);
+    const ids = this.#db.transaction(() => inputs.map((input) => this.#insertConversation(input)))();
+    return ids.map((id) => toConversation(this.#st.getConversation.get(id) as ConversationRow));
+  }
+
+  #insertConversation(input: ImportConversation): number {
+    input.prepare?.();
+    const conversationId = Number(
+      this.#st.insertConversation.run(
+        input.title,
+        input.titleIsCustom ? 1 : 0,
+        input.createdAt,
+        input.updatedAt,
+      ).lastInsertRowid,
+    );
+    const ids = new Map<number, number>();
+    let newest: number | undefined;
+    for (const m of input.messages) {
+      if (ids.has(m.key)) throw new AppError('import.invalid', 'Two messages share one id', { id: m.key });
+      const parentId = m.parentKey === null ? null : ids.get(m.parentKey);
+      if (parentId === undefined)
+        throw new AppError('import.invalid', 'A message refers to a parent that does not come before it', {
+          id: m.key,
+          parentId: m.parentKey,
+        });
+      const row = this.#st.insertMessage.run(
+        conversationId,
+        parentId,
+        m.role,
+        m.status,
+        m.createdAt,
+        m.sampling ? JSON.stringify(m.sampling) : null,
+        m.seed ?? null,
+        m.model?.fileName ?? null,
+        m.model?.sizeBytes ?? null,
+        m.model?.sha256 ?? null,
+        m.tokens?.prompt ?? null,
+        m.tokens?.completion ?? null,
+        m.timings?.promptMs ?? null,
+        m.timings?.firstTokenMs ?? null,
+        m.timings?.totalMs ?? null,
+        m.timings?.tokensPerSecond ?? null,
+        m.error ? JSON.stringify(m.error) : null,
+      );
+      const messageId = Number(row.lastInsertRowid);
+      m.parts.forEach((part, position) => this.#st.insertPart.run(messageId, position, ...partColumns(part)));
+      ids.set(m.key, messageId);
+      newest = messageId;
+    }
+    const leaf = input.activeLeafKey === undefined ? newest : ids.get(input.activeLeafKey);
+    if (input.activeLeafKey !== undefined && leaf === undefined)
+      throw new AppError('import.invalid', 'The active message is not in the conversation', {
+        id: input.activeLeafKey,
+      });
+    if (leaf !== undefined) this.#st.setActiveLeaf.run(leaf, conversationId);
+    return conversationId;
   }
 
   #withParts(rows: MessageRow[]): StoredMessage[] {

@@ -1,0 +1,113 @@
+// Markdown transcripts: one .md with images as data: URIs, or a .zip with transcript.md and an
+// images/ folder it links to. Front matter (YAML, values JSON-quoted) carries title, dates, model
+// and sampling settings; each message is a heading plus its text as the model wrote it.
+import type { ConversationSummary } from '../contract/chat.ts';
+import type { ExportContext } from './exportContext.ts';
+import type { ByteSink } from './fileSink.ts';
+import { conversationsInScope, messagePages } from './source.ts';
+import { ZipWriter } from './zipWriter.ts';
+
+const EXT: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+  'image/avif': 'avif',
+};
+const ROLE = { user: 'You', assistant: 'Chameleon', system: 'System' } as const;
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The model and sampling of a conversation's first answer on the exported branch (pages until found). */
+function firstAnswerSettings(
+  ctx: ExportContext,
+  c: ConversationSummary,
+): { model?: string; sampling?: unknown } {
+  for (const page of messagePages(ctx.reader.transcripts, c, 'active')) {
+    const m = page.find((x) => x.role === 'assistant' && (x.model || x.sampling));
+    if (m)
+      return {
+        ...(m.model ? { model: m.model.fileName } : {}),
+        ...(m.sampling ? { sampling: m.sampling } : {}),
+      };
+  }
+  return {};
+}
+
+function frontMatter(fields: Record<string, unknown>): string {
+  const lines = Object.entries(fields).flatMap(([k, v]) =>
+    v === undefined ? [] : [`${k}: ${JSON.stringify(v)}`],
+  );
+  return `---\n${lines.join('\n')}\n---\n\n`;
+}
+
+type ImageLink = (sha256: string, alt: string) => Promise<string>;
+
+async function writeMarkdown(ctx: ExportContext, out: ByteSink, image: ImageLink): Promise<void> {
+  let first = true;
+  for (const c of conversationsInScope(ctx.reader, ctx.scope)) {
+    const settings = firstAnswerSettings(ctx, c);
+    const head = {
+      title: c.title || 'Untitled chat',
+      created: iso(c.createdAt),
+      updated: iso(c.updatedAt),
+      exported: iso(ctx.now),
+      model: settings.model,
+      settings: settings.sampling,
+      generator: `${ctx.app.name} ${ctx.app.version}`,
+    };
+    // One front matter at the top of the file; later conversations get the same facts as a block.
+    await out.write(
+      first
+        ? `${frontMatter(head)}# ${head.title}\n\n`
+        : `\n\n---\n\n# ${head.title}\n\n\`\`\`yaml\n${frontMatter(head).slice(4, -6)}\n\`\`\`\n\n`,
+    );
+    first = false;
+    for (const page of messagePages(ctx.reader.transcripts, c, 'active')) {
+      for (const m of page) {
+        const status = m.status === 'complete' ? '' : ` (${m.status})`;
+        let text = `## ${ROLE[m.role]}${status}\n\n<!-- ${iso(m.createdAt)}${m.model ? ` · ${m.model.fileName.replace(/--/g, '- -')}` : ''} -->\n\n`;
+        for (const p of m.parts)
+          text +=
+            p.kind === 'text'
+              ? `${p.text}\n\n`
+              : `${await image(p.imageHash, `image ${p.width}×${p.height}`)}\n\n`;
+        await out.write(text);
+      }
+      ctx.progress.messages(page.length);
+    }
+    ctx.progress.conversationDone(c);
+  }
+}
+
+export async function writeMarkdownTranscript(ctx: ExportContext, _images: 'dataUri'): Promise<void> {
+  await writeMarkdown(ctx, ctx.sink, async (sha256, alt) => {
+    const { bytes, mime } = ctx.images.read(sha256);
+    return `![${alt}](data:${mime};base64,${Buffer.from(bytes).toString('base64')})`;
+  });
+}
+
+export async function writeMarkdownZip(ctx: ExportContext): Promise<void> {
+  const zip = new ZipWriter(ctx.sink, ctx.now);
+  const entry: ByteSink = {
+    write: (chunk) => zip.write(chunk),
+    get bytes() {
+      return ctx.sink.bytes;
+    },
+  };
+  const names = new Map<string, string>();
+  await zip.begin('transcript.md');
+  await writeMarkdown(ctx, entry, async (sha256, alt) => {
+    let name = names.get(sha256);
+    if (!name) {
+      name = `images/${sha256}.${EXT[ctx.images.read(sha256).mime] ?? 'bin'}`;
+      names.set(sha256, name);
+    }
+    return `![${alt}](${name})`;
+  });
+  await zip.end();
+  for (const [sha256, name] of names) {
+    await zip.begin(name);
+    await zip.write(ctx.images.read(sha256).bytes);
+  }
+  await zip.finish();
+}

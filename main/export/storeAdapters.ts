@@ -1,0 +1,26 @@
+// The export's views of the ChatStore: a reader over its transcripts, the image bytes it keeps, and
+// a sink that stores imported images (on the same connection, so inside the import's transaction).
+import type { ChatStore } from '../store/ChatStore.ts';
+import type { ImageSink } from './importTranscript.ts';
+import type { ExportReader, ImageSource } from './source.ts';
+
+const EXT_BY_MIME: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+  'image/tiff': 'tiff',
+  'image/avif': 'avif',
+};
+
+export function exportReaderOf(store: ChatStore): ExportReader {
+  return { transcripts: store.transcripts(), getConversation: (id) => store.getConversation(id) };
+}
+
+export function imageSourceOf(store: ChatStore): ImageSource {
+  return { read: (sha256) => ({ bytes: store.images.read(sha256), mime: store.images.get(sha256).mime }) };
+}
+
+export function imageSinkOf(store: ChatStore): ImageSink {
+  return { put: (bytes, meta) => store.images.put(bytes, { ...meta, ext: EXT_BY_MIME[meta.mime] ?? 'bin' }) };
+}
