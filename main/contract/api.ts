@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   ConversationSummarySchema,
   IdSchema,
+  ImagePartSchema,
   MessageErrorSchema,
   MessageSchema,
   PageRequestSchema,
@@ -45,6 +46,8 @@ export const SettingsSchema = z.object({
   gpuLayers: z.union([z.literal('auto'), z.number().int().min(0)]),
   contextSize: z.number().int().min(64).max(1 << 20),
   threads: z.number().int().min(1).max(256).optional(),
+  /** The VQ-GAN weights for image input; checked (header and tensors) when set: vqgan.* errors. */
+  vqganWeightsPath: z.string().min(1).optional(),
   sampling: z.object({
     temperature: z.number().min(0).max(10),
     topP: z.number().gt(0).max(1),
@@ -66,6 +69,19 @@ export const AppInfoSchema = z.object({
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 
 const ConversationRef = z.object({ id: IdSchema }).strict();
+
+/** Whether images can be attached now, and why not (image.tokenizerMissing …) when they cannot. */
+export const ImageCapabilitySchema = z.object({
+  available: z.boolean(),
+  reason: MessageErrorSchema.optional(),
+  /** What one image costs in the context: BOI + 1024 codes + EOI. */
+  tokensPerImage: z.number().int(),
+});
+export type ImageCapability = z.infer<typeof ImageCapabilitySchema>;
+
+const ImageHashSchema = z.string().regex(/^[0-9a-f]{64}$/);
+/** Base64 of at most 64 MiB of image bytes. */
+const ImageDataSchema = z.string().min(1).max(Math.ceil((64 * 1024 * 1024) / 3) * 4 + 4);
 
 // ── commands: request → one answer ────────────────────────────────────────────────────────────
 
@@ -105,6 +121,13 @@ export const commands = {
   /** The native file dialog (Electron only; the browser types a path): null when cancelled. */
   'model.pickFile': { input: Empty, output: z.object({ path: z.string().nullable() }) },
 
+  /** Can images be attached now (VQ-GAN weights chosen)? Ask again on settings.changed. */
+  'images.capability': { input: Empty, output: ImageCapabilitySchema },
+  /** A stored image's bytes (base64) for showing it in a message. */
+  'images.get': { input: z.object({ imageHash: ImageHashSchema }).strict(), output: z.object({ mime: z.string(), dataBase64: z.string() }) },
+  /** The native file dialog for the VQ-GAN weights (Electron only): null when cancelled. */
+  'images.pickWeightsFile': { input: Empty, output: z.object({ path: z.string().nullable() }) },
+
   'settings.get': { input: Empty, output: SettingsSchema },
   'settings.set': { input: SettingsSchema.strict(), output: SettingsSchema },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
@@ -131,13 +154,16 @@ export const GenerationStatsSchema = z.object({
 export type GenerationStats = z.infer<typeof GenerationStatsSchema>;
 
 /**
- * One generation, in order: `started` (the rows it created), `promptProgress`*, `fragment`*
+ * One generation, in order: `imageProgress`* (codes-cache misses, before any row is written; a
+ * refusal here ends with `error` and writes nothing), `started` (the rows it created), `promptProgress`*, `fragment`*
  * (deltas coalesced per ~16 ms frame), then exactly one of `success` (the stored message + stats;
  * also when cancelled: status 'stopped') or `error` (the stored message keeps the partial text).
  */
 export const GenerationPacketSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started'), user: MessageSchema.optional(), assistant: MessageSchema }),
   z.object({ type: z.literal('promptProgress'), evaluated: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
+  /** An image of the history being tokenized before the prompt is built (a codes-cache miss). */
+  z.object({ type: z.literal('imageProgress'), imageHash: z.string(), stage: z.string(), done: z.number(), total: z.number() }),
   z.object({ type: z.literal('fragment'), text: z.string() }),
   z.object({ type: z.literal('success'), message: MessageSchema, stats: GenerationStatsSchema }),
   z.object({ type: z.literal('error'), error: MessageErrorSchema, message: MessageSchema.optional() }),
@@ -147,7 +173,24 @@ export type GenerationPacket = z.infer<typeof GenerationPacketSchema>;
 /** The one packet a client may send into a stream. */
 export const CancelPacketSchema = z.object({ type: z.literal('cancel') });
 
+/**
+ * Attaching one image: `progress`* (load: the tokenizer weights, once; preprocess; encode;
+ * quantize), then `success` with the part to put in the message (stored and its codes cached, so
+ * sending is a cache hit) or `error` (image.corrupt, image.unsupported, image.empty,
+ * image.tooLarge, image.tokenizerMissing, vqgan.cancelled after a cancel packet, vqgan.*).
+ */
+export const ImageAttachPacketSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('progress'), stage: z.string(), done: z.number(), total: z.number() }),
+  z.object({ type: z.literal('success'), part: ImagePartSchema, cached: z.boolean() }),
+  z.object({ type: z.literal('error'), error: MessageErrorSchema }),
+]);
+export type ImageAttachPacket = z.infer<typeof ImageAttachPacketSchema>;
+
 export const streams = {
+  'images.attach': {
+    input: z.object({ dataBase64: ImageDataSchema, fileName: z.string().max(1000).optional() }).strict(),
+    packet: ImageAttachPacketSchema,
+  },
   /** A user message under `parentId` (null: the first message), then the answer. */
   'messages.send': {
     input: z.object({ conversationId: IdSchema, parentId: IdSchema.nullable(), parts: UserMessagePartsSchema, sampling: SamplingOverridesSchema.optional() }).strict(),

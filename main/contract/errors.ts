@@ -33,6 +33,10 @@ export const ERROR_CODES = [
   'vqgan.backendUnavailable',
   'vqgan.internal',
   'vqgan.badCodes',
+  /** Image input needs the VQ-GAN weights, and none are chosen in the settings. */
+  'image.tokenizerMissing',
+  /** An image given by a remote (http) URL: the app is offline, only data: URLs are accepted. */
+  'image.remoteUrl',
   // history
   'store.notFound',
   'store.tooNew',

@@ -16,7 +16,7 @@ import {
   type ModelLoadSettings,
   type ModelLoadSettingsInput,
 } from '../contract/engine.ts';
-import type { HostChannel, HostLauncher, HostMessage, HostRequest, HostResultValue } from './protocol.ts';
+import type { HostChannel, HostLauncher, HostMessage, HostRequest, HostResultValue, ImageEncodeResult } from './protocol.ts';
 import { crashError, crashedResult } from './crashReport.ts';
 
 export interface EngineClientOptions {
@@ -28,6 +28,12 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** 0..1 */
   onProgress?: (progress: number) => void;
+}
+
+export interface EncodeImageOptions {
+  signal?: AbortSignal;
+  /** Stages: load (tokenizer weights), preprocess, encode, quantize. */
+  onProgress?: (stage: string, done: number, total: number) => void;
 }
 
 export interface GenerateOptions {
@@ -42,6 +48,7 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: AppError) => void;
   onProgress?: (progress: number) => void;
+  onImageProgress?: (stage: string, done: number, total: number) => void;
   onEvent?: (event: GenerationEvent) => void;
   partialText: string;
   startedAt: number;
@@ -129,6 +136,26 @@ export class EngineClient {
     return this.#call<'countTokens'>({ kind: 'countTokens', turns: parsed });
   }
 
+  /** The exact prompt ids for these turns (what a generation would evaluate, before KV reuse). */
+  async promptTokens(turns: ChatTurn[]): Promise<number[]> {
+    const parsed = parseOrBadRequest(() => turns.map((t) => ChatTurnSchema.parse(t)));
+    await this.#ensureModel();
+    return this.#call<'promptTokens'>({ kind: 'promptTokens', turns: parsed });
+  }
+
+  /**
+   * Image bytes → 1024 VQ-GAN codes, in the host (never this thread), queued with the LLM's work.
+   * Needs no language model. Cancel with the signal (vqgan.cancelled).
+   */
+  async encodeImage(weightsPath: string, image: Uint8Array, options: EncodeImageOptions = {}): Promise<ImageEncodeResult> {
+    return this.#call<'encodeImage'>({ kind: 'encodeImage', weightsPath, image }, options.signal, { onImageProgress: options.onProgress });
+  }
+
+  /** The tokenizer weights' content hash: the key of the codes cache. Opens the tokenizer once. */
+  async imageWeightsId(weightsPath: string): Promise<string> {
+    return this.#call<'imageWeightsId'>({ kind: 'imageWeightsId', weightsPath });
+  }
+
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
@@ -161,7 +188,7 @@ export class EngineClient {
   #call<K extends Kind>(
     message: DistributiveOmit<Extract<HostRequest, { kind: K }>, 'id'>,
     signal?: AbortSignal,
-    hooks: { onProgress?: (p: number) => void; onEvent?: (e: GenerationEvent) => void } = {},
+    hooks: { onProgress?: (p: number) => void; onImageProgress?: (stage: string, done: number, total: number) => void; onEvent?: (e: GenerationEvent) => void } = {},
   ): Promise<HostResultValue[K]> {
     if (this.#disposed) return Promise.reject(new AppError('engine.aborted', 'The engine was shut down.'));
     const id = this.#nextId++;
@@ -171,6 +198,7 @@ export class EngineClient {
         resolve: resolve as (v: unknown) => void,
         reject,
         onProgress: hooks.onProgress,
+        onImageProgress: hooks.onImageProgress,
         onEvent: hooks.onEvent,
         partialText: '',
         startedAt: performance.now(),
@@ -243,6 +271,9 @@ export class EngineClient {
         return;
       case 'loadProgress':
         this.#pending.get(msg.id)?.onProgress?.(msg.progress);
+        return;
+      case 'imageProgress':
+        this.#pending.get(msg.id)?.onImageProgress?.(msg.stage, msg.done, msg.total);
         return;
       case 'event': {
         const pending = this.#pending.get(msg.id);

@@ -17,6 +17,12 @@ export type HostRequest =
   | { kind: 'unload'; id: number }
   | { kind: 'generate'; id: number; request: GenerateRequest }
   | { kind: 'countTokens'; id: number; turns: ChatTurn[] }
+  /** The exact prompt ids the engine would evaluate for these turns (context meter, tests). */
+  | { kind: 'promptTokens'; id: number; turns: ChatTurn[] }
+  /** Image bytes → 1024 VQ-GAN codes with the tokenizer weights at weightsPath (opened once). */
+  | { kind: 'encodeImage'; id: number; weightsPath: string; image: Uint8Array }
+  /** The content hash of the tokenizer weights (the codes cache key), opening them if needed. */
+  | { kind: 'imageWeightsId'; id: number; weightsPath: string }
   /** Cancel the request with this id (a load or a generation); the request still answers once. */
   | { kind: 'cancel'; id: number };
 
@@ -25,13 +31,26 @@ export type HostResultValue = {
   unload: EngineStatus;
   generate: GenerationResult;
   countTokens: number;
+  promptTokens: number[];
+  encodeImage: ImageEncodeResult;
+  imageWeightsId: string;
 };
+
+export interface ImageEncodeResult {
+  /** 1024 codes in raster order. */
+  codes: number[];
+  weightsSha256: string;
+  backend: string;
+  /** load is 0 when the tokenizer was already open. */
+  ms: { load: number; preprocess: number; encode: number; quantize: number };
+}
 
 export type HostMessage =
   /** Sent once when the host's message handler is installed. */
   | { kind: 'hello'; pid: number }
   | { kind: 'status'; status: EngineStatus }
   | { kind: 'loadProgress'; id: number; progress: number }
+  | { kind: 'imageProgress'; id: number; stage: string; done: number; total: number }
   | { kind: 'event'; id: number; event: GenerationEvent }
   | { kind: 'result'; id: number; ok: true; value: unknown }
   | { kind: 'result'; id: number; ok: false; error: ErrorData };

@@ -18,6 +18,13 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'image.unsupported': 400,
   'image.empty': 400,
   'image.tooLarge': 413,
+  'image.remoteUrl': 400,
+  // The server was not given VQ-GAN weights: a server-side condition, like api.noModel.
+  'image.tokenizerMissing': 503,
+  'vqgan.weightsNotFound': 503,
+  'vqgan.weightsInvalid': 503,
+  'vqgan.missingTensor': 503,
+  'vqgan.badTensorShape': 503,
   'engine.contextOverflow': 400,
   // One answer per conversation at a time; OpenAI clients know 429 as "try again later".
   'engine.busy': 429,

@@ -1,7 +1,7 @@
 // The app's implementation of api.ts on the real ChatStore, EngineClient and settings file. The
 // `Handlers` annotation makes the compiler check every command and stream against the contract.
 import type { AppInfo, Handlers, Settings } from '../contract/api.ts';
-import { AppError } from '../contract/errors.ts';
+import { AppError, toErrorData } from '../contract/errors.ts';
 import type { EngineStatus, ModelLoadSettingsInput, SamplingSettingsInput } from '../contract/engine.ts';
 import type { LoadOptions } from '../engine/engineClient.ts';
 import type { ChatStore } from '../store/ChatStore.ts';
@@ -9,6 +9,8 @@ import type { ChatSamplingFile } from './chatSamplingFile.ts';
 import type { EventHub } from './eventHub.ts';
 import type { GenerationService } from './generationService.ts';
 import type { SettingsService } from './settingsService.ts';
+import type { ImageService } from './imageService.ts';
+import { checkVqganWeights } from '../images/vqgan/weights/loadWeights.ts';
 
 /** The slice of EngineClient the handlers drive. */
 export interface ModelEngine {
@@ -27,6 +29,9 @@ export interface AppHandlerDeps {
   events: EventHub;
   /** The native open dialog (Electron); absent in browser mode. */
   pickModelFile?: () => Promise<string | null>;
+  /** The native open dialog for the VQ-GAN weights (Electron); absent in browser mode. */
+  pickWeightsFile?: () => Promise<string | null>;
+  images: ImageService;
 }
 
 /** App defaults under the chat's own overrides. */
@@ -35,7 +40,7 @@ export function samplingFor(settings: Settings, chatSampling: ChatSamplingFile, 
 }
 
 export function createAppHandlers(deps: AppHandlerDeps): Handlers {
-  const { store, engine, settings, chatSampling, generation, events } = deps;
+  const { store, engine, settings, chatSampling, generation, events, images } = deps;
   let loading: AbortController | null = null;
   const changed = (reason: 'created' | 'renamed' | 'deleted' | 'restored', conversationId: number): void =>
     events.emit('chats.changed', { reason, conversationId });
@@ -120,10 +125,37 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
         return { path: await deps.pickModelFile() };
       },
 
+      'images.capability': () => images.capability(),
+      'images.get': ({ imageHash }) => {
+        const { mime, bytes } = images.read(imageHash);
+        return { mime, dataBase64: bytes.toString('base64') };
+      },
+      'images.pickWeightsFile': async () => {
+        if (!deps.pickWeightsFile) throw new AppError('api.notFound', 'There is no file dialog in the browser: type the path of the VQ-GAN weights.');
+        return { path: await deps.pickWeightsFile() };
+      },
+
       'settings.get': () => settings.get(),
-      'settings.set': (next) => settings.set(next),
+      'settings.set': async (next) => {
+        // New VQ-GAN weights are checked on selection (headers and every tensor's shape, no
+        // weights read): a wrong file is refused now with its vqgan.* code, not at the first image.
+        if (next.vqganWeightsPath && next.vqganWeightsPath !== settings.get().vqganWeightsPath) await checkVqganWeights(next.vqganWeightsPath);
+        return settings.set(next);
+      },
     },
     streams: {
+      'images.attach': async ({ dataBase64 }, sink) => {
+        try {
+          const bytes = Buffer.from(dataBase64, 'base64');
+          const { part, cached } = await images.attach(bytes, {
+            signal: sink.signal,
+            onProgress: (stage, done, total) => sink.send({ type: 'progress', stage, done, total }),
+          });
+          sink.send({ type: 'success', part, cached });
+        } catch (err) {
+          sink.send({ type: 'error', error: toErrorData(err, 'vqgan.internal') });
+        }
+      },
       'messages.send': (args, sink) => generation.send(args, sink),
       'messages.regenerate': (args, sink) => generation.regenerate(args, sink),
       'messages.edit': (args, sink) => generation.edit(args, sink),

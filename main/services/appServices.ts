@@ -10,6 +10,7 @@ import { createAppHandlers, samplingFor } from './appHandlers.ts';
 import { ChatSamplingFile } from './chatSamplingFile.ts';
 import { EventHub } from './eventHub.ts';
 import { GenerationService } from './generationService.ts';
+import { ImageService } from './imageService.ts';
 import { SettingsService } from './settingsService.ts';
 
 export interface AppServicesOptions {
@@ -20,6 +21,7 @@ export interface AppServicesOptions {
   /** An EngineClient the caller owns (the local server shares its engine); not disposed here. */
   engine?: EngineClient;
   pickModelFile?: () => Promise<string | null>;
+  pickWeightsFile?: () => Promise<string | null>;
   store?: ChatStoreOptions;
   /** Load the model named in the settings at start (the desktop app does; tests may not). */
   loadModelAtStart?: boolean;
@@ -33,6 +35,7 @@ export class AppServices {
   readonly store: ChatStore;
   readonly engine: EngineClient;
   readonly generation: GenerationService;
+  readonly images: ImageService;
   readonly handlers: Handlers;
   readonly #ownsEngine: boolean;
   readonly #unsubscribeEngine: () => void;
@@ -45,9 +48,11 @@ export class AppServices {
     engine: EngineClient;
     ownsEngine: boolean;
     generation: GenerationService;
+    images: ImageService;
     handlers: Handlers;
     unsubscribeEngine: () => void;
   }) {
+    this.images = parts.images;
     this.events = parts.events;
     this.settings = parts.settings;
     this.store = parts.store;
@@ -67,9 +72,11 @@ export class AppServices {
     const ownsEngine = !options.engine;
     const engine = options.engine ?? new EngineClient({ launcher: options.launcher! });
     const unsubscribeEngine = engine.onStatus((status) => events.emit('model.stateChanged', status));
+    const images = new ImageService({ images: store.images, engine, weightsPath: () => settings.get().vqganWeightsPath });
     const generation = new GenerationService({
       store,
       engine,
+      images,
       samplingFor: (id) => samplingFor(settings.get(), chatSampling, id),
       onChanged: (conversationId) => events.emit('chats.changed', { reason: 'messages', conversationId }),
       ...(options.frameMs === undefined ? {} : { frameMs: options.frameMs }),
@@ -82,9 +89,11 @@ export class AppServices {
       chatSampling,
       generation,
       events,
+      images,
       ...(options.pickModelFile ? { pickModelFile: options.pickModelFile } : {}),
+      ...(options.pickWeightsFile ? { pickWeightsFile: options.pickWeightsFile } : {}),
     });
-    const services = new AppServices({ events, settings, store, engine, ownsEngine, generation, handlers, unsubscribeEngine });
+    const services = new AppServices({ events, settings, store, engine, ownsEngine, generation, images, handlers, unsubscribeEngine });
     const modelPath = settings.get().modelPath;
     if (options.loadModelAtStart && modelPath && engine.getStatus().state === 'empty') {
       // A failed start-up load is reported through model.stateChanged; the UI shows it.

@@ -1,21 +1,34 @@
-// Sending, regenerating and editing: store the user message (or pick the parent), begin the
-// assistant row (crash-safe streaming writer), build the turns from the branch, stream the answer
-// with deltas coalesced per frame, and store the outcome. A stop keeps the text ('stopped'); a
-// host crash or any failure keeps it too, next to the error ('error').
+// Sending, regenerating and editing: build the turns from the branch (images → their cached or
+// freshly encoded codes) and fit them to the context (contextBudget.ts) BEFORE anything is
+// written, so a refused message (bad image, no tokenizer, too long, cancelled encode) leaves no
+// row behind; then store the user message (or pick the parent), begin the assistant row
+// (crash-safe streaming writer), stream the answer with deltas coalesced per frame, and store the
+// outcome. A stop keeps the text ('stopped'); a host crash or any failure keeps it too, next to
+// the error ('error').
 import type { GenerationPacket, GenerationStats, SamplingOverrides, StreamSink } from '../contract/api.ts';
+import { DEFAULT_SAMPLING } from '../contract/chameleon.ts';
 import type { Message, MessagePart } from '../contract/chat.ts';
-import { PAGE_LIMIT_MAX, messageText } from '../contract/chat.ts';
-import type { ChatTurn, EngineStatus, GenerateRequestInput, GenerationResult, SamplingSettingsInput } from '../contract/engine.ts';
+import { PAGE_LIMIT_MAX } from '../contract/chat.ts';
+import type { ChatTurn, EngineStatus, GenerateRequestInput, GenerationResult, PromptSegment, SamplingSettingsInput } from '../contract/engine.ts';
 import { AppError, toErrorData, type ErrorData } from '../contract/errors.ts';
 import type { GenerateOptions } from '../engine/engineClient.ts';
 import type { ChatStore } from '../store/ChatStore.ts';
 import type { StreamingMessageWriter } from '../store/StreamingMessageWriter.ts';
+import { ANSWER_RESERVE, fitTurns } from './contextBudget.ts';
 import { FrameCoalescer } from './frameCoalescer.ts';
+import type { ImageService } from './imageService.ts';
 
 /** The slice of EngineClient generation needs. */
 export interface GenerationEngine {
   generate(request: GenerateRequestInput, options?: GenerateOptions): Promise<GenerationResult>;
   getStatus(): EngineStatus;
+  countTokens(turns: ChatTurn[]): Promise<number>;
+}
+
+interface Prepared {
+  user: Message;
+  turns: ChatTurn[];
+  sendUser: boolean;
 }
 
 export interface GenerationServiceOptions {
@@ -25,6 +38,8 @@ export interface GenerationServiceOptions {
   samplingFor(conversationId: number): SamplingSettingsInput;
   /** A chat's messages changed (the sidebar re-sorts, titles update). */
   onChanged(conversationId: number): void;
+  /** Images → codes; without it a message with an image is refused (image.tokenizerMissing). */
+  images?: ImageService;
   frameMs?: number;
 }
 
@@ -42,9 +57,13 @@ export class GenerationService {
 
   async send(args: { conversationId: number; parentId: number | null; parts: MessagePart[]; sampling?: SamplingOverrides }, sink: Sink): Promise<void> {
     this.#assertIdle(args.conversationId);
-    const user = this.#o.store.addUserMessage(args.conversationId, args.parentId, args.parts);
-    this.#o.onChanged(args.conversationId);
-    await this.#answer(user, args.sampling, sink, true);
+    await this.#answer(args.conversationId, args.sampling, sink, async (signal, sampling) => {
+      const history = args.parentId === null ? [] : await this.#turns(args.conversationId, args.parentId, signal, sink);
+      const turns = await this.#fit([...history, ...(await this.#turnsOf([{ role: 'user', parts: args.parts }], signal, sink))], sampling);
+      const user = this.#o.store.addUserMessage(args.conversationId, args.parentId, args.parts);
+      this.#o.onChanged(args.conversationId);
+      return { user, turns, sendUser: true };
+    });
   }
 
   async regenerate(args: { messageId: number; sampling?: SamplingOverrides }, sink: Sink): Promise<void> {
@@ -52,16 +71,32 @@ export class GenerationService {
     if (old.role !== 'assistant' || old.parentId === null) throw new AppError('api.badRequest', 'Only an answer can be regenerated.', { messageId: args.messageId });
     this.#assertIdle(old.conversationId);
     const user = this.#o.store.getMessage(old.parentId);
-    await this.#answer(user, args.sampling, sink, false);
+    await this.#answer(old.conversationId, args.sampling, sink, async (signal, sampling) => ({
+      user,
+      turns: await this.#fit(await this.#turns(old.conversationId, user.id, signal, sink), sampling),
+      sendUser: false,
+    }));
   }
 
   async edit(args: { messageId: number; parts: MessagePart[]; sampling?: SamplingOverrides }, sink: Sink): Promise<void> {
     const old = this.#o.store.getMessage(args.messageId);
     if (old.role !== 'user') throw new AppError('api.badRequest', 'Only a user message can be edited.', { messageId: args.messageId });
     this.#assertIdle(old.conversationId);
-    const user = this.#o.store.addUserMessage(old.conversationId, old.parentId, args.parts);
-    this.#o.onChanged(old.conversationId);
-    await this.#answer(user, args.sampling, sink, true);
+    await this.#answer(old.conversationId, args.sampling, sink, async (signal, sampling) => {
+      const history = old.parentId === null ? [] : await this.#turns(old.conversationId, old.parentId, signal, sink);
+      const turns = await this.#fit([...history, ...(await this.#turnsOf([{ role: 'user', parts: args.parts }], signal, sink))], sampling);
+      const user = this.#o.store.addUserMessage(old.conversationId, old.parentId, args.parts);
+      this.#o.onChanged(old.conversationId);
+      return { user, turns, sendUser: true };
+    });
+  }
+
+  /**
+   * The engine turns for the branch ending at `leafId`, images as their codes (cached or encoded),
+   * before the context policy: what the context meter counts and what tests compare token by token.
+   */
+  promptTurns(conversationId: number, leafId: number, signal: AbortSignal = new AbortController().signal): Promise<ChatTurn[]> {
+    return this.#turns(conversationId, leafId, signal, { send: () => undefined, signal });
   }
 
   /** Stops the chat's running answer; false when none runs. */
@@ -95,15 +130,14 @@ export class GenerationService {
     }
   }
 
-  #answer(user: Message, overrides: SamplingOverrides | undefined, sink: Sink, sendUser: boolean): Promise<void> {
-    const task = this.#run(user, overrides, sink, sendUser);
+  #answer(conversationId: number, overrides: SamplingOverrides | undefined, sink: Sink, prepare: (signal: AbortSignal, sampling: SamplingSettingsInput) => Promise<Prepared>): Promise<void> {
+    const task = this.#run(conversationId, overrides, sink, prepare);
     this.#tasks.add(task);
     void task.finally(() => this.#tasks.delete(task)).catch(() => undefined);
     return task;
   }
 
-  async #run(user: Message, overrides: SamplingOverrides | undefined, sink: Sink, sendUser: boolean): Promise<void> {
-    const conversationId = user.conversationId;
+  async #run(conversationId: number, overrides: SamplingOverrides | undefined, sink: Sink, prepare: (signal: AbortSignal, sampling: SamplingSettingsInput) => Promise<Prepared>): Promise<void> {
     const controller = new AbortController();
     this.#running.set(conversationId, controller);
     const onCancel = (): void => controller.abort();
@@ -111,6 +145,8 @@ export class GenerationService {
     if (sink.signal.aborted) controller.abort();
     try {
       const sampling: SamplingSettingsInput = { ...this.#o.samplingFor(conversationId), ...overrides };
+      // Throws (nothing written) on a bad image, a cancelled encode or a message that cannot fit.
+      const { user, turns, sendUser } = await prepare(controller.signal, sampling);
       const status = this.#o.engine.getStatus();
       const model = status.model ? { fileName: status.model.fileName, sizeBytes: status.model.sizeBytes } : undefined;
       const writer = this.#o.store.beginAssistantMessage(conversationId, user.id, {
@@ -118,7 +154,6 @@ export class GenerationService {
         ...(sampling.seed === undefined ? {} : { seed: sampling.seed }),
         ...(model ? { model } : {}),
       });
-      const turns = this.#turns(conversationId, user.id);
       sink.send({ type: 'started', ...(sendUser ? { user } : {}), assistant: this.#o.store.getMessage(writer.messageId) });
       await this.#stream(writer, { sessionId: `chat-${conversationId}`, turns, sampling }, controller.signal, sink);
     } finally {
@@ -171,8 +206,8 @@ export class GenerationService {
     sink.send(message ? { type: 'error', error, message } : { type: 'error', error });
   }
 
-  /** The branch from the first message down to `leafId`, as engine turns (text parts only for now). */
-  #turns(conversationId: number, leafId: number): ChatTurn[] {
+  /** The branch from the first message down to `leafId`, as engine turns (images as codes). */
+  async #turns(conversationId: number, leafId: number, signal: AbortSignal, sink: Sink): Promise<ChatTurn[]> {
     const messages: Message[] = [];
     let cursor: string | undefined;
     do {
@@ -181,14 +216,49 @@ export class GenerationService {
       cursor = page.nextCursor;
     } while (cursor);
     const end = messages.findIndex((m) => m.id === leafId);
-    const branch = end === -1 ? messages : messages.slice(0, end + 1);
+    return this.#turnsOf(end === -1 ? messages : messages.slice(0, end + 1), signal, sink);
+  }
+
+  /**
+   * Messages → turns with their parts in order: adjacent text parts joined by a newline (as the
+   * text-only history always was), each image its codes (cache, else encoded with progress).
+   */
+  async #turnsOf(messages: readonly Pick<Message, 'role' | 'parts'>[], signal: AbortSignal, sink: Sink): Promise<ChatTurn[]> {
     const turns: ChatTurn[] = [];
-    for (const m of branch) {
+    for (const m of messages) {
       if (m.role === 'system') continue;
-      const text = messageText(m.parts);
-      if (text === '') continue;
-      turns.push({ role: m.role, segments: [{ type: 'text', text }] });
+      const segments: PromptSegment[] = [];
+      for (const part of m.parts) {
+        if (part.kind === 'text') {
+          if (part.text === '') continue;
+          const prev = segments.at(-1);
+          if (prev?.type === 'text') segments[segments.length - 1] = { type: 'text', text: `${prev.text}\n${part.text}` };
+          else segments.push({ type: 'text', text: part.text });
+        } else if (part.kind === 'image' && m.role === 'user') {
+          if (!this.#o.images) throw new AppError('image.tokenizerMissing', 'This app was started without image input.');
+          const imageHash = part.imageHash;
+          const codes = await this.#o.images.codesFor(imageHash, {
+            signal,
+            onProgress: (stage, done, total) => sink.send({ type: 'imageProgress', imageHash, stage, done, total }),
+          });
+          segments.push({ type: 'image', codes });
+        }
+      }
+      if (segments.length > 0) turns.push({ role: m.role, segments });
     }
     return turns;
+  }
+
+  /** Applies the context policy (contextBudget.ts) when a model is loaded and knows its context. */
+  async #fit(turns: ChatTurn[], sampling: SamplingSettingsInput): Promise<ChatTurn[]> {
+    const status = this.#o.engine.getStatus();
+    const contextSize = status.state === 'ready' ? status.model?.contextSize : undefined;
+    if (contextSize === undefined || turns.length === 0) return turns;
+    const maxTokens = sampling.maxTokens ?? DEFAULT_SAMPLING.maxTokens;
+    const whole = await this.#o.engine.countTokens(turns);
+    if (whole + Math.min(maxTokens, ANSWER_RESERVE) <= contextSize) return turns;
+    // Per-turn costs only when it does not fit: each count includes one BOS.
+    const costs = await Promise.all(turns.map(async (t) => (await this.#o.engine.countTokens([t])) - 1));
+    return fitTurns(turns, costs, contextSize, maxTokens).turns;
   }
 }

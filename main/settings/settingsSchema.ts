@@ -25,6 +25,8 @@ export const AppSettingsSchema = z.object({
   contextSize: z.number().int().min(64).max(1 << 20).default(CONTEXT_LENGTH),
   /** Absent: the engine picks a thread count that leaves headroom. */
   threads: z.number().int().min(1).max(256).optional(),
+  /** The VQ-GAN image tokenizer's weights (vqgan.ckpt, .safetensors or a folder); absent: no image input. */
+  vqganWeightsPath: z.string().min(1).optional(),
   sampling: DefaultSamplingSchema.prefault({}),
 });
 export type AppSettings = z.infer<typeof AppSettingsSchema>;

@@ -1,6 +1,7 @@
 // The inference host process: the only place node-llama-cpp runs. Started by forkLauncher
 // (child_process.fork: talks over process.send) or utilityProcessLauncher (Electron: talks over
-// process.parentPort). Requests run one at a time; `cancel` acts at once on the one it names.
+// process.parentPort). Requests run one at a time (image encodes included: they compete with the
+// LLM for the same cores or GPU); `cancel` acts at once on the one it names.
 import { AppError, toErrorData } from '../../contract/errors.ts';
 import type { EngineStatus } from '../../contract/engine.ts';
 import type { HostMessage, HostRequest } from '../protocol.ts';
@@ -8,6 +9,7 @@ import { validateChameleonGguf } from '../ggufValidation.ts';
 import { generate, promptTokensFor } from './generation.ts';
 import { AnswerCache } from './answerCache.ts';
 import { LlamaRuntime, unloadModel, type LoadedModel } from './llamaRuntime.ts';
+import { ImageEncoder } from './imageEncoder.ts';
 
 interface ParentPort {
   postMessage(message: unknown): void;
@@ -22,6 +24,7 @@ const send = (message: HostMessage): void => {
 
 const runtime = new LlamaRuntime();
 const answers = new AnswerCache();
+const images = new ImageEncoder();
 let loaded: LoadedModel | null = null;
 let status: EngineStatus = { state: 'empty' };
 const controllers = new Map<number, AbortController>();
@@ -76,6 +79,13 @@ async function handle(req: Exclude<HostRequest, { kind: 'cancel' }>, signal: Abo
     case 'countTokens':
       if (!loaded) throw new AppError('model.notLoaded', 'No model is loaded.');
       return promptTokensFor(loaded, { turns: req.turns }, answers).length;
+    case 'promptTokens':
+      if (!loaded) throw new AppError('model.notLoaded', 'No model is loaded.');
+      return promptTokensFor(loaded, { turns: req.turns }, answers);
+    case 'encodeImage':
+      return images.encode(req.weightsPath, req.image, signal, (stage, done, total) => send({ kind: 'imageProgress', id: req.id, stage, done, total }));
+    case 'imageWeightsId':
+      return images.weightsSha256(req.weightsPath);
   }
 }
 
@@ -126,6 +136,7 @@ async function shutdown(): Promise<void> {
   await Promise.race([
     (async () => {
       await unload().catch(() => undefined);
+      images.dispose();
       await runtime.dispose().catch(() => undefined);
     })(),
     new Promise((r) => setTimeout(r, 2000)),

@@ -9,8 +9,8 @@
 // - Consecutive messages of the same role are merged into one turn, separated by a blank line.
 // - The last message must be a user message: the engine answers a user turn.
 // - Content may be a string or an array of parts; text parts are concatenated in order and
-//   `image_url` parts become image segments through an ImageInput (until the image tokenizer is
-//   wired in, that answers `image.inputUnavailable`).
+//   `image_url` parts become image segments through an ImageInput (the server plugs in
+//   serviceImageInput: data URLs only, stored and encoded through the chat app's image path).
 import { z } from 'zod';
 import { AppError } from '../../contract/errors.ts';
 import type { ChatTurn, PromptSegment, SamplingSettingsInput } from '../../contract/engine.ts';
@@ -70,12 +70,12 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** Turns an image_url part into a prompt segment (the image issue plugs the VQ-GAN encoder in here). */
+/** Turns an image_url part into a prompt segment (see imageInput.ts for the server's). */
 export type ImageInput = (url: string, param: string) => Promise<PromptSegment>;
 
 export const imageInputUnavailable: ImageInput = (_url, param) =>
   Promise.reject(
-    new AppError('image.inputUnavailable', 'Image input is not available yet: this server cannot encode images until the image tokenizer is wired in.', {
+    new AppError('image.inputUnavailable', 'Image input is not available here.', {
       param,
     }),
   );

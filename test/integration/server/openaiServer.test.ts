@@ -1,6 +1,6 @@
 // The server end to end: ServerApp (the composition root `npm run serve` uses) on port 0, the real
 // engine host process, the tiny Chameleon fixture model, and the official `openai` client.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { APIError } from 'openai';
@@ -10,6 +10,7 @@ import { ServerApp } from '../../../main/server/serverApp.ts';
 import { writeSettings } from '../../../main/settings/settingsFile.ts';
 import { tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
 import { rawRequest } from './httpClient.ts';
+import { FIXTURES } from '../vqgan/goldenFixtures.ts';
 
 const MAX_BODY = 64 * 1024;
 const freshDir = (): string => mkdtempSync(join(tmpdir(), 'chm-server-'));
@@ -171,16 +172,23 @@ describe('OpenAI-compatible server on the tiny model', () => {
     expect(wrongMethod.json).toMatchObject({ error: { code: 'api.methodNotAllowed' } });
   });
 
-  it('accepts image_url parts and answers image.inputUnavailable until image input lands', async () => {
+  it('refuses image_url parts without VQ-GAN weights (503 image.tokenizerMissing) and remote URLs (400 image.remoteUrl), naming the part', async () => {
+    const png = readFileSync(join(FIXTURES, 'inputs', 'gradient.png')).toString('base64');
     const err = await apiErrorOf(
       client.chat.completions.create({
         model: 'm',
-        messages: [{ role: 'user', content: [{ type: 'text', text: 'what is in it?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }],
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'what is in it?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] }],
       }),
     );
-    expect(err.status).toBe(400);
-    expect(err.code).toBe('image.inputUnavailable');
+    expect(err.status).toBe(503);
+    expect(err.code).toBe('image.tokenizerMissing');
     expect(err.param).toBe('messages[0].content[1].image_url');
+    const remote = await apiErrorOf(
+      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] }),
+    );
+    expect(remote.status).toBe(400);
+    expect(remote.code).toBe('image.remoteUrl');
+    expect(remote.param).toBe('messages[0].content[0].image_url');
   });
 
   it('answers a prompt over the context with 400 engine.contextOverflow', async () => {

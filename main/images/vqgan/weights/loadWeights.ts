@@ -159,30 +159,61 @@ async function listFile(file: string): Promise<Listing> {
   return { tensors: opened.tensors, format: 'safetensors', files: [file], close: opened.close };
 }
 
+/** What checking the weights (names, shapes, architecture) found, without reading tensor bytes. */
+export interface CheckedWeights {
+  arch: VqganArchitecture;
+  format: WeightsFormat;
+  files: string[];
+  configFile?: string;
+}
+
+async function checkListing(file: string, listing: Listing, opts: LoadWeightsOptions): Promise<{ checked: CheckedWeights; byName: Map<string, LazyTensor> }> {
+  const byName = new Map<string, LazyTensor>();
+  for (const t of listing.tensors) {
+    const bare = bareName(t.name)!;
+    if (!byName.has(bare)) byName.set(bare, t);
+  }
+  let config: { file: string; overrides: ArchitectureOverrides } | undefined;
+  if (opts.configPath) config = { file: opts.configPath, overrides: await readVqganConfig(opts.configPath) };
+  else config = await neighbourConfig(file, listing.format);
+
+  const shapes = new Map([...byName].map(([n, t]) => [n, t.shape]));
+  const arch = inferArchitecture(shapes, config?.overrides);
+  validateTensors(arch, shapes);
+  const checked: CheckedWeights = { arch, format: listing.format, files: listing.files };
+  if (config) checked.configFile = config.file;
+  return { checked, byName };
+}
+
+/**
+ * Check the VQ-GAN weights at `weightsPath` as loading would (format, every tensor's name and
+ * shape, the architecture), reading only headers: what the settings screen runs on selection.
+ */
+export async function checkVqganWeights(weightsPath: string, opts: LoadWeightsOptions = {}): Promise<CheckedWeights> {
+  const file = await resolveWeightsFile(weightsPath);
+  const listing = await listFile(file);
+  try {
+    return (await checkListing(file, listing, opts)).checked;
+  } finally {
+    await listing.close();
+  }
+}
+
 /** Load, check and read the VQ-GAN weights at `weightsPath` (file or folder). */
 export async function loadVqganWeights(weightsPath: string, opts: LoadWeightsOptions = {}): Promise<LoadedWeights> {
   const file = await resolveWeightsFile(weightsPath);
   const listing = await listFile(file);
   try {
-    const byName = new Map<string, LazyTensor>();
-    for (const t of listing.tensors) {
-      const bare = bareName(t.name)!;
-      if (!byName.has(bare)) byName.set(bare, t);
-    }
-    let config: { file: string; overrides: ArchitectureOverrides } | undefined;
-    if (opts.configPath) config = { file: opts.configPath, overrides: await readVqganConfig(opts.configPath) };
-    else config = await neighbourConfig(file, listing.format);
-
-    const shapes = new Map([...byName].map(([n, t]) => [n, t.shape]));
-    const arch = inferArchitecture(shapes, config?.overrides);
-    validateTensors(arch, shapes);
+    const { checked, byName } = await checkListing(file, listing, opts);
+    const { arch } = checked;
+    const config = checked.configFile;
     const tensors: NativeTensor[] = [];
     for (const name of expectedTensors(arch).keys()) {
       const t = byName.get(name)!;
       tensors.push({ name, shape: t.shape, dtype: t.dtype, data: await t.read() });
     }
     const loaded: LoadedWeights = { arch, tensors, format: listing.format, files: listing.files };
-    if (config) loaded.configFile = config.file;
+    if (config) loaded.configFile = config;
     return loaded;
   } finally {
     await listing.close();

@@ -1,0 +1,83 @@
+// The VQ-GAN inside the host process: the tokenizer is opened once per weights path (weights read,
+// native model built, weights content-hashed for the codes cache key) and reused for every image.
+// Runs on the host's one request queue, so an encode never overlaps a model load or a generation:
+// both are CPU/GPU-heavy and share the same cores; a message waits for its codes before its
+// prefill anyway, so serialising them costs the user nothing in the common flow.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { IMAGE_CODES_PER_IMAGE } from '../../contract/chameleon.ts';
+import { AppError } from '../../contract/errors.ts';
+import { VqganTokenizer } from '../../images/vqgan/vqgan.ts';
+import { checkVqganWeights } from '../../images/vqgan/weights/loadWeights.ts';
+import type { ImageEncodeResult } from '../protocol.ts';
+import { defaultThreads } from './llamaRuntime.ts';
+
+async function hashFiles(files: readonly string[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}
+
+interface Opened {
+  weightsPath: string;
+  tokenizer: VqganTokenizer;
+  weightsSha256: string;
+}
+
+export class ImageEncoder {
+  #opened: Opened | null = null;
+  /** How many images this host has encoded (diagnostics; tests count cache misses with it). */
+  encodes = 0;
+
+  async #open(weightsPath: string): Promise<{ opened: Opened; loadMs: number }> {
+    if (this.#opened?.weightsPath === weightsPath) return { opened: this.#opened, loadMs: 0 };
+    this.dispose();
+    const t0 = performance.now();
+    const { files } = await checkVqganWeights(weightsPath);
+    const [tokenizer, weightsSha256] = await Promise.all([VqganTokenizer.open(weightsPath, { threads: defaultThreads() }), this.#hashes.get(weightsPath) ?? hashFiles(files)]);
+    this.#hashes.set(weightsPath, weightsSha256);
+    const [rows, cols] = tokenizer.grid;
+    if (rows * cols !== IMAGE_CODES_PER_IMAGE || tokenizer.arch.nEmbed > 8192) {
+      tokenizer.dispose();
+      throw new AppError('vqgan.weightsInvalid', `These VQ-GAN weights make ${rows * cols} codes from a ${tokenizer.arch.nEmbed}-entry codebook per image; Chameleon needs ${IMAGE_CODES_PER_IMAGE} codes from 8192.`, {
+        codes: rows * cols,
+        codebook: tokenizer.arch.nEmbed,
+      });
+    }
+    this.#opened = { weightsPath, tokenizer, weightsSha256 };
+    return { opened: this.#opened, loadMs: performance.now() - t0 };
+  }
+
+  readonly #hashes = new Map<string, string>();
+
+  /**
+   * The weights' content hash, the codes cache key, without building the native model: a history
+   * whose codes are all cached never pays for loading the tokenizer.
+   */
+  async weightsSha256(weightsPath: string): Promise<string> {
+    if (this.#opened?.weightsPath === weightsPath) return this.#opened.weightsSha256;
+    const known = this.#hashes.get(weightsPath);
+    if (known) return known;
+    const { files } = await checkVqganWeights(weightsPath);
+    const hash = await hashFiles(files);
+    this.#hashes.set(weightsPath, hash);
+    return hash;
+  }
+
+  async encode(weightsPath: string, image: Uint8Array, signal: AbortSignal, onProgress: (stage: string, done: number, total: number) => void): Promise<ImageEncodeResult> {
+    if (signal.aborted) throw new AppError('vqgan.cancelled', 'The image encoding was cancelled.');
+    onProgress('load', 0, 1);
+    const { opened, loadMs } = await this.#open(weightsPath);
+    onProgress('load', 1, 1);
+    const out = await opened.tokenizer.encodeImage(image, { signal, onProgress });
+    this.encodes++;
+    return { codes: Array.from(out.codes), weightsSha256: opened.weightsSha256, backend: out.backend, ms: { load: loadMs, ...out.ms } };
+  }
+
+  dispose(): void {
+    this.#opened?.tokenizer.dispose();
+    this.#opened = null;
+  }
+}

@@ -1,0 +1,34 @@
+// OpenAI `image_url` parts → image segments, through the chat app's own image path: the bytes
+// are checked and stored content-addressed like an attached image, and the codes come from the
+// same cache (an image sent again, even after a restart, is not re-encoded). Only data: URLs are
+// accepted: the app is offline and never fetches a remote URL.
+import { AppError } from '../../contract/errors.ts';
+import type { ImageService } from '../../services/imageService.ts';
+import type { ImageInput } from './chatRequest.ts';
+
+const DATA_URL = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?((?:;[a-z0-9-]+=[^;,]*)*)(;base64)?,/i;
+
+export function decodeDataUrl(url: string, param: string): Uint8Array {
+  if (/^https?:/i.test(url)) {
+    throw new AppError('image.remoteUrl', 'Images must be sent inline as data: URLs (data:image/png;base64,…): this server works offline and never downloads a URL.', { param });
+  }
+  const m = DATA_URL.exec(url);
+  if (!m) throw new AppError('image.unsupported', 'An image_url must be a data: URL such as data:image/png;base64,…', { param });
+  const body = url.slice(m[0].length);
+  if (m[3]) return Buffer.from(body, 'base64');
+  return Buffer.from(decodeURIComponent(body), 'latin1');
+}
+
+export function serviceImageInput(images: ImageService): ImageInput {
+  return async (url, param) => {
+    const bytes = decodeDataUrl(url, param);
+    try {
+      // attach: weights checked first, then stored once and encoded unless the cache has the codes.
+      const { part } = await images.attach(bytes);
+      return { type: 'image', codes: await images.codesFor(part.imageHash) };
+    } catch (err) {
+      if (err instanceof AppError) throw new AppError(err.code, err.message, { ...err.details, param });
+      throw err;
+    }
+  };
+}
