@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { escapeHtml, highlightCode, renderMarkdown } from '../../../main/export/safeMarkdown.ts';
+import { HOSTILE } from './fixtureChat.ts';
+
+/** Every tag in the output, by name: only ones this renderer emits may appear. */
+function tags(html: string): Set<string> {
+  return new Set([...html.matchAll(/<\/?([a-zA-Z][a-zA-Z0-9]*)/g)].map((m) => m[1]!.toLowerCase()));
+}
+const ALLOWED = new Set([
+  'p',
+  'br',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'ul',
+  'ol',
+  'li',
+  'blockquote',
+  'hr',
+  'pre',
+  'code',
+  'span',
+  'strong',
+  'em',
+  'a',
+]);
+
+describe('safe markdown for the HTML export', () => {
+  it('escapes raw HTML everywhere: text, code, headings, lists, links', () => {
+    const inputs = [
+      HOSTILE,
+      `# <script>alert(1)</script>`,
+      `- <img src=x onerror=alert(1)>\n- ok`,
+      '```html\n<script>alert(1)</script>\n```',
+      '`<script>`',
+      '[click](javascript:alert(1)) [x](https://e.com/"onmouseover="alert(1))',
+      '> <iframe src=https://example.com>',
+      '![tracker](https://example.com/pixel.png)',
+    ];
+    for (const input of inputs) {
+      const html = renderMarkdown(input);
+      for (const t of tags(html)) expect(ALLOWED, `${t} in ${html}`).toContain(t);
+      expect(html).not.toMatch(/<(script|img|iframe|link)\b/i);
+      expect(html).not.toMatch(/<[^>]*\son[a-z]+=/i); // an event handler inside a tag (as text it is harmless)
+      expect(html).not.toContain('href="javascript:');
+    }
+    expect(renderMarkdown('![tracker](https://example.com/pixel.png)')).toBe(
+      '<p>![tracker](https://example.com/pixel.png)</p>',
+    );
+    // The quote stays inside the attribute, escaped: no new attribute can start.
+    expect(renderMarkdown('[x](https://e.com/"onmouseover="alert(1))')).toContain(
+      'href="https://e.com/&quot;onmouseover=&quot;alert(1"',
+    );
+  });
+
+  it('renders the subset: headings, emphasis, code spans, lists, quotes, fenced code, safe links', () => {
+    expect(renderMarkdown('# Title')).toBe('<h3>Title</h3>');
+    expect(renderMarkdown('**b** *i* `c<d`')).toBe(
+      '<p><strong>b</strong> <em>i</em> <code>c&lt;d</code></p>',
+    );
+    expect(renderMarkdown('- a\n- b')).toBe('<ul><li>a</li><li>b</li></ul>');
+    expect(renderMarkdown('1. a\n2. b')).toBe('<ol><li>a</li><li>b</li></ol>');
+    expect(renderMarkdown('> q')).toBe('<blockquote><p>q</p></blockquote>');
+    expect(renderMarkdown('[docs](https://example.com/a?b=1&c=2)')).toBe(
+      '<p><a href="https://example.com/a?b=1&amp;c=2" rel="noreferrer noopener">docs</a></p>',
+    );
+    expect(renderMarkdown('snake_case_name stays')).toBe('<p>snake_case_name stays</p>');
+    expect(renderMarkdown('```\nunterminated')).toBe('<pre class="code"><code>unterminated</code></pre>');
+  });
+
+  it('highlights code by token class, escaped', () => {
+    expect(highlightCode('const s = "<b>"; // hi', 'js')).toBe(
+      '<span class="tok-k">const</span> s = <span class="tok-s">&quot;&lt;b&gt;&quot;</span>; <span class="tok-c">// hi</span>',
+    );
+    expect(highlightCode('x = 42 # note', 'python')).toBe(
+      'x = <span class="tok-n">42</span> <span class="tok-c"># note</span>',
+    );
+    expect(highlightCode('#include <a>', 'c')).toBe('#include &lt;a&gt;');
+    expect(escapeHtml(`&<>"'`)).toBe('&amp;&lt;&gt;&quot;&#39;');
+  });
+});
