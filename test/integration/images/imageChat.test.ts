@@ -135,4 +135,34 @@ describe('images in the chat (tiny GGUF + narrow VQ-GAN)', () => {
     expect(done2.stats.usage.evaluatedPromptTokens).toBe(ids2.length - cached);
     expect(done2.stats.usage.evaluatedPromptTokens).toBeLessThan(20);
   });
+
+  it('refuses before writing anything: a message over the context, a cancelled encode, no tokenizer', async () => {
+    const chat = await app.handlers.commands['chats.create']({});
+    const codeOf = async (parts: UserMessagePart[], abort = false): Promise<string> => {
+      const s = sink<GenerationPacket>();
+      if (abort) s.controller.abort();
+      try {
+        await app.handlers.streams['messages.send']({ conversationId: chat.id, parentId: null, parts, sampling: { maxTokens: 4 } }, s.sink);
+      } catch (err) {
+        return (err as { code: string }).code;
+      }
+      return s.packets.at(-1)?.type ?? 'none';
+    };
+    // Four images are 4 × 1026 tokens: more than the 4096-token context before any text.
+    const four = await codeOf([{ kind: 'text', text: 'Four pictures:' }, ...new Array<UserMessagePart>(4).fill(attached.gradient!)]);
+    expect(four).toBe('engine.contextOverflow');
+
+    // A stored image without codes yet, and the send cancelled while it would be encoded.
+    const alpha = await app.images.store(readFileSync(path.join(FIXTURES, 'inputs', 'alpha.png')));
+    expect(await codeOf([alpha], true)).toBe('vqgan.cancelled');
+    expect(app.images.encodes).toBe(2);
+
+    const weights = app.settings.get().vqganWeightsPath;
+    await app.handlers.commands['settings.set']({ ...app.settings.get(), vqganWeightsPath: undefined });
+    expect(app.handlers.commands['images.capability']({})).toMatchObject({ available: false, reason: { code: 'image.tokenizerMissing' } });
+    expect(await codeOf([alpha])).toBe('image.tokenizerMissing');
+    await app.handlers.commands['settings.set']({ ...app.settings.get(), vqganWeightsPath: weights });
+
+    expect(app.store.getActivePath(chat.id).items).toEqual([]);
+  });
 });
