@@ -1,7 +1,8 @@
 // Model output → HTML for the exported page. Every character of the input is escaped first; only
 // the markup this file emits itself is HTML. A safe subset: headings, paragraphs, lists, quotes,
 // rules, fenced code (highlighted here), inline code, bold, italic, and links to http(s)/mailto
-// (shown as links, never fetched). Markdown images and raw HTML come out as visible text.
+// (shown as links, never fetched). Markdown images and raw HTML come out as visible text. Each
+// block takes its own direction (dir=auto), so an Arabic paragraph reads right to left.
 
 export function escapeHtml(text: string): string {
   return text.replace(
@@ -100,7 +101,7 @@ export function renderMarkdown(source: string): string {
   const out: string[] = [];
   let para: string[] = [];
   const flush = (): void => {
-    if (para.length > 0) out.push(`<p>${renderInline(para.join('\n'))}</p>`);
+    if (para.length > 0) out.push(`<p dir="auto">${renderInline(para.join('\n'))}</p>`);
     para = [];
   };
   for (let i = 0; i < lines.length; i++) {
@@ -120,7 +121,7 @@ export function renderMarkdown(source: string): string {
     if (heading) {
       flush();
       const level = Math.min(heading[1]!.length + 2, 6); // the message sits under the page's own headings
-      out.push(`<h${level}>${renderInline(heading[2]!)}</h${level}>`);
+      out.push(`<h${level} dir="auto">${renderInline(heading[2]!)}</h${level}>`);
       continue;
     }
     if (/^\s{0,3}([-*_])(\s*\1){2,}\s*$/.test(line)) {
@@ -143,7 +144,7 @@ export function renderMarkdown(source: string): string {
           !/^\s{0,3}([-*+]|\d{1,9}[.)])\s+/.test(lines[i + 1]!)
         )
           item.push(lines[++i]!.trim());
-        items.push(`<li>${renderInline(item.join('\n'))}</li>`);
+        items.push(`<li dir="auto">${renderInline(item.join('\n'))}</li>`);
         i++;
       }
       i--;

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import type { Message } from '../../../main/contract/chat.ts';
 import type { ChatStore } from '../../../main/store/ChatStore.ts';
 
-export const HOSTILE = `Here is markup: <script>window.__pwned = 1</script> and <img src=x onerror="window.__pwned = 2"> and <a href="javascript:alert(1)">x</a> <iframe src="https://example.com/"></iframe> <link rel=stylesheet href="https://example.com/x.css">`;
+export const HOSTILE = `Here is markup: <script>window.pwned = 1</script> and <img src=x onerror="window.pwned = 2"> and <a href="javascript:alert(1)">x</a> <iframe src="https://example.com/"></iframe> <link rel=stylesheet href="https://example.com/x.css">`;
 export const CJK = '你好，世界！これは日本語です。한국어도 있습니다。';
 export const ARABIC = 'مرحبا بالعالم، هذا نص عربي.';
 export const EMOJI = 'Emoji: 🦎🎨🚀 👩‍💻';

@@ -46,7 +46,7 @@ describe('safe markdown for the HTML export', () => {
       expect(html).not.toContain('href="javascript:');
     }
     expect(renderMarkdown('![tracker](https://example.com/pixel.png)')).toBe(
-      '<p>![tracker](https://example.com/pixel.png)</p>',
+      '<p dir="auto">![tracker](https://example.com/pixel.png)</p>',
     );
     // The quote stays inside the attribute, escaped: no new attribute can start.
     expect(renderMarkdown('[x](https://e.com/"onmouseover="alert(1))')).toContain(
@@ -55,17 +55,17 @@ describe('safe markdown for the HTML export', () => {
   });
 
   it('renders the subset: headings, emphasis, code spans, lists, quotes, fenced code, safe links', () => {
-    expect(renderMarkdown('# Title')).toBe('<h3>Title</h3>');
+    expect(renderMarkdown('# Title')).toBe('<h3 dir="auto">Title</h3>');
     expect(renderMarkdown('**b** *i* `c<d`')).toBe(
-      '<p><strong>b</strong> <em>i</em> <code>c&lt;d</code></p>',
+      '<p dir="auto"><strong>b</strong> <em>i</em> <code>c&lt;d</code></p>',
     );
-    expect(renderMarkdown('- a\n- b')).toBe('<ul><li>a</li><li>b</li></ul>');
-    expect(renderMarkdown('1. a\n2. b')).toBe('<ol><li>a</li><li>b</li></ol>');
-    expect(renderMarkdown('> q')).toBe('<blockquote><p>q</p></blockquote>');
+    expect(renderMarkdown('- a\n- b')).toBe('<ul><li dir="auto">a</li><li dir="auto">b</li></ul>');
+    expect(renderMarkdown('1. a\n2. b')).toBe('<ol><li dir="auto">a</li><li dir="auto">b</li></ol>');
+    expect(renderMarkdown('> q')).toBe('<blockquote><p dir="auto">q</p></blockquote>');
     expect(renderMarkdown('[docs](https://example.com/a?b=1&c=2)')).toBe(
-      '<p><a href="https://example.com/a?b=1&amp;c=2" rel="noreferrer noopener">docs</a></p>',
+      '<p dir="auto"><a href="https://example.com/a?b=1&amp;c=2" rel="noreferrer noopener">docs</a></p>',
     );
-    expect(renderMarkdown('snake_case_name stays')).toBe('<p>snake_case_name stays</p>');
+    expect(renderMarkdown('snake_case_name stays')).toBe('<p dir="auto">snake_case_name stays</p>');
     expect(renderMarkdown('```\nunterminated')).toBe('<pre class="code"><code>unterminated</code></pre>');
   });
 
