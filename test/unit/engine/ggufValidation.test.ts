@@ -7,6 +7,7 @@ import {
   GENERATED_DIR,
   headerTruncatedGguf,
   noImageVocabularyGguf,
+  shiftedImageVocabularyGguf,
   otherArchitectureGguf,
   tinyChameleonGguf,
   truncatedGguf,
@@ -40,6 +41,8 @@ describe('validateChameleonGguf', () => {
     expect(await codeOf(headerTruncatedGguf())).toBe('model.corrupt');
     expect(await codeOf(otherArchitectureGguf())).toBe('model.notChameleon');
     expect(await codeOf(noImageVocabularyGguf())).toBe('model.noImageVocabulary');
+    // Image tokens whose names disagree with id = code + 4 would misread every image: refused.
+    expect(await codeOf(shiftedImageVocabularyGguf())).toBe('model.noImageVocabulary');
   });
 
   it('rejects a file that is not GGUF at all', async () => {
