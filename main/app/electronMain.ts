@@ -63,18 +63,15 @@ function lockDown(contents: WebContents): void {
   });
 }
 
-async function pickModelFile(): Promise<string | null> {
-  const options = {
-    title: 'Open a Chameleon model',
-    properties: ['openFile' as const],
-    filters: [
-      { name: 'GGUF model', extensions: ['gguf'] },
-      { name: 'All files', extensions: ['*'] },
-    ],
-  };
+async function pickFile(title: string, filters: { name: string; extensions: string[] }[]): Promise<string | null> {
+  const options = { title, properties: ['openFile' as const], filters: [...filters, { name: 'All files', extensions: ['*'] }] };
   const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
   return result.canceled ? null : (result.filePaths[0] ?? null);
 }
+
+const pickModelFile = (): Promise<string | null> => pickFile('Open a Chameleon model', [{ name: 'GGUF model', extensions: ['gguf'] }]);
+const pickWeightsFile = (): Promise<string | null> =>
+  pickFile('Choose the VQ-GAN image tokenizer weights', [{ name: 'VQ-GAN weights', extensions: ['ckpt', 'safetensors', 'json'] }]);
 
 async function createWindow(): Promise<BrowserWindow> {
   const userData = app.getPath('userData');
@@ -121,6 +118,7 @@ async function start(): Promise<void> {
     launcher: utilityProcessLauncher(utilityProcess),
     info: { name: app.getName(), version: app.getVersion(), mode: 'electron', platform: process.platform },
     pickModelFile,
+    pickWeightsFile,
     loadModelAtStart: true,
   });
   bridge = startIpcBridge(ipcMain, services.handlers, (what, url) => log(`refused an IPC ${what} from ${url ?? 'a destroyed frame'}`));
