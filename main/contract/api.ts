@@ -18,6 +18,7 @@ import {
   pageSchema,
 } from './chat.ts';
 import { EngineStatusSchema, GenerationResultSchema, GpuChoiceSchema, ModelLoadSettingsSchema, StopReasonSchema } from './engine.ts';
+import { ExportProgressSchema, ExportRequestSchema, TRANSCRIPT_TEXT_MAX_CHARS } from './transcript.ts';
 
 // ── shared shapes ─────────────────────────────────────────────────────────────────────────────
 
@@ -128,6 +129,21 @@ export const commands = {
   /** The native file dialog for the VQ-GAN weights (Electron only): null when cancelled. */
   'images.pickWeightsFile': { input: Empty, output: z.object({ path: z.string().nullable() }) },
 
+  /**
+   * Import a lossless transcript (.json, see transcript.ts) or ChatGPT's conversations.json, all
+   * or nothing; each new chat is announced as chats.changed 'created'. `path` is read by main (the
+   * file picked in transcripts.pickImportFile); `text` is the file's content (browser mode; larger
+   * files go through POST /api/transcripts/import).
+   */
+  'transcripts.import': {
+    input: z.union([z.object({ path: z.string().min(1).max(4096) }).strict(), z.object({ text: z.string().min(1).max(TRANSCRIPT_TEXT_MAX_CHARS) }).strict()]),
+    output: z.object({ format: z.enum(['transcript', 'chatgpt']), conversations: z.array(ConversationSummarySchema) }),
+  },
+  /** The native save dialog (Electron only; the browser downloads from POST /api/transcripts/export): null when cancelled. */
+  'transcripts.pickExportPath': { input: z.object({ defaultName: z.string().min(1).max(255) }).strict(), output: z.object({ path: z.string().nullable() }) },
+  /** The native open dialog for an import (Electron only): null when cancelled. */
+  'transcripts.pickImportFile': { input: Empty, output: z.object({ path: z.string().nullable() }) },
+
   'settings.get': { input: Empty, output: SettingsSchema },
   'settings.set': { input: SettingsSchema.strict(), output: SettingsSchema },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
@@ -170,6 +186,14 @@ export const GenerationPacketSchema = z.discriminatedUnion('type', [
 ]);
 export type GenerationPacket = z.infer<typeof GenerationPacketSchema>;
 
+/** Packets of transcripts.export. */
+export const ExportPacketSchema = z.discriminatedUnion('type', [
+  ExportProgressSchema.extend({ type: z.literal('progress') }),
+  z.object({ type: z.literal('success'), path: z.string(), bytes: z.number().int().nonnegative(), progress: ExportProgressSchema }),
+  z.object({ type: z.literal('error'), error: MessageErrorSchema }),
+]);
+export type ExportPacket = z.infer<typeof ExportPacketSchema>;
+
 /** The one packet a client may send into a stream. */
 export const CancelPacketSchema = z.object({ type: z.literal('cancel') });
 
@@ -205,6 +229,15 @@ export const streams = {
   'messages.edit': {
     input: z.object({ messageId: IdSchema, parts: UserMessagePartsSchema, sampling: SamplingOverridesSchema.optional() }).strict(),
     packet: GenerationPacketSchema,
+  },
+  /**
+   * Write an export to `path` (a path main may write: from transcripts.pickExportPath). Packets:
+   * `progress`* after each page of messages, then exactly one of `success` or `error`
+   * (export.cancelled after a cancel packet; the partial file is removed).
+   */
+  'transcripts.export': {
+    input: ExportRequestSchema.extend({ path: z.string().min(1).max(4096) }).strict(),
+    packet: ExportPacketSchema,
   },
 } as const satisfies Record<string, { input: z.ZodType; packet: z.ZodType }>;
 

@@ -40,6 +40,8 @@ export const TRANSCRIPT_FORMAT = 'chameleon-desktop/transcript';
 export const TRANSCRIPT_VERSION = 1;
 /** Import refuses larger files (import.tooLarge): JSON is parsed whole. */
 export const TRANSCRIPT_IMPORT_MAX_BYTES = 512 * 1024 * 1024;
+/** The largest transcript the transcripts.import command takes inline as text (bigger: a path or the HTTP route). */
+export const TRANSCRIPT_TEXT_MAX_CHARS = 32 * 1024 * 1024;
 export const TRANSCRIPT_MAX_MESSAGES = 1_000_000;
 /** One embedded image, base64 (about 48 MiB of bytes). */
 export const TRANSCRIPT_IMAGE_MAX_BASE64_CHARS = 64 * 1024 * 1024;

@@ -63,6 +63,11 @@ export function importText(
   } catch (err) {
     throw new AppError('import.invalid', `The file is not valid JSON: ${(err as Error).message}`);
   }
+  return importValue(value, store, images);
+}
+
+/** Import already-parsed JSON (the HTTP route's body parser bounded its size). */
+export function importValue(value: unknown, store: TranscriptStore, images: ImageSink): ImportResult {
   if (isChatGptExport(value))
     return {
       format: 'chatgpt',

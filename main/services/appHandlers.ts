@@ -11,6 +11,7 @@ import type { GenerationService } from './generationService.ts';
 import type { SettingsService } from './settingsService.ts';
 import type { ImageService } from './imageService.ts';
 import { checkVqganWeights } from '../images/vqgan/weights/loadWeights.ts';
+import { transcriptCommands, transcriptStreams, type TranscriptHandlerDeps } from './transcriptHandlers.ts';
 
 /** The slice of EngineClient the handlers drive. */
 export interface ModelEngine {
@@ -32,6 +33,7 @@ export interface AppHandlerDeps {
   /** The native open dialog for the VQ-GAN weights (Electron); absent in browser mode. */
   pickWeightsFile?: () => Promise<string | null>;
   images: ImageService;
+  transcripts: TranscriptHandlerDeps;
 }
 
 /** App defaults under the chat's own overrides. */
@@ -135,6 +137,8 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
         return { path: await deps.pickWeightsFile() };
       },
 
+      ...transcriptCommands(deps.transcripts),
+
       'settings.get': () => settings.get(),
       'settings.set': async (next) => {
         // New VQ-GAN weights are checked on selection (headers and every tensor's shape, no
@@ -159,6 +163,7 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       'messages.send': (args, sink) => generation.send(args, sink),
       'messages.regenerate': (args, sink) => generation.regenerate(args, sink),
       'messages.edit': (args, sink) => generation.edit(args, sink),
+      ...transcriptStreams(deps.transcripts),
     },
     subscribe: (listener) => events.subscribe(listener),
   };

@@ -12,6 +12,8 @@ import { EventHub } from './eventHub.ts';
 import { GenerationService } from './generationService.ts';
 import { ImageService } from './imageService.ts';
 import { SettingsService } from './settingsService.ts';
+import { TranscriptService } from './transcriptService.ts';
+import type { PdfRenderer } from '../export/pdfTranscript.ts';
 
 export interface AppServicesOptions {
   dataDir: string;
@@ -23,6 +25,11 @@ export interface AppServicesOptions {
   pickModelFile?: () => Promise<string | null>;
   pickWeightsFile?: () => Promise<string | null>;
   store?: ChatStoreOptions;
+  /** Prints exported HTML to PDF (Electron: printToPDF); default headless Chromium. */
+  pdf?: PdfRenderer;
+  /** Native save/open dialogs for transcripts (Electron); absent in browser mode. */
+  pickExportPath?: (defaultName: string) => Promise<string | null>;
+  pickImportFile?: () => Promise<string | null>;
   /** Load the model named in the settings at start (the desktop app does; tests may not). */
   loadModelAtStart?: boolean;
   /** Delta coalescing interval (default one 60 Hz frame). */
@@ -36,6 +43,7 @@ export class AppServices {
   readonly engine: EngineClient;
   readonly generation: GenerationService;
   readonly images: ImageService;
+  readonly transcripts: TranscriptService;
   readonly handlers: Handlers;
   readonly #ownsEngine: boolean;
   readonly #unsubscribeEngine: () => void;
@@ -49,10 +57,12 @@ export class AppServices {
     ownsEngine: boolean;
     generation: GenerationService;
     images: ImageService;
+    transcripts: TranscriptService;
     handlers: Handlers;
     unsubscribeEngine: () => void;
   }) {
     this.images = parts.images;
+    this.transcripts = parts.transcripts;
     this.events = parts.events;
     this.settings = parts.settings;
     this.store = parts.store;
@@ -81,6 +91,7 @@ export class AppServices {
       onChanged: (conversationId) => events.emit('chats.changed', { reason: 'messages', conversationId }),
       ...(options.frameMs === undefined ? {} : { frameMs: options.frameMs }),
     });
+    const transcripts = new TranscriptService({ store, events, app: { name: options.info.name, version: options.info.version }, ...(options.pdf ? { pdf: options.pdf } : {}) });
     const handlers = createAppHandlers({
       info: { ...options.info, dataDir: options.dataDir },
       store,
@@ -90,10 +101,15 @@ export class AppServices {
       generation,
       events,
       images,
+      transcripts: {
+        transcripts,
+        ...(options.pickExportPath ? { pickExportPath: options.pickExportPath } : {}),
+        ...(options.pickImportFile ? { pickImportFile: options.pickImportFile } : {}),
+      },
       ...(options.pickModelFile ? { pickModelFile: options.pickModelFile } : {}),
       ...(options.pickWeightsFile ? { pickWeightsFile: options.pickWeightsFile } : {}),
     });
-    const services = new AppServices({ events, settings, store, engine, ownsEngine, generation, images, handlers, unsubscribeEngine });
+    const services = new AppServices({ events, settings, store, engine, ownsEngine, generation, images, transcripts, handlers, unsubscribeEngine });
     const modelPath = settings.get().modelPath;
     if (options.loadModelAtStart && modelPath && engine.getStatus().state === 'empty') {
       // A failed start-up load is reported through model.stateChanged; the UI shows it.
