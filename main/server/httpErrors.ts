@@ -40,6 +40,13 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'model.loadCancelled': 503,
   'model.notLoaded': 503,
   'settings.invalid': 500,
+  // Transcripts (routes/transcripts.ts): a bad upload is the client's; no Chromium is the server's.
+  'import.invalid': 400,
+  'import.unknownFormat': 400,
+  'import.unsupportedVersion': 400,
+  'import.tooLarge': 413,
+  'export.pdfUnavailable': 503,
+  'store.notFound': 404,
 };
 
 export function httpStatusFor(code: ErrorCode): number {

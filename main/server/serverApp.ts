@@ -17,6 +17,7 @@ import { resolveApiKey, type ApiKey } from './apiKey.ts';
 import { LocalHttpServer } from './httpServer.ts';
 import { ModelService, type ServedModel } from './modelService.ts';
 import { openAiRoutes, type CompletionLog } from './routes/openai.ts';
+import { transcriptRoutes } from './routes/transcripts.ts';
 import { serviceImageInput } from './openai/imageInput.ts';
 
 export const DEFAULT_PORT = 11435;
@@ -91,7 +92,7 @@ export class ServerApp {
       const http = new LocalHttpServer({
         apiKey: apiKey.key,
         maxBodyBytes: options.maxBodyBytes,
-        routes: [...openAiRoutes({ models, sampling: settings.sampling, imageInput: serviceImageInput(app.images), onCompletion: (log) => emit({ type: 'completion', log }) }), ...rendererRoutes(defaultRendererRoot())],
+        routes: [...openAiRoutes({ models, sampling: settings.sampling, imageInput: serviceImageInput(app.images), onCompletion: (log) => emit({ type: 'completion', log }) }), ...transcriptRoutes({ transcripts: app.transcripts }), ...rendererRoutes(defaultRendererRoot())],
         onError: (error, req) => emit({ type: 'requestFailed', method: req.method ?? '?', path: req.url ?? '', error }),
       });
       await http.listen(options.port);
