@@ -165,4 +165,27 @@ describe('images in the chat (tiny GGUF + narrow VQ-GAN)', () => {
 
     expect(app.store.getActivePath(chat.id).items).toEqual([]);
   });
+
+  it('cancels an encode mid-network in the host (vqgan.cancelled), and the host encodes the same image afterwards', async () => {
+    const bytes = readFileSync(path.join(FIXTURES, 'inputs', 'alpha.png'));
+    const s = sink<ImageAttachPacket>();
+    const send = s.sink.send;
+    s.sink = {
+      signal: s.controller.signal,
+      send: (p) => {
+        send(p);
+        if (p.type === 'progress' && p.stage !== 'load' && p.stage !== 'preprocess') s.controller.abort();
+      },
+    };
+    await app.handlers.streams['images.attach']({ dataBase64: bytes.toString('base64') }, s.sink);
+    expect(s.packets.at(-1)).toMatchObject({ type: 'error', error: { code: 'vqgan.cancelled' } });
+    const before = app.images.encodes;
+
+    const again = sink<ImageAttachPacket>();
+    await app.handlers.streams['images.attach']({ dataBase64: bytes.toString('base64') }, again.sink);
+    expect(again.packets.at(-1)).toMatchObject({ type: 'success', cached: false });
+    expect(app.images.encodes).toBe(before + 1);
+    const part = (again.packets.at(-1) as Extract<ImageAttachPacket, { type: 'success' }>).part;
+    expectReferenceCodes(await app.images.codesFor(part.imageHash), 'alpha');
+  });
 });
