@@ -13,6 +13,7 @@ import { startIpcBridge, type IpcBridge } from './ipcBridge.ts';
 import { APP_SCHEME, APP_START_URL } from './ipcChannels.ts';
 import { SECURITY_HEADERS, isAllowedExternalUrl, isAppUrl, secureWebPreferences } from './security.ts';
 import { MIN_HEIGHT, MIN_WIDTH, loadWindowState, saveWindowState } from './windowState.ts';
+import { electronPdfRenderer } from './printTranscriptPdf.ts';
 
 const PRELOAD_PATH = join(import.meta.dirname, 'preload.cjs');
 /** `vite build renderer` output; inside the package it sits at the same place under the app path. */
@@ -107,6 +108,18 @@ async function createWindow(): Promise<BrowserWindow> {
   return win;
 }
 
+const pickImportFile = (): Promise<string | null> => pickFile('Import chats', [{ name: 'Chat transcripts (Chameleon Desktop, ChatGPT)', extensions: ['json'] }]);
+async function pickExportPath(defaultName: string): Promise<string | null> {
+  const options = { title: 'Export chats', defaultPath: defaultName };
+  const result = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
+  return result.canceled ? null : (result.filePath ?? null);
+}
+// PDF export prints the exported HTML in a hidden window with JavaScript off.
+const pdf = electronPdfRenderer(() => {
+  const win = new BrowserWindow({ show: false, webPreferences: { javascript: false, sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true } });
+  return { contents: win.webContents, close: () => (win.isDestroyed() ? undefined : win.destroy()) };
+});
+
 async function start(): Promise<void> {
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
@@ -119,6 +132,9 @@ async function start(): Promise<void> {
     info: { name: app.getName(), version: app.getVersion(), mode: 'electron', platform: process.platform },
     pickModelFile,
     pickWeightsFile,
+    pickExportPath,
+    pickImportFile,
+    pdf,
     loadModelAtStart: true,
   });
   bridge = startIpcBridge(ipcMain, services.handlers, (what, url) => log(`refused an IPC ${what} from ${url ?? 'a destroyed frame'}`));
