@@ -59,8 +59,9 @@ const MESSAGE_COLUMNS = `m.id, m.conversation_id, m.parent_id, m.role, m.status,
 
 export const TRANSCRIPT_SQL = {
   liveConversationsById: `SELECT ${CONVERSATION_COLUMNS} FROM conversations c WHERE c.deleted_at IS NULL AND c.id > ? ORDER BY c.id LIMIT ?`,
-  /** Every message of a conversation by id: ids only grow, so parents always come first. */
-  messagesAfter: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`,
+  /** Ids of every message of a conversation, oldest first: ids only grow, so parents come first. One
+   * sort of integers from the covering index, instead of a sort of whole rows per page. */
+  messageIds: `SELECT m.id FROM messages m WHERE m.conversation_id = ? ORDER BY m.id`,
   messagesByIds: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id IN (SELECT value FROM json_each(?)) ORDER BY m.id`,
   partsOfRange: `SELECT p.* FROM message_parts p WHERE p.message_id IN (SELECT value FROM json_each(?)) ORDER BY p.message_id, p.position`,
   /** Ids of the branch ending at a message, root first. */
@@ -108,10 +109,10 @@ export class TranscriptStore {
     return (this.#st.liveConversationsById.all(afterId, limit) as ConversationRow[]).map(toConversation);
   }
 
-  /** Up to `limit` messages of a conversation with ids above `afterId`, oldest first (every branch). */
-  messagesAfter(conversationId: number, afterId: number, limit: number): StoredMessage[] {
+  /** Ids of every message of a conversation (every branch), parents first. */
+  messageIds(conversationId: number): number[] {
     this.#isOpen();
-    return this.#withParts(this.#st.messagesAfter.all(conversationId, afterId, limit) as MessageRow[]);
+    return (this.#st.messageIds.all(conversationId) as { id: number }[]).map((r) => r.id);
   }
 
   /** The messages with these ids, in id order (for paging through a path's ids). */
