@@ -190,4 +190,15 @@ describe('lossless JSON transcript', () => {
     writeFileSync(dir.file('keep'), '');
     expect(readdirSync(dir.path)).toEqual(['keep']);
   });
+
+  it('reports an unwritable destination as export.writeFailed', async () => {
+    const { store, dir } = setup();
+    await buildFixtureChat(store);
+    await expect(
+      exporterFor(store).export(
+        { scope: { kind: 'all' }, format: 'json', branches: 'all' },
+        `${dir.path}/missing/x.json`,
+      ),
+    ).rejects.toMatchObject({ code: 'export.writeFailed' });
+  });
 });
