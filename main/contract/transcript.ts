@@ -136,6 +136,8 @@ export const ExportProgressSchema = z.object({
   conversationsDone: z.number().int().nonnegative(),
   conversationsTotal: z.number().int().nonnegative(),
   messagesDone: z.number().int().nonnegative(),
+  /** PDF only: the messages are written, Chromium/printToPDF is laying out the pages (no finer progress). */
+  printing: z.boolean().optional(),
 });
 export type ExportProgress = z.infer<typeof ExportProgressSchema>;
 

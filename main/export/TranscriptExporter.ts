@@ -75,6 +75,7 @@ export class TranscriptExporter {
       throw err;
     }
     if (request.format === 'pdf') {
+      run.onProgress?.({ ...progress.state, printing: true });
       const bytes = await renderPdf(pdf, htmlDest, dest, run.signal);
       return { path: dest, bytes, progress: { ...progress.state } };
     }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExportProgress } from '../../../main/contract/transcript.ts';
 import { chromiumPdfRenderer, findChromium } from '../../../main/export/pdfTranscript.ts';
 import type { ChatStore } from '../../../main/store/ChatStore.ts';
 import { exporterFor, tempFolder } from '../../unit/export/exportKit.ts';
@@ -92,10 +93,18 @@ describe.skipIf(!CHROMIUM)('HTML and PDF exports in Chromium', () => {
   it.skipIf(!hasPdfTools)(
     'the PDF has the text (CJK, Arabic, emoji, long answer) selectable and paginates',
     async () => {
+      const progress: ExportProgress[] = [];
       const { path, bytes } = await exporterFor(store, chromiumPdfRenderer(CHROMIUM)).export(
         { scope: { kind: 'conversation', id: chat.conversationId }, format: 'pdf', branches: 'active' },
         dir.file('t.pdf'),
+        { onProgress: (p) => progress.push(p) },
       );
+      expect(progress.at(-1)).toEqual({
+        conversationsDone: 1,
+        conversationsTotal: 1,
+        messagesDone: 10,
+        printing: true,
+      });
       expect(bytes).toBeGreaterThan(1000);
       expect(readFileSync(path).subarray(0, 5).toString()).toBe('%PDF-');
       expect(existsSync(dir.file('t.pdf.html'))).toBe(false);
