@@ -113,6 +113,15 @@ export const commands = {
 
   /** Stops the chat's running answer (the text so far is kept, status 'stopped'). */
   'generation.stop': { input: z.object({ conversationId: IdSchema }).strict(), output: z.object({ stopped: z.boolean() }) },
+  /**
+   * The context meter: the exact prompt length of the branch ending at `leafId` (BOS, separators,
+   * 1026 per image) and the loaded model's context size (null without a model). Images whose codes
+   * are not cached yet are encoded first.
+   */
+  'generation.promptTokens': {
+    input: z.object({ conversationId: IdSchema, leafId: IdSchema }).strict(),
+    output: z.object({ promptTokens: z.number().int(), images: z.number().int(), contextSize: z.number().int().nullable() }),
+  },
 
   /** Loads a model (unloading the current one); progress arrives as model.stateChanged events. */
   'model.load': { input: ModelLoadSettingsSchema.partial({ gpu: true, gpuLayers: true, contextSize: true }).strict(), output: EngineStatusSchema },

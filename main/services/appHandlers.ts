@@ -91,6 +91,7 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       'messages.selectLeaf': ({ conversationId, messageId }) => store.setActiveLeaf(conversationId, messageId),
 
       'generation.stop': ({ conversationId }) => ({ stopped: generation.stop(conversationId) }),
+      'generation.promptTokens': ({ conversationId, leafId }) => generation.promptTokens(conversationId, leafId),
 
       'model.load': async (input) => {
         const current = settings.get();

@@ -99,6 +99,14 @@ export class GenerationService {
     return this.#turns(conversationId, leafId, signal, { send: () => undefined, signal });
   }
 
+  /** The context meter's numbers for the branch ending at `leafId` (see generation.promptTokens). */
+  async promptTokens(conversationId: number, leafId: number): Promise<{ promptTokens: number; images: number; contextSize: number | null }> {
+    const turns = await this.promptTurns(conversationId, leafId);
+    const images = turns.reduce((n, t) => n + t.segments.filter((s) => s.type === 'image').length, 0);
+    const status = this.#o.engine.getStatus();
+    return { promptTokens: await this.#o.engine.countTokens(turns), images, contextSize: status.model?.contextSize ?? null };
+  }
+
   /** Stops the chat's running answer; false when none runs. */
   stop(conversationId: number): boolean {
     const controller = this.#running.get(conversationId);

@@ -134,6 +134,12 @@ describe('images in the chat (tiny GGUF + narrow VQ-GAN)', () => {
     const cached = u1.promptTokens + u1.completionTokens - (done1.stats.stopReason === 'maxTokens' ? 1 : 0);
     expect(done2.stats.usage.evaluatedPromptTokens).toBe(ids2.length - cached);
     expect(done2.stats.usage.evaluatedPromptTokens).toBeLessThan(20);
+    // The context meter counts the same prompt.
+    expect(await app.handlers.commands['generation.promptTokens']({ conversationId: chat.id, leafId: done2.message.parentId! })).toEqual({
+      promptTokens: ids2.length,
+      images: 2,
+      contextSize: 4096,
+    });
   });
 
   it('refuses before writing anything: a message over the context, a cancelled encode, no tokenizer', async () => {
