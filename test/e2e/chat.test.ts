@@ -96,7 +96,11 @@ describe('browser mode against npm run serve', () => {
     // The sidebar title derives from the first message.
     await expect.poll(() => page.locator('nav[aria-label="Chats"]').textContent()).toContain('Hello Chameleon');
     expect(await page.locator('footer[aria-label="Status"]').textContent()).toMatch(/Last answer: [\d.]+ tok\/s/);
+    await assistants(page).last().getByRole('button', { name: 'Info' }).click();
+    const info = assistants(page).last().locator('dl.info');
+    expect(await info.textContent()).toMatch(/Tokens.*prompt.*answer.*Speed.*tok\/s.*Seed\d+/s);
     await screenshot(page, '02-first-answer');
+    await assistants(page).last().getByRole('button', { name: 'Info' }).click();
   });
 
   it('stops a streaming answer and keeps its text', async () => {
