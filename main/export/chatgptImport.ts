@@ -2,11 +2,63 @@
 // in `mapping` (node → parent, children), `current_node` being the branch that was shown. We keep
 // user/assistant/system messages with their text parts, in tree order; hidden or empty nodes and
 // tool calls are skipped and their children re-attached to the nearest kept ancestor. Images are
-// only file pointers in that JSON (the bytes are separate files), so each becomes a text note.
+// file pointers in that JSON; their bytes are files beside it in ChatGPT's export folder
+// (file-<id>-<name>.png …): found there, they become image parts; otherwise a text note says so.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { TITLE_MAX_CHARS, type MessagePart, type MessageRole } from '../contract/chat.ts';
 import { AppError } from '../contract/errors.ts';
-import type { TranscriptConversation, TranscriptMessage } from '../contract/transcript.ts';
+import type { TranscriptConversation, TranscriptImage, TranscriptMessage } from '../contract/transcript.ts';
+import { TRANSCRIPT_IMPORT_MAX_BYTES } from '../contract/transcript.ts';
+
+/** The bytes of the image an asset pointer names, or undefined when the export does not have it. */
+export type ChatGptAssets = (pointer: string) => Uint8Array | undefined;
+
+const IMAGE_MAX_BYTES = 48 * 1024 * 1024;
+
+/** Assets from the files in `dir` (and its sub-folders one level down), matched by the pointer's file id. */
+export function folderAssets(dir: string): ChatGptAssets {
+  let files: string[] | undefined;
+  const list = (): string[] => {
+    if (files) return files;
+    files = [];
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isFile()) files.push(entry.name);
+      else if (entry.isDirectory())
+        for (const sub of readdirSync(join(dir, entry.name), { withFileTypes: true }))
+          if (sub.isFile()) files.push(join(entry.name, sub.name));
+    }
+    return files;
+  };
+  return (pointer) => {
+    const id = /^[a-z-]+:\/\/([A-Za-z0-9_-]{4,100})$/.exec(pointer)?.[1];
+    if (!id) return undefined;
+    const name = list().find((f) => (f.split('/').at(-1) ?? '').startsWith(id));
+    if (!name) return undefined;
+    const path = join(dir, name);
+    if (statSync(path).size > IMAGE_MAX_BYTES) return undefined;
+    return readFileSync(path);
+  };
+}
+
+/** The image type by its first bytes (a file's name in an export is not to be trusted). */
+export function sniffImageMime(b: Uint8Array): string | undefined {
+  const ascii = (from: number, to: number): string => String.fromCharCode(...b.subarray(from, to));
+  if (b[0] === 0x89 && ascii(1, 4) === 'PNG') return 'image/png';
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (ascii(0, 4) === 'GIF8') return 'image/gif';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'image/webp';
+  return undefined;
+}
+
+interface ConvertContext {
+  assets: ChatGptAssets | undefined;
+  images: Map<string, TranscriptImage>;
+  /** Image bytes left for the whole import. */
+  budget: { bytes: number };
+}
 
 const NodeSchema = z.object({
   id: z.string().max(200),
@@ -53,14 +105,15 @@ export function isChatGptExport(value: unknown): boolean {
   );
 }
 
-export function chatGptToTranscript(value: unknown): TranscriptConversation[] {
+export function chatGptToTranscript(value: unknown, assets?: ChatGptAssets): TranscriptConversation[] {
   const parsed = ChatGptExportSchema.safeParse(value);
   if (!parsed.success)
     throw new AppError(
       'import.invalid',
       `This conversations.json does not have the expected shape: ${z.prettifyError(parsed.error).slice(0, 2000)}`,
     );
-  return parsed.data.map(convert);
+  const budget = { bytes: TRANSCRIPT_IMPORT_MAX_BYTES };
+  return parsed.data.map((c, index) => convert(c, index, { assets, images: new Map(), budget }));
 }
 
 const ms = (seconds: number | null | undefined, fallback: number): number =>
@@ -68,7 +121,44 @@ const ms = (seconds: number | null | undefined, fallback: number): number =>
     ? Math.round(seconds * 1000)
     : fallback;
 
-function partsOf(node: ChatGptNode): MessagePart[] {
+function imagePart(
+  p: { asset_pointer?: unknown; width?: unknown; height?: unknown },
+  ctx: ConvertContext,
+): MessagePart {
+  const pointer = String(p.asset_pointer ?? '').slice(0, 200);
+  const bytes = ctx.assets?.(pointer);
+  const mime = bytes && sniffImageMime(bytes);
+  const { width, height } = p;
+  if (
+    !bytes ||
+    !mime ||
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    (width as number) <= 0 ||
+    (height as number) <= 0
+  ) {
+    return { kind: 'text', text: `[image not included in the export: ${pointer}]` };
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (!ctx.images.has(sha256)) {
+    ctx.budget.bytes -= bytes.byteLength;
+    if (ctx.budget.bytes < 0)
+      throw new AppError(
+        'import.tooLarge',
+        `The export's images add up to more than ${TRANSCRIPT_IMPORT_MAX_BYTES} bytes.`,
+      );
+    ctx.images.set(sha256, {
+      sha256,
+      mime,
+      width: width as number,
+      height: height as number,
+      base64: Buffer.from(bytes).toString('base64'),
+    });
+  }
+  return { kind: 'image', imageHash: sha256, mime, width: width as number, height: height as number };
+}
+
+function partsOf(node: ChatGptNode, ctx: ConvertContext): MessagePart[] {
   const content = node.message?.content;
   if (!content) return [];
   const out: MessagePart[] = [];
@@ -81,8 +171,7 @@ function partsOf(node: ChatGptNode): MessagePart[] {
       p !== null &&
       (p as { content_type?: unknown }).content_type === 'image_asset_pointer'
     ) {
-      const pointer = String((p as { asset_pointer?: unknown }).asset_pointer ?? '').slice(0, 200);
-      out.push({ kind: 'text', text: `[image not included in conversations.json: ${pointer}]` });
+      out.push(imagePart(p as { asset_pointer?: unknown; width?: unknown; height?: unknown }, ctx));
     }
   }
   return out;
@@ -95,7 +184,7 @@ function roleOf(node: ChatGptNode): MessageRole | undefined {
   return role;
 }
 
-function convert(c: ChatGptConversation, index: number): TranscriptConversation {
+function convert(c: ChatGptConversation, index: number, ctx: ConvertContext): TranscriptConversation {
   const created = ms(c.create_time, 0);
   const messages: TranscriptMessage[] = [];
   const localId = new Map<string, number>();
@@ -111,7 +200,7 @@ function convert(c: ChatGptConversation, index: number): TranscriptConversation 
     if (!node || seen.has(id)) continue;
     seen.add(id);
     const role = roleOf(node);
-    const parts = partsOf(node);
+    const parts = partsOf(node, ctx);
     let parent = keptParent;
     if (role && parts.length > 0) {
       const local = messages.length + 1;
@@ -146,6 +235,6 @@ function convert(c: ChatGptConversation, index: number): TranscriptConversation 
     ...(leaf !== undefined ? { activeLeafId: leaf } : {}),
     branches: 'all',
     messages,
-    images: [],
+    images: [...ctx.images.values()],
   };
 }

@@ -3,6 +3,7 @@
 // written in one transaction, so a bad file leaves nothing behind.
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { ConversationSummary } from '../contract/chat.ts';
 import { AppError } from '../contract/errors.ts';
@@ -14,7 +15,7 @@ import {
   TranscriptFileSchema,
 } from '../contract/transcript.ts';
 import type { ImportConversation, TranscriptStore } from '../store/TranscriptStore.ts';
-import { chatGptToTranscript, isChatGptExport } from './chatgptImport.ts';
+import { chatGptToTranscript, folderAssets, isChatGptExport, type ChatGptAssets } from './chatgptImport.ts';
 
 /** Where imported image bytes go; ChatStore's image store is the app's implementation. */
 export interface ImageSink {
@@ -23,6 +24,8 @@ export interface ImageSink {
 
 export interface ImportOptions {
   maxBytes?: number;
+  /** Image files of a ChatGPT export (importFile: the files beside conversations.json). */
+  assets?: ChatGptAssets;
 }
 
 export type ImportedFormat = 'transcript' | 'chatgpt';
@@ -45,7 +48,10 @@ export async function importFile(
       size,
       max,
     });
-  return importText(await readFile(path, 'utf8'), store, images, options);
+  return importText(await readFile(path, 'utf8'), store, images, {
+    assets: folderAssets(dirname(path)),
+    ...options,
+  });
 }
 
 export function importText(
@@ -63,15 +69,20 @@ export function importText(
   } catch (err) {
     throw new AppError('import.invalid', `The file is not valid JSON: ${(err as Error).message}`);
   }
-  return importValue(value, store, images);
+  return importValue(value, store, images, options.assets);
 }
 
 /** Import already-parsed JSON (the HTTP route's body parser bounded its size). */
-export function importValue(value: unknown, store: TranscriptStore, images: ImageSink): ImportResult {
+export function importValue(
+  value: unknown,
+  store: TranscriptStore,
+  images: ImageSink,
+  assets?: ChatGptAssets,
+): ImportResult {
   if (isChatGptExport(value))
     return {
       format: 'chatgpt',
-      conversations: importConversations(chatGptToTranscript(value), store, images),
+      conversations: importConversations(chatGptToTranscript(value, assets), store, images),
     };
   if (
     typeof value === 'object' &&

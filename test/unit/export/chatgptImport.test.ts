@@ -1,5 +1,8 @@
 import { describe, expect, it, afterEach } from 'vitest';
-import { importText } from '../../../main/export/importTranscript.ts';
+import { writeFileSync } from 'node:fs';
+import { importFile, importText } from '../../../main/export/importTranscript.ts';
+import { fixturePng } from './fixtureChat.ts';
+import { tempFolder } from './exportKit.ts';
 import { imageSinkOf } from '../../../main/export/storeAdapters.ts';
 import { memoryStore } from '../store/storeTestKit.ts';
 
@@ -79,10 +82,7 @@ describe('ChatGPT conversations.json import', () => {
     expect(path.map((m) => [m.role, m.parts.map((p) => (p.kind === 'text' ? p.text : p.kind))])).toEqual([
       [
         'user',
-        [
-          'How long for spaghetti? 日本語',
-          '[image not included in conversations.json: file-service://file-abc]',
-        ],
+        ['How long for spaghetti? 日本語', '[image not included in the export: file-service://file-abc]'],
       ],
       ['assistant', ['8–10 minutes, مرحبا']],
     ]);
@@ -90,6 +90,24 @@ describe('ChatGPT conversations.json import', () => {
     expect(store.siblings(path[0]!.id)[0]!.parts).toEqual([
       { kind: 'text', text: 'How long do I boil pasta?' },
     ]);
+  });
+
+  it('imports the images found beside conversations.json in the export folder', async () => {
+    const store = memoryStore();
+    const dir = tempFolder();
+    cleanup.push(() => store.dispose(), dir.remove);
+    const png = await fixturePng({ r: 250, g: 200, b: 0 }, 10, 10);
+    writeFileSync(dir.file('file-abc-photo.png'), png);
+    writeFileSync(dir.file('conversations.json'), JSON.stringify(EXPORT));
+    const { conversations } = await importFile(
+      dir.file('conversations.json'),
+      store.transcripts(),
+      imageSinkOf(store),
+    );
+    const [user] = store.getActivePath(conversations[0]!.id).items;
+    const image = user!.parts[1];
+    expect(image).toMatchObject({ kind: 'image', mime: 'image/png', width: 10, height: 10 });
+    expect(image?.kind === 'image' && store.images.read(image.imageHash).equals(png)).toBe(true);
   });
 
   it('refuses a malformed export with a coded error', () => {
