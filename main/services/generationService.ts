@@ -224,7 +224,16 @@ export class GenerationService {
       cursor = page.nextCursor;
     } while (cursor);
     const end = messages.findIndex((m) => m.id === leafId);
-    return this.#turnsOf(end === -1 ? messages : messages.slice(0, end + 1), signal, sink);
+    if (end !== -1) return this.#turnsOf(messages.slice(0, end + 1), signal, sink);
+    // A message off the shown branch (its turns are built before the new message makes its
+    // branch the active one): walk up its parents.
+    const branch: Message[] = [];
+    for (let id: number | null = leafId; id !== null; ) {
+      const m = this.#o.store.getMessage(id);
+      branch.unshift(m);
+      id = m.parentId;
+    }
+    return this.#turnsOf(branch, signal, sink);
   }
 
   /**

@@ -194,4 +194,24 @@ describe('images in the chat (tiny GGUF + narrow VQ-GAN)', () => {
     const part = (again.packets.at(-1) as Extract<ImageAttachPacket, { type: 'success' }>).part;
     expectReferenceCodes(await app.images.codesFor(part.imageHash), 'alpha');
   });
+
+  it('a message sent under an answer off the shown branch is prompted with that branch (its images included)', async () => {
+    const chat = await app.handlers.commands['chats.create']({});
+    const run = async (kind: 'send' | 'edit', args: Record<string, unknown>): Promise<Extract<GenerationPacket, { type: 'success' }>> => {
+      const s = sink<GenerationPacket>();
+      if (kind === 'send') await app.handlers.streams['messages.send']({ conversationId: chat.id, sampling: { maxTokens: 3, seed: 1 }, ...args } as never, s.sink);
+      else await app.handlers.streams['messages.edit']({ sampling: { maxTokens: 3, seed: 1 }, ...args } as never, s.sink);
+      const last = s.packets.at(-1)!;
+      expect(last.type).toBe('success');
+      return last as Extract<GenerationPacket, { type: 'success' }>;
+    };
+    const first = await run('send', { parentId: null, parts: [{ kind: 'text', text: 'Look:' }, attached.gradient!] });
+    // Edit the question to text only: the shown branch no longer has the image.
+    await run('edit', { messageId: first.message.parentId!, parts: [{ kind: 'text', text: 'No picture.' }] });
+    const off = await run('send', { parentId: first.message.id, parts: [{ kind: 'text', text: 'And again?' }] });
+    const turns = await app.generation.promptTurns(chat.id, off.message.parentId!);
+    expect(turns.map((t) => t.segments.map((seg) => seg.type))).toEqual([['text', 'image'], ['text'], ['text']]);
+    expect(off.stats.usage.promptTokens).toBe((await app.engine.promptTokens(turns)).length);
+    expect(off.stats.usage.promptTokens).toBeGreaterThan(1026);
+  });
 });
