@@ -81,8 +81,9 @@ export const ImageCapabilitySchema = z.object({
 export type ImageCapability = z.infer<typeof ImageCapabilitySchema>;
 
 const ImageHashSchema = z.string().regex(/^[0-9a-f]{64}$/);
-/** Base64 of at most 64 MiB of image bytes. */
-const ImageDataSchema = z.string().min(1).max(Math.ceil((64 * 1024 * 1024) / 3) * 4 + 4);
+/** Base64 of at most 64 MiB of image bytes (inspectImage's limit); transports size frames by it. */
+export const IMAGE_ATTACH_MAX_BASE64_CHARS = Math.ceil((64 * 1024 * 1024) / 3) * 4;
+const ImageDataSchema = z.string().min(1).max(IMAGE_ATTACH_MAX_BASE64_CHARS);
 
 // ── commands: request → one answer ────────────────────────────────────────────────────────────
 

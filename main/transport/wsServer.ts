@@ -7,7 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Handlers } from '../contract/api.ts';
+import { IMAGE_ATTACH_MAX_BASE64_CHARS, type Handlers } from '../contract/api.ts';
 import { toErrorData } from '../contract/errors.ts';
 import { ClientFrameSchema, WIRE_PROTOCOL, WS_CLOSE_UNAUTHORIZED, WS_KEY_PROTOCOL_PREFIX, WS_PATH, type ServerFrame } from '../contract/wire.ts';
 import { bearerMatches } from '../server/auth.ts';
@@ -16,7 +16,7 @@ import { ApiDispatcher, type OpenStream } from './dispatcher.ts';
 export interface WsAttachOptions {
   handlers: Handlers;
   apiKey: string;
-  /** Largest frame accepted from a client (a message text may be 1M characters). */
+  /** Largest frame accepted from a client (default: an images.attach of the largest image, base64). */
   maxPayloadBytes?: number;
 }
 
@@ -46,7 +46,7 @@ export function attach(httpServer: Server, options: WsAttachOptions): WsAttachme
   const dispatcher = new ApiDispatcher(options.handlers);
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: options.maxPayloadBytes ?? 16 * 1024 * 1024,
+    maxPayload: options.maxPayloadBytes ?? IMAGE_ATTACH_MAX_BASE64_CHARS + 64 * 1024,
     // Never echo the key back: answer with the protocol name only.
     handleProtocols: (protocols) => (protocols.has(WIRE_PROTOCOL) ? WIRE_PROTOCOL : false),
   });

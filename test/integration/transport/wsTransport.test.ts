@@ -263,6 +263,15 @@ describe('WebSocket transport over the real services', () => {
     const stream = api.stream('messages.send', { conversationId: 424242, parentId: null, parts: [{ kind: 'text', text: 'hi' }] });
     expect(await codeOf(collect(stream))).toBe('store.notFound');
   });
+
+  it('carries an images.attach frame over 16 MiB (a big photo, base64) and answers it by code', async () => {
+    const bytes = Buffer.alloc(13 * 1024 * 1024, 7);
+    const packets: unknown[] = [];
+    for await (const p of api.stream('images.attach', { dataBase64: bytes.toString('base64') })) packets.push(p);
+    // No VQ-GAN weights are chosen in this app: refused by code, over a connection that stays open.
+    expect(packets.at(-1)).toMatchObject({ type: 'error', error: { code: 'image.tokenizerMissing' } });
+    expect((await api.call('images.capability')).available).toBe(false);
+  });
 });
 
 async function vi_waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
