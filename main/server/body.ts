@@ -4,7 +4,8 @@
 import type { IncomingMessage } from 'node:http';
 import { AppError } from '../contract/errors.ts';
 
-export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Room for a few phone photos as base64 data URLs in image_url parts (8 MiB fit about one). */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
