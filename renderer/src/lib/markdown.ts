@@ -4,7 +4,7 @@
 // 2. the HTML marked produces then goes through DOMPurify with a small allow-list, so even a bug
 //    in layer 1 cannot add a script, an event handler or a javascript: URL.
 // DOMPurify needs a DOM; the caller passes the instance (the browser's window, or jsdom in tests).
-import { Marked, type Tokens } from 'marked';
+import { Marked, type Tokens, type TokensList } from 'marked';
 
 /** The part of DOMPurify this module uses; structural, so tests can hand in DOMPurify(jsdomWindow). */
 export interface Purifier {
@@ -44,9 +44,19 @@ function languageClass(lang: string | undefined): string {
   return name ? ` class="language-${name}"` : '';
 }
 
+/** A rendered top-level block; `key` is stable while the block's source is unchanged. */
+export interface RenderedBlock {
+  key: string;
+  html: string;
+}
+
+const BLOCK_CACHE_MAX = 2000;
+
 export class MarkdownRenderer {
   readonly #marked: Marked;
   readonly #purifier: Purifier;
+  /** Block source → sanitized HTML: a streaming answer re-renders only its last, growing block. */
+  readonly #blocks = new Map<string, string>();
 
   constructor(purifier: Purifier) {
     this.#purifier = purifier;
@@ -79,7 +89,33 @@ export class MarkdownRenderer {
 
   /** Markdown → sanitized HTML, safe to assign to innerHTML. */
   render(markdown: string): string {
-    const html = this.#marked.parse(markdown, { async: false });
+    return this.#sanitize(this.#marked.parse(markdown, { async: false }));
+  }
+
+  /**
+   * The same HTML as render(), cut into top-level blocks (paragraphs, lists, code blocks …).
+   * Each block is parsed and sanitized once and then served from a cache, so re-rendering a
+   * growing answer every frame costs one lexer pass plus its last block, and the DOM of the
+   * finished blocks above it is left alone.
+   */
+  renderBlocks(markdown: string): RenderedBlock[] {
+    const tokens = this.#marked.lexer(markdown);
+    const out: RenderedBlock[] = [];
+    tokens.forEach((token, i) => {
+      if (token.type === 'space') return;
+      let html = this.#blocks.get(token.raw);
+      if (html === undefined) {
+        const one = Object.assign([token], { links: tokens.links }) as TokensList;
+        html = this.#sanitize(this.#marked.parser(one));
+        if (this.#blocks.size >= BLOCK_CACHE_MAX) this.#blocks.clear();
+        this.#blocks.set(token.raw, html);
+      }
+      out.push({ key: String(i), html });
+    });
+    return out;
+  }
+
+  #sanitize(html: string): string {
     return String(
       this.#purifier.sanitize(html, {
         ALLOWED_TAGS,

@@ -72,3 +72,23 @@ describe('MarkdownRenderer', () => {
     for (const b of boxes) expect(b.hasAttribute('disabled')).toBe(true);
   });
 });
+
+describe('MarkdownRenderer.renderBlocks', () => {
+  const sample = '# Title\n\nFirst paragraph with [a link](https://example.com).\n\n- one\n- two\n\n```py\nprint("<b>")\n```\n\nLast <script>alert(1)</script> words';
+
+  it('gives the same document as render(), block by block', () => {
+    const whole = dom(md.render(sample));
+    const joined = dom(md.renderBlocks(sample).map((b) => b.html).join(''));
+    expect(joined.innerHTML.replace(/\s+/g, '')).toBe(whole.innerHTML.replace(/\s+/g, ''));
+    expect(joined.querySelector('script')).toBeNull();
+    expect(joined.textContent).toContain('<script>alert(1)</script>');
+  });
+
+  it('keeps finished blocks identical while the last one grows', () => {
+    const first = md.renderBlocks(sample);
+    const grown = md.renderBlocks(`${sample} and more`);
+    expect(grown).toHaveLength(first.length);
+    expect(grown.slice(0, -1)).toEqual(first.slice(0, -1));
+    expect(grown.at(-1)!.html).toContain('and more');
+  });
+});
