@@ -138,6 +138,14 @@ export const BackendInfoSchema = z.object({
 });
 export type BackendInfo = z.infer<typeof BackendInfoSchema>;
 
+/** A GPU backend whose host process died before its first evaluation: the engine avoids it under 'auto'. */
+export const CrashedBackendSchema = z.object({
+  kind: z.enum(['cuda', 'metal', 'vulkan']),
+  /** The signal (or exit code) and the telling stderr line, e.g. "SIGABRT: CUDA error: …". */
+  crash: z.string(),
+});
+export type CrashedBackend = z.infer<typeof CrashedBackendSchema>;
+
 export const EngineStatusSchema = z.object({
   state: EngineStateSchema,
   /** 0..1 while loading. */
@@ -146,5 +154,7 @@ export const EngineStatusSchema = z.object({
   model: ModelInfoSchema.optional(),
   backend: BackendInfoSchema.optional(),
   error: ErrorDataSchema.optional(),
+  /** GPU backends that crashed on this machine (this engine's lifetime, or restored by the app). */
+  crashedBackends: z.array(CrashedBackendSchema).optional(),
 });
 export type EngineStatus = z.infer<typeof EngineStatusSchema>;

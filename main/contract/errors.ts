@@ -61,6 +61,8 @@ export const ERROR_CODES = [
   'import.unsupportedVersion',
   'import.unknownFormat',
   'internal',
+  /** The chosen GPU backend crashed on this machine before its first evaluation; not retried on its own. */
+  'engine.gpuCrashed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -2,7 +2,8 @@
 // call becomes a message to the host process (see protocol.ts), so a native abort inside llama.cpp
 // costs us the host, never the app. When the host dies, in-flight work settles (a generation keeps
 // its partial text, stopReason 'crashed'), the status turns 'crashed' with the reason, and the next
-// request starts a fresh host and reloads the last model settings before running.
+// request starts a fresh host and reloads the last model settings before running. A GPU backend
+// that crashes before its first evaluation is not tried again on its own (gpuCrashGuard.ts).
 import { AppError, toErrorData, type ErrorData } from '../contract/errors.ts';
 import {
   ChatTurnSchema,
@@ -18,43 +19,11 @@ import {
 } from '../contract/engine.ts';
 import type { HostChannel, HostLauncher, HostMessage, HostRequest, HostResultValue, ImageEncodeResult } from './protocol.ts';
 import { crashError, crashedResult } from './crashReport.ts';
+import { parseOrBadRequest, type DistributiveOmit, type EngineClientOptions, type Kind, type Pending } from './engineClientTypes.ts';
+import type { EncodeImageOptions, GenerateOptions, LoadOptions } from './engineClientTypes.ts';
+import { GpuCrashGuard } from './gpuCrashGuard.ts';
 
-export interface EngineClientOptions {
-  /** Starts a host process: forkLauncher() in server mode and tests, utilityProcessLauncher() in the app. */
-  launcher: HostLauncher;
-}
-
-export interface LoadOptions {
-  signal?: AbortSignal;
-  /** 0..1 */
-  onProgress?: (progress: number) => void;
-}
-
-export interface EncodeImageOptions {
-  signal?: AbortSignal;
-  /** Stages: load (tokenizer weights), preprocess, encode, quantize. */
-  onProgress?: (stage: string, done: number, total: number) => void;
-}
-
-export interface GenerateOptions {
-  signal?: AbortSignal;
-  onEvent?: (event: GenerationEvent) => void;
-}
-
-type Kind = keyof HostResultValue;
-
-interface Pending {
-  kind: Kind;
-  resolve: (value: unknown) => void;
-  reject: (error: AppError) => void;
-  onProgress?: (progress: number) => void;
-  onImageProgress?: (stage: string, done: number, total: number) => void;
-  onEvent?: (event: GenerationEvent) => void;
-  partialText: string;
-  startedAt: number;
-}
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type { EncodeImageOptions, EngineClientOptions, GenerateOptions, LoadOptions } from './engineClientTypes.ts';
 
 export class EngineClient {
   readonly #launcher: HostLauncher;
@@ -69,9 +38,11 @@ export class EngineClient {
   readonly #activeSessions = new Set<string>();
   #restarting: Promise<unknown> | null = null;
   #disposed = false;
+  readonly #gpu: GpuCrashGuard;
 
   constructor(options: EngineClientOptions) {
     this.#launcher = options.launcher;
+    this.#gpu = new GpuCrashGuard(options.crashedBackends);
   }
 
   /** The running host's process id (diagnostics; undefined while no host runs). */
@@ -93,7 +64,7 @@ export class EngineClient {
     const settings = parseOrBadRequest(() => ModelLoadSettingsSchema.parse(input));
     this.#lastSettings = settings;
     try {
-      return await this.#call<'load'>({ kind: 'load', settings }, options.signal, { onProgress: options.onProgress });
+      return await this.#call<'load'>({ kind: 'load', settings, avoid: this.#gpu.list() }, options.signal, { onProgress: options.onProgress });
     } catch (err) {
       // The next request must not quietly load a cancelled model after all: remember the model that
       // is still loaded (a cancel that came before the load started leaves it in place), if any.
@@ -176,7 +147,12 @@ export class EngineClient {
     if (this.#status.state === 'loading') return; // the host queues the request behind the load
     const settings = this.#lastSettings;
     if (!settings) throw new AppError('model.notLoaded', 'No model is loaded. Choose a Chameleon GGUF file first.');
-    const restart = this.#call<'load'>({ kind: 'load', settings });
+    const refusal = this.#gpu.refusal(settings);
+    if (refusal) {
+      this.#setStatus({ state: 'error', settings, error: toErrorData(refusal) });
+      throw refusal;
+    }
+    const restart = this.#call<'load'>({ kind: 'load', settings, avoid: this.#gpu.list() });
     this.#restarting = restart;
     try {
       await restart;
@@ -243,6 +219,7 @@ export class EngineClient {
         return;
       }
       this.#host = host;
+      this.#gpu.hostStarted();
       let greeted = false;
       host.onMessage((msg) => {
         if (msg.kind === 'hello') {
@@ -256,7 +233,8 @@ export class EngineClient {
         if (this.#host !== host) return; // a host we terminated on purpose
         this.#host = null;
         this.#hostReady = null;
-        const error = crashError(exit, host.stderrTail());
+        const stderr = host.stderrTail();
+        const error = crashError(exit, stderr, this.#gpu.hostDied(exit, stderr, this.#status.settings ?? this.#lastSettings ?? undefined));
         if (!greeted) reject(AppError.fromData(error));
         this.#onCrash(error);
       });
@@ -269,6 +247,9 @@ export class EngineClient {
       case 'status':
         this.#setStatus(msg.status);
         return;
+      case 'backend':
+        this.#gpu.backendChosen(msg.backend);
+        return;
       case 'loadProgress':
         this.#pending.get(msg.id)?.onProgress?.(msg.progress);
         return;
@@ -279,6 +260,7 @@ export class EngineClient {
         const pending = this.#pending.get(msg.id);
         if (!pending) return;
         if (msg.event.type === 'delta') pending.partialText += msg.event.text;
+        if (msg.event.type !== 'done') this.#gpu.evaluated();
         pending.onEvent?.(msg.event);
         return;
       }
@@ -286,7 +268,7 @@ export class EngineClient {
         const pending = this.#pending.get(msg.id);
         if (!pending) return;
         this.#pending.delete(msg.id);
-        if (msg.ok) pending.resolve(msg.value);
+        if (msg.ok) pending.resolve(pending.kind === 'load' || pending.kind === 'unload' ? this.#gpu.decorate(msg.value as EngineStatus) : msg.value);
         else pending.reject(AppError.fromData(msg.error));
         return;
       }
@@ -324,15 +306,7 @@ export class EngineClient {
   }
 
   #setStatus(status: EngineStatus): void {
-    this.#status = status;
-    for (const listener of this.#listeners) listener(status);
-  }
-}
-
-function parseOrBadRequest<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    throw new AppError('api.badRequest', `Invalid engine request: ${toErrorData(err).message}`);
+    this.#status = this.#gpu.decorate(status);
+    for (const listener of this.#listeners) listener(this.#status);
   }
 }

@@ -4,7 +4,9 @@
 // channel (fork) or Electron's MessagePort (utilityProcess): both structured-clone plain objects.
 import type { ErrorData } from '../contract/errors.ts';
 import type {
+  BackendKind,
   ChatTurn,
+  CrashedBackend,
   EngineStatus,
   GenerateRequest,
   GenerationEvent,
@@ -13,7 +15,8 @@ import type {
 } from '../contract/engine.ts';
 
 export type HostRequest =
-  | { kind: 'load'; id: number; settings: ModelLoadSettings }
+  /** `avoid`: GPU backends that crashed here; 'auto' skips them (an explicit choice still tries). */
+  | { kind: 'load'; id: number; settings: ModelLoadSettings; avoid: CrashedBackend[] }
   | { kind: 'unload'; id: number }
   | { kind: 'generate'; id: number; request: GenerateRequest }
   | { kind: 'countTokens'; id: number; turns: ChatTurn[] }
@@ -50,6 +53,8 @@ export type HostMessage =
   | { kind: 'hello'; pid: number }
   | { kind: 'status'; status: EngineStatus }
   | { kind: 'loadProgress'; id: number; progress: number }
+  /** The backend a load runs on, sent before the weights go there: a crash from here on is its fault. */
+  | { kind: 'backend'; id: number; backend: BackendKind }
   | { kind: 'imageProgress'; id: number; stage: string; done: number; total: number }
   | { kind: 'event'; id: number; event: GenerationEvent }
   | { kind: 'result'; id: number; ok: true; value: unknown }

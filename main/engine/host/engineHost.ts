@@ -52,12 +52,15 @@ async function handle(req: Exclude<HostRequest, { kind: 'cancel' }>, signal: Abo
         await unload();
         const summary = await validateChameleonGguf(req.settings.modelPath, signal);
         let reported = 0;
-        loaded = await runtime.load(req.settings, summary, signal, (progress) => {
-          // llama.cpp reports per tensor; one message per percent is plenty for a progress bar.
-          if (progress < 1 && progress - reported < 0.01) return;
-          reported = progress;
-          send({ kind: 'loadProgress', id: req.id, progress });
-          setStatus({ state: 'loading', loadProgress: progress, settings: req.settings });
+        loaded = await runtime.load(req.settings, req.avoid, summary, signal, {
+          onBackend: (backend) => send({ kind: 'backend', id: req.id, backend }),
+          onProgress: (progress) => {
+            // llama.cpp reports per tensor; one message per percent is plenty for a progress bar.
+            if (progress < 1 && progress - reported < 0.01) return;
+            reported = progress;
+            send({ kind: 'loadProgress', id: req.id, progress });
+            setStatus({ state: 'loading', loadProgress: progress, settings: req.settings });
+          },
         });
       } catch (caught) {
         // Whatever a cancelled load failed on (the header reader's AbortError, say), it was cancelled.

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { getLlama, LlamaLogLevel, NoBinaryFoundError, TokenBias, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
 import { AppError } from '../../contract/errors.ts';
 import { EOS_ID, EOT_ID } from '../../contract/chameleon.ts';
-import type { BackendInfo, GpuChoice, ModelInfo, ModelLoadSettings } from '../../contract/engine.ts';
+import type { BackendInfo, BackendKind, CrashedBackend, GpuChoice, ModelInfo, ModelLoadSettings } from '../../contract/engine.ts';
 import type { GgufSummary } from '../ggufValidation.ts';
 
 /** Ids below this are specials, image codes and reserved tokens; text starts here (chameleon.md §1.1). */
@@ -33,19 +33,43 @@ export function defaultThreads(cores = os.availableParallelism()): number {
 const LLAMA_OPTIONS = { build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false, skipDownload: true } as const;
 const BACKEND_NAMES = { cuda: 'CUDA', metal: 'Metal', vulkan: 'Vulkan' } as const;
 
-export class LlamaRuntime {
-  readonly #llamas = new Map<GpuChoice, Llama>();
-  readonly #fallbacks = new Map<GpuChoice, string>();
+export interface LoadHooks {
+  onProgress: (progress: number) => void;
+  /** The backend chosen, before any weight goes to it. */
+  onBackend: (kind: BackendKind) => void;
+}
 
-  async #llamaFor(choice: GpuChoice): Promise<Llama> {
-    const cached = this.#llamas.get(choice);
+/** Why 'auto' runs on the CPU: every GPU backend it could have used crashed here before. */
+export function crashedFallbackReason(avoid: CrashedBackend[]): string {
+  const crashes = avoid.map((c) => `The ${BACKEND_NAMES[c.kind]} backend crashed on this machine (${c.crash})`).join('; ');
+  return `${crashes}; using the CPU instead. Update the GPU driver to use the GPU.`;
+}
+
+/** 'auto' that avoids crashed backends is another backend choice than plain 'auto'. */
+function llamaKey(choice: GpuChoice, avoid: CrashedBackend[]): string {
+  return choice === 'auto' ? ['auto', ...avoid.map((c) => c.kind)].join(' ') : choice;
+}
+
+export class LlamaRuntime {
+  /** Keyed by choice, and for 'auto' by the backends it avoids. */
+  readonly #llamas = new Map<string, Llama>();
+  readonly #fallbacks = new Map<string, string>();
+
+  async #llamaFor(choice: GpuChoice, avoid: CrashedBackend[] = []): Promise<Llama> {
+    const key = llamaKey(choice, avoid);
+    const cached = this.#llamas.get(key);
     if (cached) return cached;
     let llama: Llama;
     if (choice === 'cpu') {
       llama = await getLlama({ ...LLAMA_OPTIONS, gpu: false });
     } else if (choice === 'auto') {
-      llama = await getLlama({ ...LLAMA_OPTIONS, gpu: 'auto' });
-      if (llama.gpu === false) this.#fallbacks.set(choice, 'No supported GPU (CUDA, Vulkan or Metal) with a working prebuilt backend was found.');
+      llama = await getLlama({ ...LLAMA_OPTIONS, gpu: { type: 'auto', exclude: avoid.map((c) => c.kind) } });
+      if (llama.gpu === false) {
+        this.#fallbacks.set(
+          key,
+          avoid.length > 0 ? crashedFallbackReason(avoid) : 'No supported GPU (CUDA, Vulkan or Metal) with a working prebuilt backend was found.',
+        );
+      }
     } else {
       try {
         llama = await getLlama({ ...LLAMA_OPTIONS, gpu: choice });
@@ -56,21 +80,22 @@ export class LlamaRuntime {
             : err instanceof Error
               ? err.message.split('\n')[0]
               : String(err);
-        this.#fallbacks.set(choice, `${BACKEND_NAMES[choice]} was requested, but ${why}.`);
+        this.#fallbacks.set(key, `${BACKEND_NAMES[choice]} was requested, but ${why}.`);
         llama = await this.#llamaFor('cpu');
       }
     }
-    this.#llamas.set(choice, llama);
+    this.#llamas.set(key, llama);
     return llama;
   }
 
-  async load(settings: ModelLoadSettings, summary: GgufSummary, signal: AbortSignal, onProgress: (p: number) => void): Promise<LoadedModel> {
+  async load(settings: ModelLoadSettings, avoid: CrashedBackend[], summary: GgufSummary, signal: AbortSignal, hooks: LoadHooks): Promise<LoadedModel> {
     let llama: Llama;
     try {
-      llama = await this.#llamaFor(settings.gpu);
+      llama = await this.#llamaFor(settings.gpu, avoid);
     } catch (err) {
       throw new AppError('engine.gpuUnavailable', `Could not start the inference backend: ${err instanceof Error ? err.message : String(err)}`);
     }
+    hooks.onBackend(llama.gpu === false ? 'cpu' : llama.gpu);
     const threads = settings.threads ?? defaultThreads();
     // llama.cpp's Chameleon graph aborts on a micro-batch without logits (defect 1); the generator
     // feeds prompts in chunks of at most batchSize that each request an output, so any batch size
@@ -82,7 +107,7 @@ export class LlamaRuntime {
         modelPath: settings.modelPath,
         gpuLayers: settings.gpuLayers === 'auto' ? 'auto' : settings.gpuLayers,
         loadSignal: signal,
-        onLoadProgress: onProgress,
+        onLoadProgress: hooks.onProgress,
       });
     } catch (err) {
       if (signal.aborted) throw new AppError('model.loadCancelled', 'Model loading was cancelled.');
@@ -115,15 +140,23 @@ export class LlamaRuntime {
       ...(summary.layers !== undefined ? { layers: summary.layers } : {}),
       vocabularySize: summary.vocabularySize,
     };
-    const backend = await this.#describeBackend(llama, settings, model, threads, context.batchSize);
+    const fallback = this.#fallbacks.get(llamaKey(settings.gpu, avoid));
+    const backend = await this.#describeBackend(llama, settings, fallback, model, threads, context.batchSize);
     return { settings, model, context, sequence: context.getSequence(), textOnlyBias, info, backend };
   }
 
-  async #describeBackend(llama: Llama, settings: ModelLoadSettings, model: LlamaModel, threads: number, batchSize: number): Promise<BackendInfo> {
+  async #describeBackend(
+    llama: Llama,
+    settings: ModelLoadSettings,
+    fallback: string | undefined,
+    model: LlamaModel,
+    threads: number,
+    batchSize: number,
+  ): Promise<BackendInfo> {
     const kind = llama.gpu === false ? 'cpu' : llama.gpu;
     const vram = await llama.getVramState();
     const totalLayers = model.fileInsights.totalLayers;
-    let cpuFallbackReason = this.#fallbacks.get(settings.gpu);
+    let cpuFallbackReason = fallback;
     if (!cpuFallbackReason && kind !== 'cpu' && model.gpuLayers === 0) {
       cpuFallbackReason =
         settings.gpuLayers === 0 ? 'GPU layers were set to 0.' : 'The model did not fit in the free VRAM, so no layer was offloaded.';
