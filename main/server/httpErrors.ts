@@ -32,6 +32,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'engine.crashed': 502,
   'engine.aborted': 503,
   'engine.gpuUnavailable': 503,
+  // The chosen GPU backend crashed on this machine: a server-side condition until settings change.
+  'engine.gpuCrashed': 503,
   'model.notFound': 503,
   'model.corrupt': 503,
   'model.notChameleon': 503,
