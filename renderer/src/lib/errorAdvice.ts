@@ -53,6 +53,51 @@ function byCode(code: ErrorCode): ErrorAdvice {
     case 'store.notFound':
     case 'api.notFound':
       return { title: 'Not found', hint: 'It may have been deleted in another window.', ...RELOAD };
+    case 'engine.gpuCrashed':
+      return { title: 'The GPU backend crashed on this machine', hint: 'It is not retried on its own. Choose "auto" or "cpu" under GPU in Settings, or update the GPU driver.', ...SETTINGS };
+    case 'image.corrupt':
+      return { title: 'The image could not be read', hint: 'The file looks damaged. Try another copy, or save it again as PNG or JPEG.', ...DISMISS };
+    case 'image.unsupported':
+      return { title: 'Unsupported image type', hint: 'Attach a PNG, JPEG, WebP, GIF or AVIF image.', ...DISMISS };
+    case 'image.empty':
+      return { title: 'The image file is empty', hint: 'Pick the file again; it may not have finished downloading.', ...DISMISS };
+    case 'image.tooLarge':
+      return { title: 'The image is too large', hint: 'Images up to 64 MB and a sensible pixel count are accepted; scale it down first.', ...DISMISS };
+    case 'image.inputUnavailable':
+    case 'image.tokenizerMissing':
+      return { title: 'Images need the VQ-GAN weights', hint: 'Choose the VQ-GAN weights file in Settings → Images. Text chat keeps working without them.', ...SETTINGS };
+    case 'image.remoteUrl':
+      return { title: 'Web images are not fetched', hint: 'The app works offline: attach the image file itself instead of a link.', ...DISMISS };
+    case 'vqgan.weightsNotFound':
+      return { title: 'VQ-GAN weights not found', hint: 'The file was moved or deleted. Choose it again in Settings → Images.', ...SETTINGS };
+    case 'vqgan.weightsInvalid':
+    case 'vqgan.missingTensor':
+    case 'vqgan.badTensorShape':
+    case 'vqgan.configInvalid':
+      return { title: 'Not usable VQ-GAN weights', hint: "This file is not Chameleon's VQ-GAN tokenizer in .safetensors form (or it is incomplete). Choose the right file in Settings → Images.", ...SETTINGS };
+    case 'vqgan.noDecoder':
+      return { title: 'These VQ-GAN weights have no decoder', hint: 'Attaching images works; turning codes back into pictures needs the full weights.', ...DISMISS };
+    case 'vqgan.cancelled':
+      return { title: 'Tokenizing was cancelled', hint: 'Attach the image again when you want it in the message.', ...DISMISS };
+    case 'vqgan.backendUnavailable':
+      return { title: 'The image tokenizer could not start', hint: 'Its compute backend is unavailable here; try the CPU backend in Settings.', ...SETTINGS };
+    case 'vqgan.internal':
+    case 'vqgan.badCodes':
+      return { title: 'The image tokenizer failed', hint: 'Try the image again; if it keeps failing, restart the app.', ...RETRY };
+    case 'export.cancelled':
+      return { title: 'Export cancelled', hint: 'Nothing was saved.', ...DISMISS };
+    case 'export.writeFailed':
+      return { title: 'The export could not be saved', hint: 'The folder may be read-only or the disk full. Choose another place.', ...DISMISS };
+    case 'export.pdfUnavailable':
+      return { title: 'PDF export is unavailable here', hint: 'It needs Chromium on this machine. Export as HTML and print it to PDF from a browser instead.', ...DISMISS };
+    case 'import.invalid':
+      return { title: 'Not a valid transcript', hint: 'The file is damaged or not a Chameleon transcript / ChatGPT conversations.json. Nothing was imported.', ...DISMISS };
+    case 'import.tooLarge':
+      return { title: 'The file is too large to import', hint: 'Split it, or import it in the desktop app, which reads the file directly. Nothing was imported.', ...DISMISS };
+    case 'import.unsupportedVersion':
+      return { title: 'Transcript from a newer version', hint: 'Update Chameleon Desktop to import it. Nothing was imported.', ...DISMISS };
+    case 'import.unknownFormat':
+      return { title: 'Unknown file format', hint: 'Import a Chameleon transcript (.json) or ChatGPT\'s conversations.json.', ...DISMISS };
     default:
       return { title: 'Something went wrong', hint: 'Try again; if it keeps happening, restart the app.', ...RETRY };
   }

@@ -1,7 +1,7 @@
 // One table of the app's keyboard shortcuts, as a pure function of the key event, so the rules
 // (Ctrl on Windows/Linux vs Cmd on macOS, IME composition, Shift+Enter) are unit-tested.
 
-export type KeyAction = 'newChat' | 'search' | 'send' | 'newline' | 'stop' | 'escape' | 'settings';
+export type KeyAction = 'newChat' | 'search' | 'send' | 'newline' | 'stop' | 'escape' | 'settings' | 'export';
 export type KeyScope = 'global' | 'composer';
 
 export interface KeyInput {
@@ -27,6 +27,7 @@ export function keyAction(ev: KeyInput, scope: KeyScope, mac: boolean, streaming
     if (key === 'k') return 'search';
     if (key === ',') return 'settings';
   }
+  if (mod && !ev.altKey && ev.shiftKey && key === 'e') return 'export';
   if (key === 'Escape' && !mod && !ev.shiftKey && !ev.altKey) return streaming ? 'stop' : 'escape';
   if (scope === 'composer' && key === 'Enter' && !ev.altKey && !ev.ctrlKey && !ev.metaKey) {
     return ev.shiftKey ? 'newline' : 'send';

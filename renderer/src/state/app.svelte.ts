@@ -4,6 +4,8 @@
 import { getContext, setContext } from 'svelte';
 import type { Connection } from '../api/connect.ts';
 import type { MarkdownRenderer } from '../lib/markdown.ts';
+import type { ImagePart, TextPart } from '../../../main/contract/chat.ts';
+import { AttachmentsStore } from './attachments.svelte.ts';
 import { ChatStore } from './chat.svelte.ts';
 import { ConversationsStore } from './conversations.svelte.ts';
 import { EngineStore } from './engine.svelte.ts';
@@ -18,6 +20,11 @@ export class AppState {
   readonly settings: SettingsStore;
   readonly conversations: ConversationsStore;
   readonly chat: ChatStore;
+  readonly attachments: AttachmentsStore;
+  /** The image shown large over everything (click on an image in a message); Esc closes. */
+  lightbox = $state<{ src: string; alt: string } | undefined>(undefined);
+  /** The export/import dialog (sidebar menu, header, Ctrl/Cmd+Shift+E). */
+  exportOpen = $state(false);
   /** Registered by the components that own them, for keyboard focus management. */
   searchInput = $state<HTMLInputElement | undefined>(undefined);
   composerInput = $state<HTMLTextAreaElement | undefined>(undefined);
@@ -35,6 +42,7 @@ export class AppState {
     this.engine = new EngineStore(client);
     this.settings = new SettingsStore(client);
     this.conversations = new ConversationsStore(client, this.toasts);
+    this.attachments = new AttachmentsStore(client);
     this.chat = new ChatStore(
       client,
       this.engine,
@@ -71,7 +79,7 @@ export class AppState {
       return;
     }
     try {
-      await Promise.all([this.engine.refresh(), this.settings.load(), this.conversations.refresh()]);
+      await Promise.all([this.engine.refresh(), this.settings.load(), this.conversations.refresh(), this.attachments.refreshCapability()]);
     } catch (err) {
       // Not reachable yet: the transport retries and resync() runs when it connects.
       if (!this.engine.connected) return;
@@ -84,7 +92,7 @@ export class AppState {
 
   async resync(): Promise<void> {
     if (!this.loaded) return this.start();
-    await Promise.all([this.engine.refresh(), this.settings.load(), this.conversations.refresh()]);
+    await Promise.all([this.engine.refresh(), this.settings.load(), this.conversations.refresh(), this.attachments.refreshCapability()]);
     if (!this.chat.busy) await this.chat.reload();
   }
 
@@ -100,10 +108,11 @@ export class AppState {
     this.composerInput?.focus();
   }
 
-  /** Send from the composer; with no chat open, start one first. */
-  async send(text: string): Promise<void> {
+  /** Send from the composer (text, or text and images in order); with no chat open, start one first. */
+  async send(message: string | Array<TextPart | ImagePart>): Promise<void> {
     if (this.chat.conversationId === undefined) await this.newChat();
-    await this.chat.send(text);
+    if (typeof message === 'string') await this.chat.send(message);
+    else await this.chat.sendParts(message);
   }
 
   async remove(conversationId: number): Promise<void> {
@@ -121,6 +130,7 @@ export class AppState {
   dispose(): void {
     clearTimeout(this.#refreshTimer);
     for (const d of this.#disposers.reverse()) d();
+    this.attachments.dispose();
     this.settings.dispose();
     this.engine.dispose();
     this.toasts.dispose();

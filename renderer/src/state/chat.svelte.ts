@@ -2,7 +2,7 @@
 // the answer being streamed, and the branch operations (regenerate, edit-and-resend, ‹ n/m ›).
 import type { GenerationPacket, SamplingOverrides } from '../../../main/contract/api.ts';
 import type { ApiClient, ApiStream } from '../../../main/contract/apiClient.ts';
-import { PAGE_LIMIT_MAX, messageText, type Message } from '../../../main/contract/chat.ts';
+import { PAGE_LIMIT_MAX, messageText, type ImagePart, type Message, type TextPart } from '../../../main/contract/chat.ts';
 import { toErrorData } from '../../../main/contract/errors.ts';
 import { DeltaCoalescer, type FrameScheduler } from '../lib/deltaCoalescer.ts';
 import type { EngineStore } from './engine.svelte.ts';
@@ -26,6 +26,8 @@ export class ChatStore {
   streamingId = $state<number | undefined>(undefined);
   streamingText = $state('');
   promptProgress = $state<{ evaluated: number; total: number } | undefined>(undefined);
+  /** An image of the history being tokenized before the prompt (a codes-cache miss). */
+  imageProgress = $state<{ imageHash: string; stage: string; done: number; total: number } | undefined>(undefined);
   /** True from send until the stream ends, including before the first event. */
   busy = $state(false);
   editingId = $state<number | undefined>(undefined);
@@ -111,13 +113,19 @@ export class ChatStore {
   }
 
   async send(text: string): Promise<void> {
+    if (text.trim() === '') return;
+    await this.sendParts([{ kind: 'text', text }]);
+  }
+
+  /** A user message made of text and image parts, in the order the user placed them. */
+  async sendParts(parts: Array<TextPart | ImagePart>): Promise<void> {
     const id = this.conversationId;
-    if (id === undefined || this.busy || text.trim() === '') return;
+    if (id === undefined || this.busy || parts.length === 0) return;
     const last = this.messages.at(-1);
     const stream = this.#client.stream('messages.send', {
       conversationId: id,
       parentId: last?.id ?? null,
-      parts: [{ kind: 'text', text }],
+      parts,
       ...this.#sampling(),
     });
     await this.#run(stream, this.messages.length);
@@ -197,7 +205,11 @@ export class ChatStore {
             started = true;
             this.#hooks.onActivity(conversationId);
             break;
+          case 'imageProgress':
+            this.imageProgress = { imageHash: ev.imageHash, stage: ev.stage, done: ev.done, total: ev.total };
+            break;
           case 'promptProgress':
+            this.imageProgress = undefined;
             this.promptProgress = { evaluated: ev.evaluated, total: ev.total };
             break;
           case 'fragment':
@@ -227,6 +239,7 @@ export class ChatStore {
       if (open) replace({ ...open, status: 'interrupted', parts: [{ kind: 'text', text: this.streamingText }] });
       this.streamingId = undefined;
       this.promptProgress = undefined;
+      this.imageProgress = undefined;
       this.busy = false;
       this.#stream = undefined;
       this.#hooks.onActivity(conversationId);
