@@ -97,7 +97,7 @@ function byCode(code: ErrorCode): ErrorAdvice {
     case 'import.unsupportedVersion':
       return { title: 'Transcript from a newer version', hint: 'Update Chameleon Desktop to import it. Nothing was imported.', ...DISMISS };
     case 'import.unknownFormat':
-      return { title: 'Unknown file format', hint: 'Import a Chameleon transcript (.json) or ChatGPT\'s conversations.json.', ...DISMISS };
+      return { title: 'Unknown file format', hint: 'Import a Chameleon transcript (.json) or ChatGPT\'s conversations.json. Nothing was imported.', ...DISMISS };
     default:
       return { title: 'Something went wrong', hint: 'Try again; if it keeps happening, restart the app.', ...RETRY };
   }
