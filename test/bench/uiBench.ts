@@ -4,14 +4,12 @@
 //  3. search over 100 000 stored messages: the server's query time and the UI's keystroke-to-
 //     results time (goal < 50 ms).
 // Prints numbers and ratios to the goals; asserts nothing (house style rule 10).
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { ChatStore } from '../../main/store/ChatStore.ts';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { launchBrowser, startServe, tempDataDir } from '../e2e/harness.ts';
+import { ensureRendererBuilt, launchBrowser, startServe, tempDataDir } from '../e2e/harness.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const BIG_CHAT = 10_000;
 const TOTAL = 100_000;
 const WORDS = ['lizard', 'gecko', 'iguana', 'tortoise', 'python', 'anole', 'skink', 'monitor', 'basilisk', 'agama', 'colour', 'tongue', 'desert', 'forest'];
@@ -62,7 +60,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 async function main(): Promise<void> {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'renderer', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  await ensureRendererBuilt();
   const dataDir = tempDataDir();
   const seeded = seed(dataDir);
   console.log(`seeded ${TOTAL} messages (${BIG_CHAT} in one chat) in ${seeded.seconds.toFixed(1)} s`);
@@ -204,6 +202,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await served.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

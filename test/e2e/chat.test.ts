@@ -2,15 +2,14 @@
 // real engine host, the tiny fixture model) on a fresh data dir. One chat's whole life, in order:
 // send and stream, stop, regenerate, ‹ › branches, edit-and-resend, search and jump, rename,
 // delete + undo, restart the server and find everything, kill the host mid-answer.
-import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
+import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const MODEL = tinyChameleonGguf();
 
 function freePort(): Promise<number> {
@@ -65,7 +64,7 @@ describe('browser mode against npm run serve', () => {
   const uiUrl = () => `${served.url}/#key=${served.key}`;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'renderer', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+    await ensureRendererBuilt();
     dataDir = tempDataDir();
     port = await freePort();
     served = await startServe({ dataDir, model: MODEL, port });
@@ -76,6 +75,7 @@ describe('browser mode against npm run serve', () => {
   afterAll(async () => {
     await browser?.close();
     await served?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('opens with the model loaded and streams an answer to a first message', async () => {

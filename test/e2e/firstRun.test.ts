@@ -1,27 +1,26 @@
 // First run in the browser: no model chosen yet. The page explains what to download and how to
 // open it; typing the model's path in Settings loads it and the chat becomes usable.
+import { rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyChameleonGguf, otherArchitectureGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
+import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
 
 describe('first run without a model', () => {
   let browser: Browser;
   let served: Served;
+  const dataDir = tempDataDir();
 
   beforeAll(async () => {
-    // chat.test.ts builds renderer/dist; build here too when run alone.
-    const { execFileSync } = await import('node:child_process');
-    const { join } = await import('node:path');
-    const root = join(import.meta.dirname, '..', '..');
-    execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', 'renderer', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
-    served = await startServe({ dataDir: tempDataDir() });
+    await ensureRendererBuilt();
+    served = await startServe({ dataDir });
     browser = await launchBrowser({ width: 1000, height: 700 });
   });
 
   afterAll(async () => {
     await browser?.close();
     await served?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('explains what to download, refuses a non-Chameleon file with advice, then loads the typed path', async () => {

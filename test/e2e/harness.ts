@@ -1,7 +1,7 @@
 // E2E plumbing: Debian's chromium driven by playwright-core, and `npm run serve` (the real server,
 // the real engine host, the tiny fixture model) in a child process with its own data dir.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -9,6 +9,40 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOT_DIR = join(import.meta.dirname, 'screenshots');
 const ROOT = join(import.meta.dirname, '..', '..');
+
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(path).map((n) => newestMtime(join(path, n))));
+}
+
+/**
+ * Build renderer/dist when its sources are newer. Test files run in parallel workers and the build
+ * empties dist first, so builds are serialized by a lock directory and skipped when up to date:
+ * one worker's build must never pull the page out from under another worker's browser.
+ */
+export async function ensureRendererBuilt(): Promise<void> {
+  const lock = join(ROOT, 'renderer', '.build-lock');
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`renderer build lock ${lock} held too long`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    const built = join(ROOT, 'renderer', 'dist', 'index.html');
+    const sources = ['renderer/src', 'renderer/index.html', 'renderer/vite.config.ts', 'main/contract'].map((p) => newestMtime(join(ROOT, p)));
+    if (!existsSync(built) || statSync(built).mtimeMs < Math.max(...sources)) {
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'renderer', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+    }
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
 
 export interface Browser {
   context: BrowserContext;
