@@ -81,6 +81,7 @@ describe('export and import from the UI in the browser mode', () => {
     if (word) expect(md).toContain(word);
     await screenshot(page, 'export-01-dialog-done');
     await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog', { name: 'Export & import' }).count()).toBe(0);
   });
 
   it('downloads the lossless JSON and imports it back as a new chat', async () => {
@@ -97,6 +98,7 @@ describe('export and import from the UI in the browser mode', () => {
     await expect.poll(() => dialog.locator('.ok').textContent(), { timeout: 30_000 }).toBe('Imported 1 chat from a Chameleon transcript.');
     await expect.poll(() => page.locator('nav[aria-label="Chats"] .conv').count()).toBe(before + 1);
     await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.count()).toBe(0);
     // The imported chat is open and has the same question and answer.
     await expect.poll(() => page.locator('article.user').first().textContent()).toContain('変色龍 · حرباء · 🦎 <b>not bold</b>');
     expect((await page.locator('article.assistant').last().locator('.body').innerText()).trim()).toBe(answer);
@@ -112,6 +114,7 @@ describe('export and import from the UI in the browser mode', () => {
     expect(await err.textContent()).toContain('Nothing was imported');
     await screenshot(page, 'export-02-import-error');
     await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.count()).toBe(0);
     expect(browser.problems).toEqual([]);
   });
 });
