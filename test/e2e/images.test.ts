@@ -18,6 +18,7 @@ const VQGAN = resolve(ROOT, '..', 'shared', 'fixtures', 'vqgan');
 const WEIGHTS = join(VQGAN, 'narrow', 'weights.safetensors');
 const GRADIENT = join(VQGAN, 'inputs', 'gradient.png');
 const PHOTO = join(VQGAN, 'inputs', 'photo.jpg');
+const ALPHA = join(VQGAN, 'inputs', 'alpha.png');
 
 function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -103,6 +104,7 @@ describe('images in the browser mode against npm run serve', () => {
     await err.waitFor({ timeout: 30_000 });
     expect(await err.getAttribute('data-code')).toMatch(/^vqgan\./);
     expect(await err.textContent()).toMatch(/VQ-GAN/);
+    await screenshot(page, 'images-00-settings-weights-error');
     await dialog.locator('#vqgan-path').fill(WEIGHTS);
     await dialog.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => dialog.count(), { timeout: 30_000 }).toBe(0);
@@ -180,6 +182,21 @@ describe('images in the browser mode against npm run serve', () => {
     await chips(page).first().getByRole('button', { name: /^Remove/ }).click();
     expect(await chips(page).count()).toBe(0);
     expect(await message(page).inputValue()).toBe('Once more:');
+  });
+
+  it('Enter right after pasting a new image waits for its codes, then sends text and image', async () => {
+    await message(page).fill('Quick, what about this one?');
+    await message(page).evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(el.value.length, el.value.length));
+    await pasteImage(page, ALPHA, 'image/png');
+    await expect.poll(() => chips(page).count()).toBe(1);
+    await message(page).press('Enter');
+    const user = page.locator('article.user').last();
+    await expect.poll(() => user.textContent(), { timeout: 60_000 }).toContain('Quick, what about this one?');
+    await expect.poll(() => user.locator('img[src^="data:image/png"]').count(), { timeout: 30_000 }).toBe(1);
+    expect(await chips(page).count()).toBe(0);
+    const answer = page.locator('article.assistant').last();
+    await expect.poll(() => answer.getAttribute('data-status'), { timeout: 120_000 }).not.toBe('streaming');
+    expect(await answer.getAttribute('data-status')).toBe('complete');
     expect(browser.problems).toEqual([]);
   });
 });
