@@ -2,15 +2,13 @@
 // `npm run serve` (tiny fixture model). A chat is written through the composer, exported from the
 // dialog (Ctrl/Cmd+Shift+E) as Markdown and as the lossless JSON — each a real browser download
 // from POST /api/transcripts/export, its content checked — and the JSON imported back.
-import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
+import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const MODEL = tinyChameleonGguf();
 const QUESTION = 'Export me: 変色龍 · حرباء · 🦎 <b>not bold</b>';
 
@@ -22,7 +20,7 @@ describe('export and import from the UI in the browser mode', () => {
   let answer = '';
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'renderer', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+    await ensureRendererBuilt();
     dataDir = tempDataDir();
     served = await startServe({ dataDir, model: MODEL });
     browser = await launchBrowser();

@@ -3,14 +3,13 @@
 // as the tokenizer). Choose the weights in Settings, paste one image and drop another around the
 // text, send, watch the answer stream, restart the server, find both images and the answer in the
 // history, and attach the same image again: a codes-cache hit (no second encode).
-import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
+import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MODEL = tinyChameleonGguf();
@@ -72,7 +71,7 @@ describe('images in the browser mode against npm run serve', () => {
   let page: Page;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'renderer', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+    await ensureRendererBuilt();
     dataDir = tempDataDir();
     port = await freePort();
     served = await startServe({ dataDir, model: MODEL, port });
