@@ -1,27 +1,15 @@
 // Browser mode: the local server hands out the built renderer (renderer/dist) as static files,
 // public (the page carries no secret; it gets the key once as `#key=…` and then speaks the
-// WebSocket API, which checks it). Same CSP as the Electron window, plus the WebSocket origin.
+// WebSocket API, which checks it). Same CSP as the Electron window ('self' covers the WebSocket).
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CONTENT_SECURITY_POLICY } from '../app/security.ts';
 import type { Route } from '../server/httpServer.ts';
 import { mimeTypeOf, resolveStaticPath } from './staticFiles.ts';
 
-/** The browser page's CSP: only this server, for scripts, styles, images and the WebSocket. */
-export const BROWSER_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "object-src 'none'",
-  "frame-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The browser page gets the same CSP as the Electron window: one policy for one page. */
+export const BROWSER_CSP = CONTENT_SECURITY_POLICY;
 
 /** renderer/dist of this checkout: two levels up from the sources (main/transport), three from dist/. */
 export function defaultRendererRoot(): string {

@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { IMAGE_ATTACH_MAX_BASE64_CHARS, type Handlers } from '../contract/api.ts';
 import { toErrorData } from '../contract/errors.ts';
 import { ClientFrameSchema, WIRE_PROTOCOL, WS_CLOSE_UNAUTHORIZED, WS_KEY_PROTOCOL_PREFIX, WS_PATH, type ServerFrame } from '../contract/wire.ts';
-import { bearerMatches } from '../server/auth.ts';
+import { assertLocalOrigin, bearerMatches } from '../server/auth.ts';
 import { ApiDispatcher, type OpenStream } from './dispatcher.ts';
 
 export interface WsAttachOptions {
@@ -29,11 +29,12 @@ export interface WsAttachment {
 
 /** Loopback names on the server's own port: the only Host and Origin values accepted. */
 export function admissible(req: Pick<IncomingMessage, 'headers'>, port: number): boolean {
-  const hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
-  const host = req.headers.host?.toLowerCase();
-  if (!host || !hosts.includes(host)) return false;
-  const origin = req.headers.origin?.toLowerCase();
-  return origin === undefined || hosts.some((h) => origin === `http://${h}`);
+  try {
+    assertLocalOrigin(req.headers, port);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The key offered as `bearer.<key>` among the subprotocols, if any. */
