@@ -212,7 +212,13 @@ describe('browser mode against npm run serve', () => {
     await setChatMaxTokens(page, 3000);
     await send(page, 'Another long story please');
     await page.getByRole('button', { name: 'Stop generating' }).waitFor({ timeout: 30_000 });
-    await expect.poll(async () => ((await assistants(page).last().locator('.body').textContent()) ?? '').length, { timeout: 30_000 }).toBeGreaterThan(20);
+    // Answer text, not the "Reading the prompt… N%" placeholder that stands in the body until then.
+    const answerLength = async (): Promise<number> => {
+      const body = assistants(page).last().locator('.body');
+      if ((await body.locator('.typing').count()) > 0) return 0;
+      return ((await body.textContent()) ?? '').length;
+    };
+    await expect.poll(answerLength, { timeout: 30_000 }).toBeGreaterThan(20);
     const shown = (await assistants(page).last().locator('.body').textContent()) ?? '';
     const hosts = served.children();
     expect(hosts.length).toBeGreaterThan(0);
