@@ -55,6 +55,13 @@ async function setChatMaxTokens(page: Page, n: number): Promise<void> {
   await expect.poll(() => dialog.count()).toBe(0);
 }
 
+/** Length of the last answer's text; 0 while the "Reading the prompt… N%" placeholder stands in its body. */
+async function answerLength(page: Page): Promise<number> {
+  const body = assistants(page).last().locator('.body');
+  if ((await body.locator('.typing').count()) > 0) return 0;
+  return ((await body.textContent()) ?? '').length;
+}
+
 describe('browser mode against npm run serve', () => {
   let browser: Browser;
   let served: Served;
@@ -108,7 +115,7 @@ describe('browser mode against npm run serve', () => {
     await send(page, 'Write a very long story about a chameleon');
     const stop = page.getByRole('button', { name: 'Stop generating' });
     await stop.waitFor({ timeout: 30_000 });
-    await expect.poll(async () => ((await assistants(page).last().locator('.body').textContent()) ?? '').length, { timeout: 30_000 }).toBeGreaterThan(20);
+    await expect.poll(() => answerLength(page), { timeout: 30_000 }).toBeGreaterThan(20);
     await screenshot(page, '03-streaming');
     await stop.click();
     expect(await waitSettled(page)).toBe('stopped');
@@ -212,13 +219,7 @@ describe('browser mode against npm run serve', () => {
     await setChatMaxTokens(page, 3000);
     await send(page, 'Another long story please');
     await page.getByRole('button', { name: 'Stop generating' }).waitFor({ timeout: 30_000 });
-    // Answer text, not the "Reading the prompt… N%" placeholder that stands in the body until then.
-    const answerLength = async (): Promise<number> => {
-      const body = assistants(page).last().locator('.body');
-      if ((await body.locator('.typing').count()) > 0) return 0;
-      return ((await body.textContent()) ?? '').length;
-    };
-    await expect.poll(answerLength, { timeout: 30_000 }).toBeGreaterThan(20);
+    await expect.poll(() => answerLength(page), { timeout: 30_000 }).toBeGreaterThan(20);
     const shown = (await assistants(page).last().locator('.body').textContent()) ?? '';
     const hosts = served.children();
     expect(hosts.length).toBeGreaterThan(0);
