@@ -3,25 +3,14 @@
 // send and stream, stop, regenerate, ‹ › branches, edit-and-resend, search and jump, rename,
 // delete + undo, restart the server and find everything, kill the host mid-answer.
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
+import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served, freePort } from './harness.ts';
 
 const MODEL = tinyChameleonGguf();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 const assistants = (page: Page) => page.locator('article.assistant');
 const users = (page: Page) => page.locator('article.user');

@@ -1,5 +1,6 @@
 // E2E plumbing: Debian's chromium driven by playwright-core, and `npm run serve` (the real server,
 // the real engine host, the tiny fixture model) in a child process with its own data dir.
+import { createServer } from 'node:net';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,4 +148,16 @@ export async function startServe(opts: { dataDir: string; model?: string; key?: 
 
 export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'chameleon-e2e-data-'));
+}
+
+/** A free loopback port, for a server that must come back on the same address after a restart. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
 }

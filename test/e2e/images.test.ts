@@ -4,12 +4,11 @@
 // text, send, watch the answer stream, restart the server, find both images and the answer in the
 // history, and attach the same image again: a codes-cache hit (no second encode).
 import { readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
+import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served, freePort } from './harness.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MODEL = tinyChameleonGguf();
@@ -19,16 +18,6 @@ const GRADIENT = join(VQGAN, 'inputs', 'gradient.png');
 const PHOTO = join(VQGAN, 'inputs', 'photo.jpg');
 const ALPHA = join(VQGAN, 'inputs', 'alpha.png');
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
-}
 
 const composer = (page: Page) => page.getByTestId('composer');
 const chips = (page: Page) => page.getByTestId('image-chip');
