@@ -57,21 +57,11 @@ class LoadWorker : public Napi::AsyncWorker {
 
  private:
   void Execute() override {
-    try {
-      model_ = std::make_shared<vqgan::Model>(arch_, tensors_, opts_);
-    } catch (const CodedError& e) {
-      code_ = e.code();
-      tensor_ = e.tensor();
-      SetError(e.what());
-    } catch (const std::bad_alloc&) {
-      code_ = "vqgan.internal";
-      SetError("out of memory while loading the VQ-GAN weights");
-    } catch (const std::exception& e) {
-      code_ = "vqgan.internal";
-      SetError(e.what());
-    } catch (...) {
-      code_ = "vqgan.internal";
-      SetError("unknown native error");
+    CaughtError caught;
+    if (!runCatching([&] { model_ = std::make_shared<vqgan::Model>(arch_, tensors_, opts_); }, caught, "out of memory while loading the VQ-GAN weights")) {
+      code_ = caught.code;
+      tensor_ = caught.tensor;
+      SetError(caught.message);
     }
     tensors_.clear();
   }

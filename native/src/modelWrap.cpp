@@ -44,21 +44,11 @@ class JobWorker : public Napi::AsyncProgressQueueWorker<ProgressMsg> {
 
  private:
   void Execute(const ExecutionProgress& progress) override {
-    try {
-      Run(progress);
-    } catch (const CodedError& e) {
-      code_ = e.code();
-      tensor_ = e.tensor();
-      SetError(e.what());
-    } catch (const std::bad_alloc&) {
-      code_ = "vqgan.internal";
-      SetError("out of memory");
-    } catch (const std::exception& e) {
-      code_ = "vqgan.internal";
-      SetError(e.what());
-    } catch (...) {
-      code_ = "vqgan.internal";
-      SetError("unknown native error");
+    CaughtError caught;
+    if (!runCatching([&] { Run(progress); }, caught, "out of memory")) {
+      code_ = caught.code;
+      tensor_ = caught.tensor;
+      SetError(caught.message);
     }
   }
   void OnOK() override {
