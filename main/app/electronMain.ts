@@ -6,12 +6,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrowserWindow, app, dialog, ipcMain, protocol, screen, session, shell, utilityProcess, type WebContents } from 'electron';
 import { toErrorData } from '../contract/errors.ts';
-import { utilityProcessLauncher } from '../engine/launchers/utilityProcessLauncher.ts';
+import { utilityProcessLauncher } from './utilityProcessLauncher.ts';
 import { AppServices } from '../services/appServices.ts';
 import { mimeTypeOf, resolveAppPath } from './appProtocol.ts';
 import { startIpcBridge, type IpcBridge } from './ipcBridge.ts';
 import { APP_SCHEME, APP_START_URL } from './ipcChannels.ts';
-import { SECURITY_HEADERS, isAllowedExternalUrl, isAppUrl, secureWebPreferences } from './security.ts';
+import { SECURITY_HEADERS } from '../platform/securityPolicy.ts';
+import { isAllowedExternalUrl, isAppUrl, secureWebPreferences } from './security.ts';
 import { MIN_HEIGHT, MIN_WIDTH, loadWindowState, saveWindowState } from './windowState.ts';
 import { electronPdfRenderer } from './printTranscriptPdf.ts';
 

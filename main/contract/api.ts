@@ -8,7 +8,6 @@ import {
   ConversationSummarySchema,
   IdSchema,
   ImagePartSchema,
-  MessageErrorSchema,
   MessageSchema,
   PageRequestSchema,
   SearchHitSchema,
@@ -17,7 +16,16 @@ import {
   UserMessagePartsSchema,
   pageSchema,
 } from './chat.ts';
-import { EngineStatusSchema, GenerationResultSchema, GpuChoiceSchema, ModelLoadSettingsSchema, StopReasonSchema } from './engine.ts';
+import {
+  DefaultSamplingSchema,
+  EngineStatusSchema,
+  GenerationResultSchema,
+  LoadChoicesSchema,
+  ModelLoadSettingsSchema,
+  SamplingOverridesSchema,
+  StopReasonSchema,
+} from './engine.ts';
+import { ErrorDataSchema } from './errors.ts';
 import { ExportProgressSchema, ExportRequestSchema, TRANSCRIPT_TEXT_MAX_CHARS } from './transcript.ts';
 
 // ── shared shapes ─────────────────────────────────────────────────────────────────────────────
@@ -25,37 +33,12 @@ import { ExportProgressSchema, ExportRequestSchema, TRANSCRIPT_TEXT_MAX_CHARS } 
 const Empty = z.object({}).strict();
 const Ok = z.null();
 
-/** Per-chat or per-request sampling: every field optional, no defaults (absent = the app default). */
-export const SamplingOverridesSchema = z
-  .object({
-    temperature: z.number().min(0).max(10),
-    topP: z.number().gt(0).max(1),
-    topK: z.number().int().min(0),
-    repeatPenalty: z.number().min(1).max(10),
-    seed: z.number().int().min(0).max(0xffff_ffff),
-    maxTokens: z.number().int().min(1),
-    stop: z.array(z.string().min(1)).max(16),
-  })
-  .partial()
-  .strict();
-export type SamplingOverrides = z.infer<typeof SamplingOverridesSchema>;
-
 /** The settings screen's view of the settings file (main/settings owns the file and its version). */
-export const SettingsSchema = z.object({
+export const SettingsSchema = LoadChoicesSchema.extend({
   modelPath: z.string().min(1).optional(),
-  gpu: GpuChoiceSchema,
-  gpuLayers: z.union([z.literal('auto'), z.number().int().min(0)]),
-  contextSize: z.number().int().min(64).max(1 << 20),
-  threads: z.number().int().min(1).max(256).optional(),
   /** The VQ-GAN weights for image input; checked (header and tensors) when set: vqgan.* errors. */
   vqganWeightsPath: z.string().min(1).optional(),
-  sampling: z.object({
-    temperature: z.number().min(0).max(10),
-    topP: z.number().gt(0).max(1),
-    topK: z.number().int().min(0),
-    repeatPenalty: z.number().min(1).max(10),
-    maxTokens: z.number().int().min(1),
-  }),
+  sampling: DefaultSamplingSchema,
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -74,7 +57,8 @@ const ConversationRef = z.object({ id: IdSchema }).strict();
 /** Whether images can be attached now, and why not (image.tokenizerMissing …) when they cannot. */
 export const ImageCapabilitySchema = z.object({
   available: z.boolean(),
-  reason: MessageErrorSchema.optional(),
+  /** Why images cannot be attached now; absent when they can. */
+  reason: ErrorDataSchema.optional(),
   /** What one image costs in the context: BOI + 1024 codes + EOI. */
   tokensPerImage: z.number().int(),
 });
@@ -192,7 +176,7 @@ export const GenerationPacketSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('imageProgress'), imageHash: z.string(), stage: z.string(), done: z.number(), total: z.number() }),
   z.object({ type: z.literal('fragment'), text: z.string() }),
   z.object({ type: z.literal('success'), message: MessageSchema, stats: GenerationStatsSchema }),
-  z.object({ type: z.literal('error'), error: MessageErrorSchema, message: MessageSchema.optional() }),
+  z.object({ type: z.literal('error'), error: ErrorDataSchema, message: MessageSchema.optional() }),
 ]);
 export type GenerationPacket = z.infer<typeof GenerationPacketSchema>;
 
@@ -200,7 +184,7 @@ export type GenerationPacket = z.infer<typeof GenerationPacketSchema>;
 export const ExportPacketSchema = z.discriminatedUnion('type', [
   ExportProgressSchema.extend({ type: z.literal('progress') }),
   z.object({ type: z.literal('success'), path: z.string(), bytes: z.number().int().nonnegative(), progress: ExportProgressSchema }),
-  z.object({ type: z.literal('error'), error: MessageErrorSchema }),
+  z.object({ type: z.literal('error'), error: ErrorDataSchema }),
 ]);
 export type ExportPacket = z.infer<typeof ExportPacketSchema>;
 
@@ -216,7 +200,7 @@ export const CancelPacketSchema = z.object({ type: z.literal('cancel') });
 export const ImageAttachPacketSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), stage: z.string(), done: z.number(), total: z.number() }),
   z.object({ type: z.literal('success'), part: ImagePartSchema, cached: z.boolean() }),
-  z.object({ type: z.literal('error'), error: MessageErrorSchema }),
+  z.object({ type: z.literal('error'), error: ErrorDataSchema }),
 ]);
 export type ImageAttachPacket = z.infer<typeof ImageAttachPacketSchema>;
 

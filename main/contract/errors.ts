@@ -1,5 +1,6 @@
 // Errors are data at every boundary (house style rule 4): inside a process we throw an AppError
 // with a namespaced code; across a boundary only the plain ErrorData shape travels.
+import { z } from 'zod';
 
 export const ERROR_CODES = [
   // model files and loading
@@ -67,11 +68,13 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export interface ErrorData {
-  code: ErrorCode;
-  message: string;
-  details?: Record<string, unknown>;
-}
+/** The one shape of an error at every boundary: IPC, WebSocket, the host protocol, stored messages. */
+export const ErrorDataSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type ErrorData = z.infer<typeof ErrorDataSchema>;
 
 export class AppError extends Error {
   readonly code: ErrorCode;

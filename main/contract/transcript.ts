@@ -23,8 +23,8 @@
 // ever added in a new version. Message ids and the conversation's database id are not kept across
 // an import (they are renumbered), everything else is.
 import { z } from 'zod';
+import { ErrorDataSchema } from './errors.ts';
 import {
-  MessageErrorSchema,
   MessagePartSchema,
   MessageRoleSchema,
   MessageStatusSchema,
@@ -62,7 +62,7 @@ export const TranscriptMessageSchema = z
     model: ModelIdentitySchema.optional(),
     tokens: TokenCountsSchema.optional(),
     timings: MessageTimingsSchema.optional(),
-    error: MessageErrorSchema.optional(),
+    error: ErrorDataSchema.optional(),
   })
   .strict();
 export type TranscriptMessage = z.infer<typeof TranscriptMessageSchema>;

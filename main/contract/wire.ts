@@ -2,7 +2,7 @@
 // packets and events from main. Envelopes only; the payloads are checked against api.ts by the
 // dispatcher (main) and the client (renderer).
 import { z } from 'zod';
-import { ERROR_CODES } from './errors.ts';
+import { ErrorDataSchema, type ErrorData } from './errors.ts';
 
 export const WIRE_PROTOCOL = 'chameleon.v1';
 /** The WebSocket path the local server answers on. */
@@ -15,7 +15,6 @@ export const WS_KEY_PROTOCOL_PREFIX = 'bearer.';
 /** Close code for a refused key (4000-4999 is the application range). */
 export const WS_CLOSE_UNAUTHORIZED = 4401;
 
-const ErrorDataSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
 const FrameId = z.number().int().positive();
 const Name = z.string().min(1).max(100);
 
@@ -38,4 +37,4 @@ export const ServerFrameSchema = z.union([
 export type ServerFrame = z.infer<typeof ServerFrameSchema>;
 
 /** A command's answer as it crosses Electron IPC (`invoke` would flatten an error to a string). */
-export type CallOutcome = { ok: true; value: unknown } | { ok: false; error: z.infer<typeof ErrorDataSchema> };
+export type CallOutcome = { ok: true; value: unknown } | { ok: false; error: ErrorData };

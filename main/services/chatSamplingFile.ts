@@ -3,7 +3,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SamplingOverridesSchema, type SamplingOverrides } from '../contract/api.ts';
+import { SamplingOverridesSchema, type SamplingOverrides } from '../contract/engine.ts';
 import { AppError } from '../contract/errors.ts';
 
 export const CHAT_SAMPLING_FILE_NAME = 'chat-sampling.json';

@@ -1,7 +1,8 @@
 // Row ↔ domain mapping for the store; the only place that knows both the column names and the
 // contract's shapes.
 import type { ConversationSummary, Message, MessagePart, MessageRole, MessageStatus } from '../contract/chat.ts';
-import { MessageErrorSchema, SamplingJsonSchema } from '../contract/chat.ts';
+import { SamplingJsonSchema } from '../contract/chat.ts';
+import { ErrorDataSchema } from '../contract/errors.ts';
 import type { ConversationRow, MessageRow, PartRow } from './statements.ts';
 
 export function toConversation(row: ConversationRow): ConversationSummary {
@@ -41,7 +42,7 @@ function parseJson<T>(text: string | null, parse: (v: unknown) => T | undefined)
 
 export function toMessage(row: MessageRow, parts: MessagePart[]): Message {
   const sampling = parseJson(row.sampling_json, (v) => SamplingJsonSchema.safeParse(v).data);
-  const error = parseJson(row.error_json, (v) => MessageErrorSchema.safeParse(v).data);
+  const error = parseJson(row.error_json, (v) => ErrorDataSchema.safeParse(v).data);
   return {
     id: row.id,
     conversationId: row.conversation_id,

@@ -4,8 +4,7 @@
 // the new turns. Requests queue in the engine, one generation at a time.
 import { randomUUID } from 'node:crypto';
 import { AppError, toErrorData } from '../../contract/errors.ts';
-import type { GenerationResult } from '../../contract/engine.ts';
-import type { DefaultSampling } from '../../settings/settingsSchema.ts';
+import type { DefaultSampling, GenerationResult } from '../../contract/engine.ts';
 import type { Route, RequestContext } from '../httpServer.ts';
 import { sendJson } from '../httpErrors.ts';
 import type { ModelService } from '../modelService.ts';

@@ -1,6 +1,7 @@
 // The conversation on screen: the loaded window of its active branch (keyset pages, oldest first),
 // the answer being streamed, and the branch operations (regenerate, edit-and-resend, ‹ n/m ›).
-import type { GenerationPacket, SamplingOverrides } from '../../../main/contract/api.ts';
+import type { GenerationPacket } from '../../../main/contract/api.ts';
+import type { SamplingOverrides } from '../../../main/contract/engine.ts';
 import type { ApiClient, ApiStream } from '../../../main/contract/apiClient.ts';
 import { PAGE_LIMIT_MAX, messageText, type ImagePart, type Message, type TextPart } from '../../../main/contract/chat.ts';
 import { toErrorData } from '../../../main/contract/errors.ts';

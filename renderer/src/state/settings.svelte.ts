@@ -1,5 +1,6 @@
 // App settings (model, backend, default sampling) and the current chat's sampling overrides.
-import type { Settings, SamplingOverrides } from '../../../main/contract/api.ts';
+import type { Settings } from '../../../main/contract/api.ts';
+import type { SamplingOverrides } from '../../../main/contract/engine.ts';
 import type { ApiClient } from '../../../main/contract/apiClient.ts';
 import { DEFAULT_SAMPLING } from '../../../main/contract/chameleon.ts';
 

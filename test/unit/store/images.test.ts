@@ -21,7 +21,7 @@ function dir(): string {
 afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
 
 const png = Buffer.from('89504e470d0a1a0a' + 'ab'.repeat(40), 'hex');
-const meta = { mime: 'image/png', ext: 'png', width: 640, height: 480 };
+const meta = { mime: 'image/png', width: 640, height: 480 };
 const codes = Array.from({ length: 1024 }, (_, i) => (i * 37) % 8192);
 
 describe('migration 0002: images', () => {

@@ -11,7 +11,7 @@ import { IMAGE_ATTACH_MAX_BASE64_CHARS, type Handlers } from '../contract/api.ts
 import { toErrorData } from '../contract/errors.ts';
 import { ClientFrameSchema, WIRE_PROTOCOL, WS_CLOSE_UNAUTHORIZED, WS_KEY_PROTOCOL_PREFIX, WS_PATH, type ServerFrame } from '../contract/wire.ts';
 import { assertLocalOrigin, bearerMatches } from '../server/auth.ts';
-import { ApiDispatcher, type OpenStream } from './dispatcher.ts';
+import { ApiDispatcher, type OpenStream } from '../services/dispatcher.ts';
 
 export interface WsAttachOptions {
   handlers: Handlers;

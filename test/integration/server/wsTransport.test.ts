@@ -15,7 +15,7 @@ import { WIRE_PROTOCOL, WS_PATH } from '../../../main/contract/wire.ts';
 import { connectWebSocket, type WebSocketConstructor, type WsClientTransport } from '../../../main/contract/wsClientTransport.ts';
 import { forkLauncher } from '../../../main/engine/launchers/forkLauncher.ts';
 import { AppServices } from '../../../main/services/appServices.ts';
-import { attach, type WsAttachment } from '../../../main/transport/wsServer.ts';
+import { attach, type WsAttachment } from '../../../main/server/wsServer.ts';
 import { tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
 
 const KEY = 'chm-test-key-0123456789abcdefABCDEF_-';
