@@ -173,8 +173,13 @@ if (!app.requestSingleInstanceLock()) {
       .catch((err: unknown) => log(`shutdown failed: ${toErrorData(err).message}`))
       .finally(() => app.quit());
   });
-  app.whenReady().then(start, (err: unknown) => {
-    dialog.showErrorBox('Chameleon Desktop could not start', toErrorData(err).message);
-    app.exit(1);
-  });
+  // A failed start (the data folder held by `npm run serve`, an unreadable settings file …) says
+  // why in a dialog and exits non-zero instead of leaving a window-less process behind.
+  app
+    .whenReady()
+    .then(start)
+    .catch((err: unknown) => {
+      dialog.showErrorBox('Chameleon Desktop could not start', toErrorData(err).message);
+      app.exit(1);
+    });
 }

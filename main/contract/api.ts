@@ -23,6 +23,7 @@ import {
   LoadChoicesSchema,
   ModelLoadSettingsSchema,
   SamplingOverridesSchema,
+  SamplingPatchSchema,
   StopReasonSchema,
 } from './engine.ts';
 import { ErrorDataSchema } from './errors.ts';
@@ -83,9 +84,13 @@ export const commands = {
   'chats.delete': { input: ConversationRef, output: Ok },
   'chats.restore': { input: ConversationRef, output: ConversationSummarySchema },
   'chats.search': { input: SearchQuerySchema.strict(), output: z.array(SearchHitSchema) },
+  /** The chat's own sampling (also on its summary as `sampling`); null: the app defaults. */
   'chats.getSampling': { input: ConversationRef, output: SamplingOverridesSchema.nullable() },
-  /** null clears the chat's overrides ("reset to defaults"). */
-  'chats.setSampling': { input: z.object({ id: IdSchema, sampling: SamplingOverridesSchema.nullable() }).strict(), output: Ok },
+  /**
+   * Changes only the fields named (null clears one back to the default); `sampling: null` resets
+   * the chat to the defaults. Stored with the chat, in one transaction; announced as chats.changed.
+   */
+  'chats.setSampling': { input: z.object({ id: IdSchema, sampling: SamplingPatchSchema.nullable() }).strict(), output: ConversationSummarySchema },
 
   /** Keyset pages of the active branch, newest page first, items oldest first inside a page. */
   'messages.page': { input: PageRequestSchema.extend({ conversationId: IdSchema }).strict(), output: pageSchema(MessageSchema) },
@@ -147,7 +152,7 @@ export const commands = {
 export const events = {
   'model.stateChanged': EngineStatusSchema,
   'chats.changed': z.object({
-    reason: z.enum(['created', 'renamed', 'deleted', 'restored', 'messages']),
+    reason: z.enum(['created', 'renamed', 'deleted', 'restored', 'messages', 'sampling']),
     conversationId: IdSchema,
   }),
   'settings.changed': SettingsSchema,

@@ -2,6 +2,7 @@
 // Environment-free (zod + errors.ts only), so the renderer can import it too. The store that
 // produces these lives in main/store.
 import { z } from 'zod';
+import { SamplingOverridesSchema } from './engine.ts';
 import { ErrorDataSchema } from './errors.ts';
 
 /** Row ids are SQLite integer keys, never reused (AUTOINCREMENT), so a stale id can't alias new data. */
@@ -119,6 +120,8 @@ export const ConversationSummarySchema = z.object({
   activeLeafId: IdSchema.optional(),
   /** All messages of the conversation, every branch included. */
   messageCount: z.number().int().nonnegative().optional(),
+  /** The chat's own sampling settings over the app defaults; absent: the defaults. */
+  sampling: SamplingOverridesSchema.optional(),
 });
 export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
 

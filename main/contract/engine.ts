@@ -72,6 +72,29 @@ export type DefaultSampling = z.infer<typeof DefaultSamplingSchema>;
 export const SamplingOverridesSchema = SamplingFieldsSchema.partial().strict();
 export type SamplingOverrides = z.infer<typeof SamplingOverridesSchema>;
 
+/**
+ * A change to a chat's sampling: a value sets that field, null clears it back to the app default,
+ * an absent field stays as stored. So a window with a stale copy changes only what its user touched.
+ */
+export const SamplingPatchSchema = z
+  .object(
+    Object.fromEntries(Object.entries(SamplingFieldsSchema.shape).map(([k, v]) => [k, v.nullable().optional()])) as {
+      [K in keyof typeof S]: z.ZodOptional<z.ZodNullable<(typeof S)[K]>>;
+    },
+  )
+  .strict();
+export type SamplingPatch = z.infer<typeof SamplingPatchSchema>;
+
+/** The stored overrides after a patch (an empty result means "the defaults"). */
+export function applySamplingPatch(current: SamplingOverrides | undefined, patch: SamplingPatch): SamplingOverrides {
+  const next: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete next[key];
+    else if (value !== undefined) next[key] = value;
+  }
+  return next as SamplingOverrides;
+}
+
 /** What the engine samples with: the defaults filled in, seed and stop strings optional. */
 export const SamplingSettingsSchema = z.object({
   temperature: S.temperature.default(DEFAULT_SAMPLING.temperature),

@@ -51,8 +51,10 @@ export const ERROR_CODES = [
   'api.payloadTooLarge',
   'api.noModel',
   'api.methodNotAllowed',
-  // settings
+  // settings and the data folder
   'settings.invalid',
+  /** Another process (the app or `npm run serve`) holds the data folder. */
+  'app.dataDirInUse',
   // transcripts: export and import
   'export.cancelled',
   'export.writeFailed',

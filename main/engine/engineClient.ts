@@ -66,11 +66,11 @@ export class EngineClient {
     try {
       return await this.#call<'load'>({ kind: 'load', settings, avoid: this.#gpu.list() }, options.signal, { onProgress: options.onProgress });
     } catch (err) {
-      // The next request must not quietly load a cancelled model after all: remember the model that
-      // is still loaded (a cancel that came before the load started leaves it in place), if any.
-      if (err instanceof AppError && err.code === 'model.loadCancelled' && this.#lastSettings === settings) {
-        this.#lastSettings = this.#status.state === 'ready' ? (this.#status.settings ?? null) : null;
-      }
+      // The next request must not quietly retry a refused or cancelled model: remember the model that
+      // is still loaded (the host keeps or restores the previous one), if any. A host that died
+      // while loading is different: the next request reloads (crash recovery, GPU fallback).
+      const hostDied = this.#status.state === 'crashed';
+      if (this.#lastSettings === settings && !hostDied) this.#lastSettings = this.#status.state === 'ready' ? (this.#status.settings ?? null) : null;
       throw err;
     }
   }

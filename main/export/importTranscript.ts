@@ -142,6 +142,7 @@ function toImport(c: TranscriptConversation, index: number, images: ImageSink): 
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
     ...(c.activeLeafId !== undefined ? { activeLeafKey: c.activeLeafId } : {}),
+    ...(c.sampling !== undefined ? { sampling: c.sampling } : {}),
     prepare: () => {
       for (const image of c.images) {
         const bytes = Buffer.from(image.base64, 'base64');

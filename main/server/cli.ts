@@ -61,7 +61,7 @@ async function main(): Promise<number> {
       : `API key stored in ${app.apiKey.path}${app.apiKey.created ? ' (generated now)' : ''}`,
   );
   console.log(`data dir: ${dataDir}`);
-  if (!app.model) console.log('no model configured: pass --model <file.gguf> or choose one in the app; the API answers api.noModel until then');
+  if (!app.startupModelPath) console.log('no model configured: pass --model <file.gguf> or choose one in the app; the API answers api.noModel until then');
   // Like a notebook server's token URL: the page reads the key from the fragment (never sent to the
   // server in the request line) and removes it from the address bar.
   console.log(`browser UI: ${app.url}/#key=${encodeURIComponent(app.apiKey.key)}`);

@@ -1,31 +1,23 @@
 // The app's implementation of api.ts on the real ChatStore, EngineClient and settings file. The
 // `Handlers` annotation makes the compiler check every command and stream against the contract.
 import type { AppInfo, Handlers, Settings } from '../contract/api.ts';
+import type { ConversationSummary } from '../contract/chat.ts';
 import { AppError, toErrorData } from '../contract/errors.ts';
-import type { EngineStatus, ModelLoadSettingsInput, SamplingSettingsInput } from '../contract/engine.ts';
-import type { LoadOptions } from '../engine/engineClient.ts';
+import type { SamplingSettingsInput } from '../contract/engine.ts';
 import type { ChatStore } from '../store/ChatStore.ts';
-import type { ChatSamplingFile } from './chatSamplingFile.ts';
 import type { EventHub } from './eventHub.ts';
 import type { GenerationService } from './generationService.ts';
 import type { SettingsService } from './settingsService.ts';
 import type { ImageService } from './imageService.ts';
+import type { ModelService } from './modelService.ts';
 import { checkVqganWeights } from '../images/vqgan/weights/loadWeights.ts';
 import { transcriptCommands, transcriptStreams, type TranscriptHandlerDeps } from './transcriptHandlers.ts';
-
-/** The slice of EngineClient the handlers drive. */
-export interface ModelEngine {
-  load(input: ModelLoadSettingsInput, options?: LoadOptions): Promise<EngineStatus>;
-  unload(): Promise<EngineStatus>;
-  getStatus(): EngineStatus;
-}
 
 export interface AppHandlerDeps {
   info: AppInfo;
   store: ChatStore;
-  engine: ModelEngine;
+  model: ModelService;
   settings: SettingsService;
-  chatSampling: ChatSamplingFile;
   generation: GenerationService;
   events: EventHub;
   /** The native open dialog (Electron); absent in browser mode. */
@@ -36,15 +28,14 @@ export interface AppHandlerDeps {
   transcripts: TranscriptHandlerDeps;
 }
 
-/** App defaults under the chat's own overrides. */
-export function samplingFor(settings: Settings, chatSampling: ChatSamplingFile, conversationId: number): SamplingSettingsInput {
-  return { ...settings.sampling, ...chatSampling.get(conversationId) };
+/** App defaults under the chat's own settings (a message's one-off overrides go on top later). */
+export function samplingFor(settings: Settings, chat: ConversationSummary): SamplingSettingsInput {
+  return { ...settings.sampling, ...chat.sampling };
 }
 
 export function createAppHandlers(deps: AppHandlerDeps): Handlers {
-  const { store, engine, settings, chatSampling, generation, events, images } = deps;
-  let loading: AbortController | null = null;
-  const changed = (reason: 'created' | 'renamed' | 'deleted' | 'restored', conversationId: number): void =>
+  const { store, model, settings, generation, events, images } = deps;
+  const changed = (reason: 'created' | 'renamed' | 'deleted' | 'restored' | 'sampling', conversationId: number): void =>
     events.emit('chats.changed', { reason, conversationId });
 
   return {
@@ -75,14 +66,11 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
         return chat;
       },
       'chats.search': ({ query, limit }) => store.search(query, limit),
-      'chats.getSampling': ({ id }) => {
-        store.getConversation(id);
-        return chatSampling.get(id);
-      },
+      'chats.getSampling': ({ id }) => store.getConversation(id).sampling ?? null,
       'chats.setSampling': ({ id, sampling }) => {
-        store.getConversation(id);
-        chatSampling.set(id, sampling);
-        return null;
+        const chat = store.patchSampling(id, sampling);
+        changed('sampling', id);
+        return chat;
       },
 
       'messages.page': ({ conversationId, ...page }) => store.getActivePath(conversationId, page),
@@ -93,36 +81,13 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       'generation.stop': ({ conversationId }) => ({ stopped: generation.stop(conversationId) }),
       'generation.promptTokens': ({ conversationId, leafId }) => generation.promptTokens(conversationId, leafId),
 
-      'model.load': async (input) => {
-        const current = settings.get();
-        loading?.abort();
-        const controller = new AbortController();
-        loading = controller;
-        const request: ModelLoadSettingsInput = {
-          gpu: current.gpu,
-          gpuLayers: current.gpuLayers,
-          contextSize: current.contextSize,
-          ...(current.threads === undefined ? {} : { threads: current.threads }),
-          ...input,
-        };
-        try {
-          const status = await engine.load(request, {
-            signal: controller.signal,
-            onProgress: (progress) => events.emit('model.stateChanged', { ...engine.getStatus(), state: 'loading', loadProgress: progress }),
-          });
-          // The model that loaded is the one to open next time.
-          if (current.modelPath !== input.modelPath) await settings.set({ ...settings.get(), modelPath: input.modelPath });
-          return status;
-        } finally {
-          if (loading === controller) loading = null;
-        }
-      },
+      'model.load': (input) => model.load(input),
       'model.cancelLoad': () => {
-        loading?.abort();
+        model.cancelLoad();
         return null;
       },
-      'model.unload': () => engine.unload(),
-      'model.status': () => engine.getStatus(),
+      'model.unload': () => model.unload(),
+      'model.status': () => model.status(),
       'model.pickFile': async () => {
         if (!deps.pickModelFile) throw new AppError('api.notFound', 'There is no file dialog in the browser: type the path of the .gguf file.');
         return { path: await deps.pickModelFile() };

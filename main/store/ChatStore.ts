@@ -8,6 +8,7 @@ import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
 import type { ConversationSummary, FinishStatus, Message, MessagePart, ModelIdentity, Page, PageRequest, SamplingJson, SearchHit } from '../contract/chat.ts';
 import { PageRequestSchema, TITLE_MAX_CHARS, UserMessagePartsSchema, messageText } from '../contract/chat.ts';
+import { applySamplingPatch, type SamplingPatch } from '../contract/engine.ts';
 import type { ErrorData } from '../contract/errors.ts';
 import { AppError } from '../contract/errors.ts';
 import { decodeConversationCursor, decodePathCursor, encodeConversationCursor, encodePathCursor } from './cursor.ts';
@@ -130,6 +131,16 @@ export class ChatStore {
     const clean = [...title.replace(/\s+/g, ' ').trim()].slice(0, TITLE_MAX_CHARS).join('');
     if (clean !== '') this.#st.setTitle.run(clean, 1, id);
     else this.#st.setTitle.run(this.#derivedTitle(row.active_leaf_id), 0, id);
+    return this.getConversation(id);
+  }
+
+  /** Change the chat's own sampling (null: back to the app defaults); read-modify-write in one transaction. */
+  patchSampling(id: number, patch: SamplingPatch | null): ConversationSummary {
+    this.#db.transaction(() => {
+      this.#liveConversation(id);
+      const next = patch === null ? {} : applySamplingPatch(this.getConversation(id).sampling, patch);
+      this.#st.setSampling.run(Object.keys(next).length > 0 ? JSON.stringify(next) : null, id);
+    }).immediate();
     return this.getConversation(id);
   }
 

@@ -3,7 +3,7 @@
 // process.parentPort). Requests run one at a time (image encodes included: they compete with the
 // LLM for the same cores or GPU); `cancel` acts at once on the one it names.
 import { AppError, toErrorData } from '../../contract/errors.ts';
-import type { EngineStatus } from '../../contract/engine.ts';
+import type { CrashedBackend, EngineStatus } from '../../contract/engine.ts';
 import type { HostMessage, HostRequest } from '../protocol.ts';
 import { validateChameleonGguf } from '../ggufValidation.ts';
 import { generate, promptTokensFor } from './generation.ts';
@@ -43,14 +43,34 @@ async function unload(): Promise<void> {
   if (current) await unloadModel(current);
 }
 
+/** Puts the previous model back after a failed switch; false when it cannot be loaded either. */
+async function restore(previous: EngineStatus, avoid: CrashedBackend[]): Promise<boolean> {
+  if (loaded) {
+    setStatus(previous);
+    return true;
+  }
+  const settings = previous.settings!;
+  try {
+    const summary = await validateChameleonGguf(settings.modelPath, new AbortController().signal);
+    loaded = await runtime.load(settings, avoid, summary, new AbortController().signal, { onBackend: () => undefined, onProgress: () => undefined });
+  } catch {
+    return false;
+  }
+  setStatus({ state: 'ready', loadProgress: 1, settings, model: loaded.info, backend: loaded.backend });
+  return true;
+}
+
 async function handle(req: Exclude<HostRequest, { kind: 'cancel' }>, signal: AbortSignal): Promise<unknown> {
   switch (req.kind) {
     case 'load': {
+      // The model serving now keeps serving when the new one turns out bad: the file is checked
+      // before the old model goes, and if llama.cpp still fails on it, the old one is loaded again.
+      const previous = loaded && status.state === 'ready' ? status : null;
       setStatus({ state: 'loading', loadProgress: 0, settings: req.settings });
       try {
+        const summary = await validateChameleonGguf(req.settings.modelPath, signal);
         // Dispose the old model before loading the next one: two models rarely fit in memory.
         await unload();
-        const summary = await validateChameleonGguf(req.settings.modelPath, signal);
         let reported = 0;
         loaded = await runtime.load(req.settings, req.avoid, summary, signal, {
           onBackend: (backend) => send({ kind: 'backend', id: req.id, backend }),
@@ -66,6 +86,7 @@ async function handle(req: Exclude<HostRequest, { kind: 'cancel' }>, signal: Abo
         // Whatever a cancelled load failed on (the header reader's AbortError, say), it was cancelled.
         const err = signal.aborted ? new AppError('model.loadCancelled', 'Model loading was cancelled.') : caught;
         const error = toErrorData(err, 'model.loadFailed');
+        if (previous && (await restore(previous, req.avoid))) throw err;
         setStatus(error.code === 'model.loadCancelled' ? { state: 'empty' } : { state: 'error', settings: req.settings, error });
         throw err;
       }

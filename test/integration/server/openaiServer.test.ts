@@ -214,7 +214,7 @@ describe('OpenAI-compatible server on the tiny model', () => {
 
   it('reports a killed engine host mid-stream as engine.crashed, and keeps serving', async () => {
     const stream = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'keep going' }], max_tokens: 3000, stream: true });
-    const hostPid = app.engine.hostPid!;
+    const hostPid = app.app.engine.hostPid!;
     let received = '';
     const err = await apiErrorOf(
       (async () => {
@@ -231,7 +231,7 @@ describe('OpenAI-compatible server on the tiny model', () => {
 
     const after = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'are you back?' }], max_tokens: 3 });
     expect(after.usage!.completion_tokens).toBe(3);
-    expect(app.engine.hostPid).not.toBe(hostPid);
+    expect(app.app.engine.hostPid).not.toBe(hostPid);
   });
 });
 
@@ -256,11 +256,11 @@ describe('server without a model', () => {
     await writeSettings(dataDir, { modelPath: tinyChameleonGguf(), contextSize: 1024 });
     const app = await ServerApp.start({ dataDir, port: 0, env: {} });
     try {
-      expect(app.model?.path).toBe(tinyChameleonGguf());
+      expect(app.startupModelPath).toBe(tinyChameleonGguf());
       const client = new OpenAI({ baseURL: `${app.url}/v1`, apiKey: app.apiKey.key, maxRetries: 0 });
       const r = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
       expect(r.usage!.completion_tokens).toBe(2);
-      expect(app.engine.getStatus().model?.contextSize).toBe(1024);
+      expect(app.app.engine.getStatus().model?.contextSize).toBe(1024);
     } finally {
       await app.dispose();
     }
