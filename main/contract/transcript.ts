@@ -25,18 +25,7 @@
 // an import (they are renumbered), everything else is.
 import { z } from 'zod';
 import { SamplingOverridesSchema } from './engine.ts';
-import { ErrorDataSchema } from './errors.ts';
-import {
-  MessagePartSchema,
-  MessageRoleSchema,
-  MessageStatusSchema,
-  MessageTimingsSchema,
-  ModelIdentitySchema,
-  SamplingJsonSchema,
-  TITLE_MAX_CHARS,
-  TimestampSchema,
-  TokenCountsSchema,
-} from './chat.ts';
+import { MessagePartSchema, MessageSchema, TITLE_MAX_CHARS, TimestampSchema } from './chat.ts';
 
 export const TRANSCRIPT_FORMAT = 'chameleon-desktop/transcript';
 /** Version 2 added the chat's own sampling settings; version 1 files are read as they are. */
@@ -52,20 +41,12 @@ export const TRANSCRIPT_IMAGE_MAX_BASE64_CHARS = 64 * 1024 * 1024;
 const LocalIdSchema = z.number().int().positive();
 const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
 
-export const TranscriptMessageSchema = z
-  .object({
+/** A stored message as a transcript carries it: conversation-local ids, no sibling position. */
+export const TranscriptMessageSchema = MessageSchema.pick({ role: true, status: true, createdAt: true, sampling: true, seed: true, model: true, tokens: true, timings: true, error: true })
+  .extend({
     id: LocalIdSchema,
     parentId: LocalIdSchema.nullable(),
-    role: MessageRoleSchema,
-    status: MessageStatusSchema,
-    createdAt: TimestampSchema,
     parts: z.array(MessagePartSchema).max(256),
-    sampling: SamplingJsonSchema.optional(),
-    seed: z.number().int().nonnegative().optional(),
-    model: ModelIdentitySchema.optional(),
-    tokens: TokenCountsSchema.optional(),
-    timings: MessageTimingsSchema.optional(),
-    error: ErrorDataSchema.optional(),
   })
   .strict();
 export type TranscriptMessage = z.infer<typeof TranscriptMessageSchema>;

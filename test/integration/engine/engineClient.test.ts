@@ -3,23 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineClient } from '../../../main/engine/engineClient.ts';
 import { forkLauncher } from '../../../main/engine/launchers/forkLauncher.ts';
-import { AppError } from '../../../main/contract/errors.ts';
 import type { ChatTurn, EngineStatus, GenerationEvent, SamplingSettingsInput } from '../../../main/contract/engine.ts';
 import { tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
+import { codeOf } from '../../fixtures/testKit.ts';
 
 const user = (text: string): ChatTurn => ({ role: 'user', segments: [{ type: 'text', text }] });
 const assistant = (text: string): ChatTurn => ({ role: 'assistant', segments: [{ type: 'text', text }] });
 const sampling = (s: SamplingSettingsInput = {}): SamplingSettingsInput => ({ maxTokens: 24, seed: 42, ...s });
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return (err as AppError).code;
-  }
-}
 
 describe('engine through the host process', () => {
   const client = new EngineClient({ launcher: forkLauncher() });

@@ -2,27 +2,19 @@
 // browser UI — the API must serve that model (it used to list nothing and answer api.noModel), name
 // the model after a switch, take its default sampling from the live settings, and a --model must
 // show in Settings. One composition root: everything reads the same model state.
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiClient } from '../../../main/contract/apiClient.ts';
 import { WS_PATH } from '../../../main/contract/wire.ts';
 import { connectWebSocket, type WebSocketConstructor } from '../../../main/contract/wsClientTransport.ts';
 import { ServerApp } from '../../../main/server/serverApp.ts';
 import { tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
+import { useTempDirs } from '../../fixtures/testKit.ts';
 
 const KEY = 'chm-one-model-state-key';
-const dirs: string[] = [];
-const freshDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'chm-one-model-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const freshDir = useTempDirs('chm-one-model');
 
 async function browserUi(server: ServerApp) {
   const transport = connectWebSocket(globalThis.WebSocket as unknown as WebSocketConstructor, `ws://127.0.0.1:${server.port}${WS_PATH}`, KEY);

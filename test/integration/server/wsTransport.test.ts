@@ -10,26 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { GenerationPacket } from '../../../main/contract/api.ts';
 import { createApiClient, type ApiClient } from '../../../main/contract/apiClient.ts';
-import { AppError } from '../../../main/contract/errors.ts';
 import { WIRE_PROTOCOL, WS_PATH } from '../../../main/contract/wire.ts';
 import { connectWebSocket, type WebSocketConstructor, type WsClientTransport } from '../../../main/contract/wsClientTransport.ts';
 import { forkLauncher } from '../../../main/engine/launchers/forkLauncher.ts';
 import { AppServices } from '../../../main/services/appServices.ts';
 import { attach, type WsAttachment } from '../../../main/server/wsServer.ts';
 import { tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
+import { codeOf } from '../../fixtures/testKit.ts';
 
 const KEY = 'chm-test-key-0123456789abcdefABCDEF_-';
 const BrowserWebSocket = globalThis.WebSocket as unknown as WebSocketConstructor;
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return (err as AppError).code;
-  }
-}
 
 async function collect(stream: AsyncIterable<GenerationPacket>, onPacket?: (p: GenerationPacket) => void): Promise<GenerationPacket[]> {
   const packets: GenerationPacket[] = [];

@@ -1,20 +1,13 @@
 // One data folder, one owner: the lock file refuses a second owner, names the first, and takes over
 // a lock whose process is gone (killed with -9, say).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOCK_FILE_NAME, lockDataDir } from '../../../main/platform/dataDirLock.ts';
+import { useTempDirs } from '../../fixtures/testKit.ts';
 
-const dirs: string[] = [];
-const freshDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'chm-lock-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const freshDir = useTempDirs('chm-lock', 'each');
 
 /** A pid no process can have: above the kernel's pid_max. */
 function deadPid(): number {
