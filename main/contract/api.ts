@@ -65,6 +65,12 @@ export const ImageCapabilitySchema = z.object({
 });
 export type ImageCapability = z.infer<typeof ImageCapabilitySchema>;
 
+/** A one-time handle for a file the user picked in a native dialog: main accepts handles, not paths. */
+const FileHandleSchema = z.string().regex(/^file_[A-Za-z0-9_-]{16,64}$/);
+/** A file picked in a native dialog: the handle to pass back, the path to show. */
+export const PickedFileSchema = z.object({ handle: FileHandleSchema, path: z.string() });
+export type PickedFile = z.infer<typeof PickedFileSchema>;
+
 const ImageHashSchema = z.string().regex(/^[0-9a-f]{64}$/);
 /** Base64 of at most 64 MiB of image bytes (inspectImage's limit); transports size frames by it. */
 export const IMAGE_ATTACH_MAX_BASE64_CHARS = Math.ceil((64 * 1024 * 1024) / 3) * 4;
@@ -130,18 +136,18 @@ export const commands = {
 
   /**
    * Import a lossless transcript (.json, see transcript.ts) or ChatGPT's conversations.json, all
-   * or nothing; each new chat is announced as chats.changed 'created'. `path` is read by main (the
-   * file picked in transcripts.pickImportFile); `text` is the file's content (browser mode; larger
-   * files go through POST /api/transcripts/import).
+   * or nothing; each new chat is announced as chats.changed 'created'. `handle`: the file picked in
+   * transcripts.pickImportFile (Electron; main never takes a path); `text`: the file's content
+   * (browser mode; larger files go through POST /api/transcripts/import).
    */
   'transcripts.import': {
-    input: z.union([z.object({ path: z.string().min(1).max(4096) }).strict(), z.object({ text: z.string().min(1).max(TRANSCRIPT_TEXT_MAX_CHARS) }).strict()]),
+    input: z.union([z.object({ handle: FileHandleSchema }).strict(), z.object({ text: z.string().min(1).max(TRANSCRIPT_TEXT_MAX_CHARS) }).strict()]),
     output: z.object({ format: z.enum(['transcript', 'chatgpt']), conversations: z.array(ConversationSummarySchema) }),
   },
   /** The native save dialog (Electron only; the browser downloads from POST /api/transcripts/export): null when cancelled. */
-  'transcripts.pickExportPath': { input: z.object({ defaultName: z.string().min(1).max(255) }).strict(), output: z.object({ path: z.string().nullable() }) },
+  'transcripts.pickExportPath': { input: z.object({ defaultName: z.string().min(1).max(255) }).strict(), output: z.object({ file: PickedFileSchema.nullable() }) },
   /** The native open dialog for an import (Electron only): null when cancelled. */
-  'transcripts.pickImportFile': { input: Empty, output: z.object({ path: z.string().nullable() }) },
+  'transcripts.pickImportFile': { input: Empty, output: z.object({ file: PickedFileSchema.nullable() }) },
 
   'settings.get': { input: Empty, output: SettingsSchema },
   'settings.set': { input: SettingsSchema.strict(), output: SettingsSchema },
@@ -230,12 +236,12 @@ export const streams = {
     packet: GenerationPacketSchema,
   },
   /**
-   * Write an export to `path` (a path main may write: from transcripts.pickExportPath). Packets:
+   * Write an export to the file picked in transcripts.pickExportPath (`handle`, used once). Packets:
    * `progress`* after each page of messages, then exactly one of `success` or `error`
    * (export.cancelled after a cancel packet; the partial file is removed).
    */
   'transcripts.export': {
-    input: ExportRequestSchema.extend({ path: z.string().min(1).max(4096) }).strict(),
+    input: ExportRequestSchema.extend({ handle: FileHandleSchema }).strict(),
     packet: ExportPacketSchema,
   },
 } as const satisfies Record<string, { input: z.ZodType; packet: z.ZodType }>;

@@ -51,6 +51,8 @@ export const ERROR_CODES = [
   'api.payloadTooLarge',
   'api.noModel',
   'api.methodNotAllowed',
+  /** A file path main may not open: not chosen by the user (dialog, settings, models folder). */
+  'api.forbiddenPath',
   // settings and the data folder
   'settings.invalid',
   /** Another process (the app or `npm run serve`) holds the data folder. */

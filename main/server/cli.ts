@@ -48,6 +48,7 @@ async function main(): Promise<number> {
       dataDir,
       port: args.port,
       ...(args.modelPath ? { modelPath: args.modelPath } : {}),
+      modelDirs: args.modelDirs,
       onEvent: (event) => (event.type === 'modelFailed' || event.type === 'requestFailed' ? console.error : console.log)(describe(event)),
     });
   } catch (err) {

@@ -24,6 +24,8 @@ export interface ServerAppOptions {
   dataDir: string;
   /** Load this model instead of the settings' one (it then becomes the settings' model). */
   modelPath?: string;
+  /** Folders whose models and weights the browser UI may open (--models-dir), besides <dataDir>/models. */
+  modelDirs?: readonly string[];
   /** 0 picks a free port. */
   port: number;
   env?: NodeJS.ProcessEnv;
@@ -69,6 +71,7 @@ export class ServerApp {
       info: { name: 'Chameleon Desktop', version: appVersion(), mode: 'browser', platform: process.platform },
       loadModelAtStart: true,
       ...(modelPath ? { modelPath } : {}),
+      ...(options.modelDirs ? { modelDirs: options.modelDirs.map((d) => resolve(d)) } : {}),
     });
     const startPath = modelPath ?? app.settings.get().modelPath;
     const startupModelPath = startPath ? app.model.loadRequest({ modelPath: startPath }).modelPath : null;

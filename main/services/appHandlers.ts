@@ -9,6 +9,7 @@ import type { EventHub } from './eventHub.ts';
 import type { GenerationService } from './generationService.ts';
 import type { SettingsService } from './settingsService.ts';
 import type { ImageService } from './imageService.ts';
+import type { FileAccess } from './fileAccess.ts';
 import type { ModelService } from './modelService.ts';
 import { checkVqganWeights } from '../images/vqgan/weights/loadWeights.ts';
 import { transcriptCommands, transcriptStreams, type TranscriptHandlerDeps } from './transcriptHandlers.ts';
@@ -17,6 +18,8 @@ export interface AppHandlerDeps {
   info: AppInfo;
   store: ChatStore;
   model: ModelService;
+  /** Which files the page may name (house style: paths are capabilities). */
+  files: FileAccess;
   settings: SettingsService;
   generation: GenerationService;
   events: EventHub;
@@ -34,7 +37,7 @@ export function samplingFor(settings: Settings, chat: ConversationSummary): Samp
 }
 
 export function createAppHandlers(deps: AppHandlerDeps): Handlers {
-  const { store, model, settings, generation, events, images } = deps;
+  const { store, model, files, settings, generation, events, images } = deps;
   const changed = (reason: 'created' | 'renamed' | 'deleted' | 'restored' | 'sampling', conversationId: number): void =>
     events.emit('chats.changed', { reason, conversationId });
 
@@ -81,7 +84,7 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       'generation.stop': ({ conversationId }) => ({ stopped: generation.stop(conversationId) }),
       'generation.promptTokens': ({ conversationId, leafId }) => generation.promptTokens(conversationId, leafId),
 
-      'model.load': (input) => model.load(input),
+      'model.load': (input) => model.load({ ...input, modelPath: files.check('model', input.modelPath) }),
       'model.cancelLoad': () => {
         model.cancelLoad();
         return null;
@@ -89,8 +92,9 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       'model.unload': () => model.unload(),
       'model.status': () => model.status(),
       'model.pickFile': async () => {
-        if (!deps.pickModelFile) throw new AppError('api.notFound', 'There is no file dialog in the browser: type the path of the .gguf file.');
-        return { path: await deps.pickModelFile() };
+        if (!deps.pickModelFile) throw new AppError('api.notFound', 'There is no file dialog in the browser: choose a model from the models folder.');
+        const path = await deps.pickModelFile();
+        return { path: path === null ? null : files.chose('model', path) };
       },
 
       'images.capability': () => images.capability(),
@@ -99,17 +103,21 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
         return { mime, dataBase64: bytes.toString('base64') };
       },
       'images.pickWeightsFile': async () => {
-        if (!deps.pickWeightsFile) throw new AppError('api.notFound', 'There is no file dialog in the browser: type the path of the VQ-GAN weights.');
-        return { path: await deps.pickWeightsFile() };
+        if (!deps.pickWeightsFile) throw new AppError('api.notFound', 'There is no file dialog in the browser: put the VQ-GAN weights in the models folder.');
+        const path = await deps.pickWeightsFile();
+        return { path: path === null ? null : files.chose('vqganWeights', path) };
       },
 
       ...transcriptCommands(deps.transcripts),
 
       'settings.get': () => settings.get(),
       'settings.set': async (next) => {
+        const current = settings.get();
+        // A path reaches the settings (and so the next start) only if the user chose that file.
+        if (next.modelPath && next.modelPath !== current.modelPath) files.check('model', next.modelPath);
         // New VQ-GAN weights are checked on selection (headers and every tensor's shape, no
         // weights read): a wrong file is refused now with its vqgan.* code, not at the first image.
-        if (next.vqganWeightsPath && next.vqganWeightsPath !== settings.get().vqganWeightsPath) await checkVqganWeights(next.vqganWeightsPath);
+        if (next.vqganWeightsPath && next.vqganWeightsPath !== current.vqganWeightsPath) await checkVqganWeights(files.check('vqganWeights', next.vqganWeightsPath));
         return settings.set(next);
       },
     },

@@ -7,10 +7,13 @@ import type { AppInfo, Handlers } from '../contract/api.ts';
 import { EngineClient } from '../engine/engineClient.ts';
 import type { HostLauncher } from '../engine/protocol.ts';
 import type { PdfRenderer } from '../export/pdfTranscript.ts';
+import { join } from 'node:path';
+import { MODELS_DIR_NAME } from '../platform/dataDir.ts';
 import { lockDataDir, type DataDirLock } from '../platform/dataDirLock.ts';
 import { ChatStore, type ChatStoreOptions } from '../store/ChatStore.ts';
 import { createAppHandlers, samplingFor } from './appHandlers.ts';
 import { EventHub } from './eventHub.ts';
+import { FileAccess } from './fileAccess.ts';
 import { GenerationService } from './generationService.ts';
 import { ImageService } from './imageService.ts';
 import { ModelService, type ModelLoadReport } from './modelService.ts';
@@ -33,6 +36,8 @@ export interface AppServicesOptions {
   /** Load a model at start: the settings' model, or `modelPath` when given (the server's --model). */
   loadModelAtStart?: boolean;
   modelPath?: string;
+  /** More folders whose models and weights may be opened (the server's --models-dir), after <dataDir>/models. */
+  modelDirs?: readonly string[];
   /** Delta coalescing interval (default one 60 Hz frame). */
   frameMs?: number;
 }
@@ -84,6 +89,12 @@ export class AppServices {
       undo.push(() => engine.dispose());
       const unsubscribeEngine = engine.onStatus((status) => events.emit('model.stateChanged', status));
       const model = new ModelService({ engine, settings, events, dataDir });
+      const files = new FileAccess({
+        dataDir,
+        modelDirs: [join(dataDir, MODELS_DIR_NAME), ...(options.modelDirs ?? [])],
+        configured: (purpose) => (purpose === 'model' ? [settings.get().modelPath, options.modelPath] : [settings.get().vqganWeightsPath]),
+        dialogs: options.info.mode === 'electron',
+      });
       const images = new ImageService({ images: store.images, engine, weightsPath: () => settings.get().vqganWeightsPath });
       const generation = new GenerationService({
         store,
@@ -98,12 +109,14 @@ export class AppServices {
         info: { ...options.info, dataDir },
         store,
         model,
+        files,
         settings,
         generation,
         events,
         images,
         transcripts: {
           transcripts,
+          files,
           ...(options.pickExportPath ? { pickExportPath: options.pickExportPath } : {}),
           ...(options.pickImportFile ? { pickImportFile: options.pickImportFile } : {}),
         },
