@@ -12,8 +12,11 @@ export const WS_PATH = '/api/ws';
  * Sec-WebSocket-Protocol entry, `bearer.<key>`; the server answers with WIRE_PROTOCOL only.
  */
 export const WS_KEY_PROTOCOL_PREFIX = 'bearer.';
-/** Close code for a refused key (4000-4999 is the application range). */
-export const WS_CLOSE_UNAUTHORIZED = 4401;
+/**
+ * GET with the bearer key: 204 when the key is right, 401 when not. The server refuses a wrong key
+ * at the WebSocket's HTTP upgrade, whose status a browser never sees; the page asks here why.
+ */
+export const SESSION_PATH = '/api/session';
 
 const FrameId = z.number().int().positive();
 const Name = z.string().min(1).max(100);

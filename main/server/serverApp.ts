@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { EngineStatus } from '../contract/engine.ts';
 import type { ErrorData } from '../contract/errors.ts';
+import { SESSION_PATH } from '../contract/wire.ts';
 import { forkLauncher } from '../engine/launchers/forkLauncher.ts';
 import type { HostLauncher } from '../engine/protocol.ts';
 import { AppServices } from '../services/appServices.ts';
@@ -87,6 +88,8 @@ export class ServerApp {
             onCompletion: (log) => emit({ type: 'completion', log }),
           }),
           ...transcriptRoutes({ transcripts: app.transcripts }),
+          // Behind the key like every API route: 204 tells the page its key is right (see wire.ts).
+          { method: 'GET', path: SESSION_PATH, handle: ({ res }) => void res.writeHead(204).end() },
           ...rendererRoutes(defaultRendererRoot()),
         ],
         onError: (error, req) => emit({ type: 'requestFailed', method: req.method ?? '?', path: req.url ?? '', error }),

@@ -29,7 +29,7 @@ describe('one model state for the browser UI and the OpenAI API', () => {
     const second = join(models, 'chameleon-second.gguf');
     copyFileSync(tinyChameleonGguf(), first);
     copyFileSync(tinyChameleonGguf(), second);
-    const server = await ServerApp.start({ dataDir: freshDir(), port: 0, env: { CHAMELEON_API_KEY: KEY } });
+    const server = await ServerApp.start({ dataDir: freshDir(), port: 0, modelDirs: [models], env: { CHAMELEON_API_KEY: KEY } });
     const ui = await browserUi(server);
     try {
       const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
@@ -73,7 +73,7 @@ describe('one model state for the browser UI and the OpenAI API', () => {
       expect(await ui.api.call('model.status')).toMatchObject({ state: 'ready', settings: { modelPath: tinyChameleonGguf() } });
 
       // A bad file chosen in the UI is refused with its code; the API goes on answering (issue 10, 6).
-      await expect(ui.api.call('model.load', { modelPath: join(dataDir, 'missing.gguf') })).rejects.toMatchObject({ code: 'model.notFound' });
+      await expect(ui.api.call('model.load', { modelPath: join(dataDir, 'models', 'missing.gguf') })).rejects.toMatchObject({ code: 'model.notFound' });
       const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
       const answer = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'still there?' }], max_tokens: 2 });
       expect(answer.usage!.completion_tokens).toBe(2);
