@@ -92,7 +92,7 @@ export class ServerApp {
           { method: 'GET', path: SESSION_PATH, handle: ({ res }) => void res.writeHead(204).end() },
           ...rendererRoutes(defaultRendererRoot()),
         ],
-        onError: (error, req) => emit({ type: 'requestFailed', method: req.method ?? '?', path: req.url ?? '', error }),
+        onError: (error, { method, path }) => emit({ type: 'requestFailed', method, path, error }),
       });
       await http.listen(options.port);
       const ws = attach(http.nodeServer, { handlers: app.handlers, apiKey: apiKey.key });

@@ -12,7 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { IMAGE_ATTACH_MAX_BASE64_CHARS, type Handlers } from '../contract/api.ts';
 import { toErrorData } from '../contract/errors.ts';
 import { ClientFrameSchema, WIRE_PROTOCOL, WS_KEY_PROTOCOL_PREFIX, WS_PATH, type ServerFrame } from '../contract/wire.ts';
-import { assertLocalOrigin, bearerMatches } from '../server/auth.ts';
+import { assertLocalOrigin, assertSingleHeaders, bearerMatches } from './auth.ts';
 import { ApiDispatcher, type OpenStream } from '../services/dispatcher.ts';
 
 export interface WsAttachOptions {
@@ -30,8 +30,9 @@ export interface WsAttachment {
 }
 
 /** Loopback names on the server's own port: the only Host and Origin values accepted. */
-export function admissible(req: Pick<IncomingMessage, 'headers'>, port: number): boolean {
+export function admissible(req: Pick<IncomingMessage, 'headers' | 'rawHeaders'>, port: number): boolean {
   try {
+    assertSingleHeaders(req.rawHeaders);
     assertLocalOrigin(req.headers, port);
     return true;
   } catch {
