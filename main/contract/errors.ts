@@ -43,6 +43,10 @@ export const ERROR_CODES = [
   'store.tooNew',
   'store.conflict',
   'store.closed',
+  /** The history file is damaged: named, with its backups; recovery keeps the damaged file. */
+  'store.corrupt',
+  /** The history file or its folder cannot be written (read-only, disk full, permissions). */
+  'store.unwritable',
   // API and transport
   'api.badRequest',
   'api.unauthorized',

@@ -29,6 +29,8 @@ export interface ServerAppOptions {
   modelDirs?: readonly string[];
   /** 0 picks a free port. */
   port: number;
+  /** A damaged history is moved aside and the newest good backup restored (--recover-history). */
+  recoverHistory?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Defaults to forking the engine host. */
   launcher?: HostLauncher;
@@ -73,6 +75,7 @@ export class ServerApp {
       loadModelAtStart: true,
       ...(modelPath ? { modelPath } : {}),
       ...(options.modelDirs ? { modelDirs: options.modelDirs.map((d) => resolve(d)) } : {}),
+      ...(options.recoverHistory ? { recoverHistory: true } : {}),
     });
     const startPath = modelPath ?? app.settings.get().modelPath;
     const startupModelPath = startPath ? app.model.loadRequest({ modelPath: startPath }).modelPath : null;

@@ -40,7 +40,14 @@ export interface AppServicesOptions {
   modelDirs?: readonly string[];
   /** Delta coalescing interval (default one 60 Hz frame). */
   frameMs?: number;
+  /** Start on a recovered history when the file is damaged (the damaged file is kept, renamed). */
+  recoverHistory?: boolean;
+  /** Daily online backups of the history (default on; tests of other things turn them off). */
+  backups?: boolean;
 }
+
+/** How often the app looks whether the daily history backup is due. */
+const BACKUP_CHECK_MS = 60 * 60 * 1000;
 
 export class AppServices {
   readonly dataDir: string;
@@ -74,6 +81,21 @@ export class AppServices {
     this.#unsubscribeEngine = parts.unsubscribeEngine;
     const { loadModelAtStart, modelPath } = parts.options;
     this.startupLoad = loadModelAtStart ? this.model.loadAtStart(modelPath) : Promise.resolve(null);
+    if (parts.options.backups !== false) {
+      this.#backupIfDue();
+      this.#backupTimer = setInterval(() => this.#backupIfDue(), BACKUP_CHECK_MS);
+      this.#backupTimer.unref();
+    }
+  }
+
+  /** The running (or last) backup; dispose waits for it before closing the history. */
+  #backup: Promise<unknown> = Promise.resolve();
+  #backupTimer: ReturnType<typeof setInterval> | undefined;
+
+  #backupIfDue(): void {
+    if (this.#disposed || !this.store.backupDue()) return;
+    // A failed backup (disk full …) must not stop the app; the next check tries again.
+    this.#backup = this.#backup.then(() => this.store.backup()).catch(() => undefined);
   }
 
   static async start(options: AppServicesOptions): Promise<AppServices> {
@@ -83,7 +105,7 @@ export class AppServices {
     try {
       const events = new EventHub();
       const settings = await SettingsService.open(dataDir, events);
-      const store = ChatStore.open(dataDir, options.store);
+      const store = ChatStore.open(dataDir, { ...options.store, ...(options.recoverHistory ? { recover: true } : {}) });
       undo.push(() => store.dispose());
       const engine = new EngineClient({ launcher: options.launcher });
       undo.push(() => engine.dispose());
@@ -138,7 +160,9 @@ export class AppServices {
     // Let stopped answers store their text as 'stopped' before the engine and the store close.
     await this.generation.idle(3000);
     this.#unsubscribeEngine();
+    clearInterval(this.#backupTimer);
     await this.engine.dispose();
+    await this.#backup;
     this.store.dispose();
     this.events.clear();
     this.#lock.release();
