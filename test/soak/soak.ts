@@ -8,7 +8,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import OpenAI from 'openai';
-import { createApiClient } from '../../main/contract/apiClient.ts';
+import type { StreamPacket } from '../../main/contract/api.ts';
+import { createApiClient, type ApiStream } from '../../main/contract/apiClient.ts';
 import { toErrorData } from '../../main/contract/errors.ts';
 import { WS_PATH } from '../../main/contract/wire.ts';
 import { connectWebSocket, type WebSocketConstructor } from '../../main/contract/wsClientTransport.ts';
@@ -75,7 +76,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     count(report.byKind, kind);
     try {
       if (kind === 'chat') {
-        const stream = api.stream('messages.send', { conversationId: chat.id, parentId: parent, parts: [{ kind: 'text', text: `question ${i}` }], sampling: { maxTokens: 8, seed: i } });
+        const stream: ApiStream<StreamPacket<'messages.send'>> = api.stream('messages.send', { conversationId: chat.id, parentId: parent, parts: [{ kind: 'text', text: `question ${i}` }], sampling: { maxTokens: 8, seed: i } });
         for await (const p of stream) {
           if (p.type === 'fragment' && abort) stream.cancel();
           if (p.type === 'success') parent = p.message.id;
