@@ -42,7 +42,7 @@ export interface AppServicesOptions {
   frameMs?: number;
   /** Start on a recovered history when the file is damaged (the damaged file is kept, renamed). */
   recoverHistory?: boolean;
-  /** Daily online backups of the history (default on; tests of other things turn them off). */
+  /** Hourly housekeeping: image garbage collection and the daily online backup (default on). */
   backups?: boolean;
 }
 
@@ -82,8 +82,8 @@ export class AppServices {
     const { loadModelAtStart, modelPath } = parts.options;
     this.startupLoad = loadModelAtStart ? this.model.loadAtStart(modelPath) : Promise.resolve(null);
     if (parts.options.backups !== false) {
-      this.#backupIfDue();
-      this.#backupTimer = setInterval(() => this.#backupIfDue(), BACKUP_CHECK_MS);
+      this.#housekeeping();
+      this.#backupTimer = setInterval(() => this.#housekeeping(), BACKUP_CHECK_MS);
       this.#backupTimer.unref();
     }
   }
@@ -92,8 +92,15 @@ export class AppServices {
   #backup: Promise<unknown> = Promise.resolve();
   #backupTimer: ReturnType<typeof setInterval> | undefined;
 
-  #backupIfDue(): void {
-    if (this.#disposed || !this.store.backupDue()) return;
+  /** Hourly: unreferenced images and long-deleted chats go, and the daily backup is taken when due. */
+  #housekeeping(): void {
+    if (this.#disposed) return;
+    try {
+      this.store.collectGarbage();
+    } catch {
+      // A busy or read-only disk: the next hour tries again.
+    }
+    if (!this.store.backupDue()) return;
     // A failed backup (disk full …) must not stop the app; the next check tries again.
     this.#backup = this.#backup.then(() => this.store.backup()).catch(() => undefined);
   }

@@ -47,6 +47,10 @@ export interface ChatStoreOptions {
 }
 
 export const IMAGES_DIR_NAME = 'images';
+/** A deleted chat can be restored for a week, then it (and what only it referred to) goes. */
+export const DELETED_KEPT_MS = 7 * 24 * 60 * 60 * 1000;
+/** An image nothing refers to is kept a day: it may sit in a draft, or belong to an API request. */
+export const UNREFERENCED_IMAGE_GRACE_MS = 24 * 60 * 60 * 1000;
 
 export interface AssistantMessageSettings {
   sampling?: SamplingJson;
@@ -304,6 +308,17 @@ export class ChatStore {
   }
 
   /** Interrupt any answer still streaming (its text kept) and close the connection. Idempotent. */
+  /**
+   * Housekeeping: chats deleted more than DELETED_KEPT_MS ago are purged (until then the sidebar's
+   * undo can restore them), then images that no message refers to any more.
+   */
+  collectGarbage(): { conversations: number; images: number; bytes: number; strayFiles: number } {
+    this.#open();
+    const now = this.#now();
+    const conversations = this.purgeDeleted(now - DELETED_KEPT_MS);
+    return { conversations, ...this.images.collectGarbage(now - UNREFERENCED_IMAGE_GRACE_MS) };
+  }
+
   /** A consistent online copy into <dataDir>/backups (the newest few are kept); null for an in-memory store. */
   async backup(): Promise<string | null> {
     this.#open();

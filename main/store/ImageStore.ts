@@ -3,7 +3,7 @@
 // and then recorded in `images`; the VQ-GAN codes are cached in `image_codes` per weights hash.
 // Shares ChatStore's one connection; all SQL for these tables lives here, prepared once.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import { IMAGE_CODEBOOK_SIZE } from '../contract/chameleon.ts';
@@ -34,6 +34,9 @@ interface ImageRow {
   created_at: number;
 }
 
+/** Images older than ? that no message part names (message_parts_by_image answers the NOT EXISTS). */
+export const IMAGE_ORPHANS_SQL = 'SELECT sha256, mime, bytes FROM images i WHERE i.created_at < ? AND NOT EXISTS (SELECT 1 FROM message_parts p WHERE p.image_hash = i.sha256)';
+
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -63,6 +66,9 @@ export class ImageStore {
   readonly #get: Statement;
   readonly #getCodes: Statement;
   readonly #putCodes: Statement;
+  readonly #db: Database;
+  readonly #orphans: Statement;
+  readonly #deleteOrphan: Statement;
 
   constructor(db: Database, imagesDir: string, now: () => number = Date.now) {
     this.#dir = imagesDir;
@@ -71,6 +77,34 @@ export class ImageStore {
     this.#get = db.prepare('SELECT sha256, mime, width, height, bytes, created_at FROM images WHERE sha256 = ?');
     this.#getCodes = db.prepare('SELECT codes FROM image_codes WHERE image_sha256 = ? AND weights_sha256 = ?').pluck();
     this.#putCodes = db.prepare('INSERT OR REPLACE INTO image_codes (image_sha256, weights_sha256, codes, created_at) VALUES (?, ?, ?, ?)');
+    this.#db = db;
+    // message_parts_by_image answers each NOT EXISTS; image_codes rows go with their image (ON DELETE CASCADE).
+    this.#orphans = db.prepare(IMAGE_ORPHANS_SQL);
+    this.#deleteOrphan = db.prepare('DELETE FROM images WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM message_parts p WHERE p.image_hash = ?)');
+  }
+
+  /**
+   * Removes images no message refers to that are older than `before` (newer ones may be in a
+   * draft or an API request being answered), then their files; the database is the truth, so a
+   * file goes only after its row, and a file left without a row (a crash between the two) is swept
+   * once it is old enough.
+   */
+  collectGarbage(before: number): { images: number; bytes: number; strayFiles: number } {
+    const removed = this.#db.transaction(() => (this.#orphans.all(before) as { sha256: string; mime: string; bytes: number }[]).filter((r) => this.#deleteOrphan.run(r.sha256, r.sha256).changes > 0)).immediate();
+    for (const r of removed) rmSync(this.filePath(r.sha256, r.mime), { force: true });
+    let strayFiles = 0;
+    for (const dir of existsSync(this.#dir) ? readdirSync(this.#dir) : []) {
+      if (!/^[0-9a-f]{2}$/.test(dir)) continue;
+      for (const name of readdirSync(join(this.#dir, dir))) {
+        const sha256 = /^([0-9a-f]{64})\./.exec(name)?.[1];
+        const path = join(this.#dir, dir, name);
+        if (!sha256 || this.find(sha256)) continue;
+        if (statSync(path).mtimeMs >= before) continue;
+        rmSync(path, { force: true });
+        strayFiles++;
+      }
+    }
+    return { images: removed.length, bytes: removed.reduce((n, r) => n + r.bytes, 0), strayFiles };
   }
 
   /** Where an image's bytes live; the extension comes from its MIME type. */

@@ -2,12 +2,12 @@
 // images/<aa>/<sha256>.<ext>, the codes cache keyed by (image, weights), its index used, and a user
 // message naming an unknown image refused with nothing written.
 import Database from 'better-sqlite3';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../main/contract/errors.ts';
-import { ChatStore, DATABASE_FILE_NAME } from '../../../main/store/ChatStore.ts';
-import { packCodes, sha256Hex, unpackCodes } from '../../../main/store/ImageStore.ts';
+import { ChatStore, DATABASE_FILE_NAME, DELETED_KEPT_MS, IMAGES_DIR_NAME, UNREFERENCED_IMAGE_GRACE_MS } from '../../../main/store/ChatStore.ts';
+import { IMAGE_ORPHANS_SQL, packCodes, sha256Hex, unpackCodes } from '../../../main/store/ImageStore.ts';
 import { migrate, schemaVersion } from '../../../main/store/migrate.ts';
 import { MIGRATIONS } from '../../../main/store/migrations/index.ts';
 import { tempDir } from './storeTestKit.ts';
@@ -100,5 +100,58 @@ describe('ImageStore', () => {
     expect(msg.parts.map((p) => p.kind)).toEqual(['text', 'image', 'text']);
     expect(msg.parts[1]).toMatchObject({ imageHash: stored.sha256 });
     store.dispose();
+  });
+});
+
+describe('garbage collection', () => {
+  it('removes images no message refers to (after a grace period), stray files, and chats deleted a week ago', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    let t = 1_700_000_000_000;
+    const store = ChatStore.open(dir.path, { now: () => t });
+    try {
+      const png = (n: number): Buffer => Buffer.from(`fake image bytes ${n}`);
+      const kept = store.images.put(png(1), meta);
+      const orphan = store.images.put(png(2), meta);
+      store.images.putCodes(orphan.sha256, 'f'.repeat(64), new Array(1024).fill(3));
+      const ofDeleted = store.images.put(png(3), meta);
+      const chat = store.createConversation();
+      store.addUserMessage(chat.id, null, [{ kind: 'image', imageHash: kept.sha256, mime: 'image/png', width: 640, height: 480 }]);
+      const gone = store.createConversation();
+      store.addUserMessage(gone.id, null, [{ kind: 'image', imageHash: ofDeleted.sha256, mime: 'image/png', width: 640, height: 480 }]);
+      store.deleteConversation(gone.id);
+      const stray = join(dir.path, IMAGES_DIR_NAME, 'ab', `ab${'0'.repeat(62)}.png`);
+      mkdirSync(dirname(stray), { recursive: true });
+      writeFileSync(stray, 'a file whose row never made it');
+      utimesSync(stray, new Date(t - 2 * UNREFERENCED_IMAGE_GRACE_MS), new Date(t - 2 * UNREFERENCED_IMAGE_GRACE_MS));
+
+      // An hour later nothing is old enough yet: drafts and requests in flight keep their images.
+      t += 60 * 60 * 1000;
+      const fresh = store.images.put(png(4), meta);
+      expect(store.collectGarbage()).toEqual({ conversations: 0, images: 0, bytes: 0, strayFiles: 1 });
+      expect(existsSync(stray)).toBe(false);
+
+      // A week and a day later: the deleted chat is purged, then the images nothing refers to go.
+      t += DELETED_KEPT_MS + UNREFERENCED_IMAGE_GRACE_MS;
+      const result = store.collectGarbage();
+      expect(result).toMatchObject({ conversations: 1, images: 3 });
+      expect(store.images.find(kept.sha256)).toBeDefined();
+      expect(existsSync(store.images.filePath(kept.sha256, 'image/png'))).toBe(true);
+      for (const g of [orphan, ofDeleted, fresh]) {
+        expect(store.images.find(g.sha256)).toBeUndefined();
+        expect(existsSync(store.images.filePath(g.sha256, 'image/png'))).toBe(false);
+      }
+      expect(store.images.codes(orphan.sha256, 'f'.repeat(64))).toBeUndefined();
+    } finally {
+      store.dispose();
+    }
+  });
+
+  it('finds orphans through the image index', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${IMAGE_ORPHANS_SQL}`).all(0) as { detail: string }[]).map((r) => r.detail).join('\n');
+    expect(plan).toMatch(/message_parts_by_image/);
+    db.close();
   });
 });
