@@ -4,7 +4,7 @@
 // 2. the HTML marked produces then goes through DOMPurify with a small allow-list, so even a bug
 //    in layer 1 cannot add a script, an event handler or a javascript: URL.
 // DOMPurify needs a DOM; the caller passes the instance (the browser's window, or jsdom in tests).
-import { Marked, type Tokens, type TokensList } from 'marked';
+import { Marked, Tokenizer, type TokenizerObject, type Tokens, type TokensList } from 'marked';
 
 /** The part of DOMPurify this module uses; structural, so tests can hand in DOMPurify(jsdomWindow). */
 export interface Purifier {
@@ -52,6 +52,38 @@ export interface RenderedBlock {
 
 const BLOCK_CACHE_MAX = 2000;
 
+/**
+ * How deep quotes, lists, emphasis and links may nest. marked recurses once per level, so 5 000
+ * `>` in an answer overflowed the stack: the chat view kept the previous chat's content and threw
+ * on every switch. Past this depth the markers are shown as the text they are.
+ */
+export const MAX_MARKDOWN_NESTING = 32;
+
+/** The tokenizers that recurse, each refusing (so the text falls through to plain text) when too deep. */
+function boundedNesting(limit: number): TokenizerObject {
+  let depth = 0;
+  const bounded =
+    <A extends unknown[], R>(original: (this: Tokenizer, ...args: A) => R) =>
+    function (this: Tokenizer, ...args: A): R | undefined {
+      if (depth >= limit) return undefined;
+      depth++;
+      try {
+        return original.apply(this, args);
+      } finally {
+        depth--;
+      }
+    };
+  const p = Tokenizer.prototype;
+  return {
+    blockquote: bounded(p.blockquote),
+    list: bounded(p.list),
+    emStrong: bounded(p.emStrong),
+    del: bounded(p.del),
+    link: bounded(p.link),
+    reflink: bounded(p.reflink),
+  };
+}
+
 export class MarkdownRenderer {
   readonly #marked: Marked;
   readonly #purifier: Purifier;
@@ -64,6 +96,7 @@ export class MarkdownRenderer {
       gfm: true,
       breaks: true,
       async: false,
+      tokenizer: boundedNesting(MAX_MARKDOWN_NESTING),
       renderer: {
         html: ({ text }: Tokens.HTML | Tokens.Tag) => escapeHtml(text),
         // Images would fetch remote URLs from an offline app on the model's say-so: show the alt text.

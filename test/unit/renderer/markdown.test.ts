@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { JSDOM } from 'jsdom';
 import createDOMPurify from 'dompurify';
-import { MarkdownRenderer, type Purifier } from '../../../renderer/src/lib/markdown.ts';
+import { MAX_MARKDOWN_NESTING, MarkdownRenderer, type Purifier } from '../../../renderer/src/lib/markdown.ts';
 
 const window = new JSDOM('').window;
 const md = new MarkdownRenderer(createDOMPurify(window as unknown as Parameters<typeof createDOMPurify>[0]) as unknown as Purifier);
@@ -90,5 +90,28 @@ describe('MarkdownRenderer.renderBlocks', () => {
     expect(grown).toHaveLength(first.length);
     expect(grown.slice(0, -1)).toEqual(first.slice(0, -1));
     expect(grown.at(-1)!.html).toContain('and more');
+  });
+
+  it('bounds nesting: 5 000 `>` render as 32 quotes with the rest as text (issue 10.7)', () => {
+    for (const html of [md.render(`${'>'.repeat(5000)} deep`), md.renderBlocks(`${'>'.repeat(5000)} deep`)[0]!.html]) {
+      const el = dom(html);
+      expect(el.querySelectorAll('blockquote')).toHaveLength(MAX_MARKDOWN_NESTING);
+      expect(el.textContent).toContain(`${'>'.repeat(5000 - MAX_MARKDOWN_NESTING)} deep`);
+    }
+  });
+
+  it('bounds nesting of lists, emphasis, strikethrough and quoted lists', () => {
+    const cases: [string, string][] = [
+      ['1. '.repeat(5000) + 'x', 'ol'],
+      ['> - '.repeat(2500) + 'x', 'blockquote, ul'],
+      ['*a '.repeat(5000) + 'a* '.repeat(5000), 'em'],
+      ['**a '.repeat(3000) + 'a** '.repeat(3000), 'strong'],
+      ['~~a '.repeat(3000) + 'a~~ '.repeat(3000), 'del'],
+    ];
+    for (const [source, selector] of cases) {
+      const count = dom(md.render(source)).querySelectorAll(selector).length;
+      expect(count).toBeGreaterThan(0);
+      expect(count).toBeLessThanOrEqual(MAX_MARKDOWN_NESTING);
+    }
   });
 });
