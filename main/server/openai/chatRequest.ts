@@ -103,8 +103,11 @@ export async function messagesToTurns(messages: readonly ChatMessage[], imageInp
       segments.push({ type: 'text', text: textOf(message.content) });
     }
     const last = turns.at(-1);
-    if (last && last.role === message.role) last.segments.push({ type: 'text', text: '\n\n' }, ...segments);
-    else turns.push({ role: message.role, segments });
+    if (last && last.role === message.role) {
+      // One by one: spreading a message's parts (as many as the body holds) can overflow the stack.
+      last.segments.push({ type: 'text', text: '\n\n' });
+      for (const s of segments) last.segments.push(s);
+    } else turns.push({ role: message.role, segments });
   }
   if (pendingSystem.length > 0 || turns.at(-1)?.role !== 'user') {
     throw new AppError('api.badRequest', 'The conversation must end with a user message.', { param: 'messages' });

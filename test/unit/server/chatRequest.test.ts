@@ -114,6 +114,15 @@ describe('messagesToTurns', () => {
     ).toEqual([{ role: 'user', segments: [{ type: 'text', text: 'one\n\ntwo' }] }]);
   });
 
+  it('merges a message of 300 000 parts into the one before it (no argument spread; issue 10.8)', async () => {
+    const parts = Array.from({ length: 300_000 }, () => ({ type: 'text', text: 'a' }));
+    const turns = await turnsOf([
+      { role: 'user', content: 'one' },
+      { role: 'user', content: parts },
+    ]);
+    expect(turns).toEqual([{ role: 'user', segments: [{ type: 'text', text: `one\n\n${'a'.repeat(300_000)}` }] }]);
+  });
+
   it('requires the conversation to end with a user message', async () => {
     for (const messages of [
       [{ role: 'system', content: 'only a system prompt' }],
