@@ -98,3 +98,28 @@ export function mutated(base: Uint8Array): fc.Arbitrary<Uint8Array> {
     return out;
   });
 }
+
+/** Random edits of a valid JSON value: a node anywhere in it replaced by any JSON (or an odd number). */
+export function jsonMutated(base: unknown): fc.Arbitrary<unknown> {
+  const odd = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom(-1, 0, 2 ** 31, 2 ** 53, 1e308, -1e308, 0.5, '', '\u0000', 'x'.repeat(300), [], {}, null));
+  return fc.array(fc.tuple(fc.nat(), odd, fc.boolean()), { minLength: 1, maxLength: 4 }).map((edits) => {
+    const root = { v: structuredClone(base) as unknown };
+    for (const [pick, value, drop] of edits) {
+      const slots: [Record<string, unknown> | unknown[], string | number][] = [];
+      const walk = (node: unknown): void => {
+        if (Array.isArray(node)) node.forEach((child, i) => (slots.push([node, i]), walk(child)));
+        else if (node && typeof node === 'object')
+          for (const [k, child] of Object.entries(node)) {
+            slots.push([node as Record<string, unknown>, k]);
+            walk(child);
+          }
+      };
+      walk(root);
+      if (slots.length === 0) break;
+      const [parent, key] = slots[pick % slots.length]!;
+      if (drop && !Array.isArray(parent)) delete (parent as Record<string, unknown>)[key as string];
+      else (parent as Record<string | number, unknown>)[key] = value;
+    }
+    return root.v;
+  });
+}
