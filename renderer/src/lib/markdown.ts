@@ -5,6 +5,7 @@
 //    in layer 1 cannot add a script, an event handler or a javascript: URL.
 // DOMPurify needs a DOM; the caller passes the instance (the browser's window, or jsdom in tests).
 import { Marked, Tokenizer, type TokenizerObject, type Tokens, type TokensList } from 'marked';
+import { splitLongLines } from './longLines.ts';
 
 /** The part of DOMPurify this module uses; structural, so tests can hand in DOMPurify(jsdomWindow). */
 export interface Purifier {
@@ -51,6 +52,9 @@ export interface RenderedBlock {
 }
 
 const BLOCK_CACHE_MAX = 2000;
+/** Lines this long are shown as plain text, unformatted (see longLines.ts). */
+export const LONG_LINE_CHARS = 10_000;
+const plainParagraph = (line: string): string => `<p>${escapeHtml(line)}</p>\n`;
 
 /**
  * How deep quotes, lists, emphasis and links may nest. marked recurses once per level, so 5 000
@@ -122,7 +126,8 @@ export class MarkdownRenderer {
 
   /** Markdown → sanitized HTML, safe to assign to innerHTML. */
   render(markdown: string): string {
-    return this.#sanitize(this.#marked.parse(markdown, { async: false }));
+    const html = splitLongLines(markdown, LONG_LINE_CHARS).map((s) => (s.long ? plainParagraph(s.text) : this.#marked.parse(s.text, { async: false })));
+    return this.#sanitize(html.join(''));
   }
 
   /**
@@ -132,19 +137,28 @@ export class MarkdownRenderer {
    * finished blocks above it is left alone.
    */
   renderBlocks(markdown: string): RenderedBlock[] {
-    const tokens = this.#marked.lexer(markdown);
     const out: RenderedBlock[] = [];
-    tokens.forEach((token, i) => {
-      if (token.type === 'space') return;
-      let html = this.#blocks.get(token.raw);
+    const cached = (raw: string, build: () => string): string => {
+      let html = this.#blocks.get(raw);
       if (html === undefined) {
-        const one = Object.assign([token], { links: tokens.links }) as TokensList;
-        html = this.#sanitize(this.#marked.parser(one));
+        html = this.#sanitize(build());
         if (this.#blocks.size >= BLOCK_CACHE_MAX) this.#blocks.clear();
-        this.#blocks.set(token.raw, html);
+        this.#blocks.set(raw, html);
       }
-      out.push({ key: String(i), html });
-    });
+      return html;
+    };
+    for (const segment of splitLongLines(markdown, LONG_LINE_CHARS)) {
+      if (segment.long) {
+        out.push({ key: String(out.length), html: cached(segment.text, () => plainParagraph(segment.text)) });
+        continue;
+      }
+      const tokens = this.#marked.lexer(segment.text);
+      for (const token of tokens) {
+        if (token.type === 'space') continue;
+        const one = Object.assign([token], { links: tokens.links }) as TokensList;
+        out.push({ key: String(out.length), html: cached(token.raw, () => this.#marked.parser(one)) });
+      }
+    }
     return out;
   }
 
