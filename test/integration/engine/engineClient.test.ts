@@ -6,7 +6,9 @@ import { forkLauncher } from '../../../main/engine/launchers/forkLauncher.ts';
 import { PROMPT_CHUNK_TOKENS } from '../../../main/engine/host/generation.ts';
 import { AppError } from '../../../main/contract/errors.ts';
 import type { ChatTurn, EngineStatus, GenerationEvent, SamplingSettingsInput } from '../../../main/contract/engine.ts';
-import { tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
+import { GENERATED_DIR, tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const user = (text: string): ChatTurn => ({ role: 'user', segments: [{ type: 'text', text }] });
 const assistant = (text: string): ChatTurn => ({ role: 'assistant', segments: [{ type: 'text', text }] });
@@ -235,6 +237,14 @@ describe('engine crash recovery and bad input', () => {
     expect(await codeOf(client.load({ modelPath: headerTruncatedGguf() }))).toBe('model.corrupt');
     expect(await codeOf(client.load({ modelPath: otherArchitectureGguf() }))).toBe('model.notChameleon');
     expect(await codeOf(client.load({ modelPath: noImageVocabularyGguf() }))).toBe('model.noImageVocabulary');
+    // A 24-byte header declaring 2^40 metadata entries kept the host busy forever (issue 10.5).
+    const hostile = join(GENERATED_DIR, 'hostile-2e40-host.gguf');
+    const header = Buffer.alloc(24);
+    header.write('GGUF', 0, 'latin1');
+    header.writeUInt32LE(3, 4);
+    header.writeBigUInt64LE(1n << 40n, 16);
+    writeFileSync(hostile, header);
+    expect(await codeOf(client.load({ modelPath: hostile }))).toBe('model.corrupt');
     const pid = client.hostPid;
     await client.load({ modelPath: tinyChameleonGguf() });
     expect(client.hostPid).toBe(pid); // no crash along the way
