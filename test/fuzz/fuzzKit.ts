@@ -4,6 +4,8 @@
 // `npm test` runs a CI-sized, fixed-seed pass; `npm run fuzz` runs FUZZ_RUNS cases per target
 // with a fresh seed (FUZZ_SEED repeats one) and prints the figures.
 import fc from 'fast-check';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { expect } from 'vitest';
 import { AppError, ERROR_CODES, type ErrorCode } from '../../main/contract/errors.ts';
 
@@ -19,8 +21,17 @@ export function fuzzRuns(ciRuns: number): number {
 /** Fixed in CI (a failure repeats); fresh for long runs, printed so a failure can be replayed. */
 export const FUZZ_SEED = Number(process.env.FUZZ_SEED) || (long ? Date.now() % 2 ** 31 : 20261201);
 
-/** Most one case may add to the resident set: a parser of untrusted bytes must stay bounded. */
-export const MEMORY_BOUND_BYTES = 512 * 2 ** 20;
+/** Most a target's cases may leave on the heap, after a full GC: parsers must not accumulate. */
+export const RETAINED_BOUND_BYTES = 64 * 2 ** 20;
+/** Most the resident set may grow during a target (garbage not yet collected included). */
+export const PEAK_BOUND_BYTES = 1536 * 2 ** 20;
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+const retainedHeap = (): number => {
+  gc();
+  return process.memoryUsage().heapUsed;
+};
 
 export class FuzzTally {
   readonly #allowed: ReadonlySet<ErrorCode>;
@@ -28,11 +39,15 @@ export class FuzzTally {
   #cases = 0;
   #slowestMs = 0;
   readonly #started = performance.now();
+  readonly #heapAtStart = retainedHeap();
   readonly #rssAtStart = process.memoryUsage().rss;
   #peakRss = this.#rssAtStart;
 
-  constructor(allowed: readonly ErrorCode[]) {
+  readonly #retainedBound: number;
+
+  constructor(allowed: readonly ErrorCode[], retainedBound = RETAINED_BOUND_BYTES) {
     this.#allowed = new Set(allowed);
+    this.#retainedBound = retainedBound;
   }
 
   /** Runs one case; an allowed AppError is an outcome, everything else is rethrown as a failure. */
@@ -54,22 +69,31 @@ export class FuzzTally {
     this.#byCode.set(outcome, (this.#byCode.get(outcome) ?? 0) + 1);
   }
 
-  /** Prints the figures and checks the memory bound. */
+  /** Prints the figures and checks the memory bounds. */
   report(name: string): void {
     const ms = performance.now() - this.#started;
+    const retained = retainedHeap() - this.#heapAtStart;
     const codes = [...this.#byCode].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ');
     const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
     console.log(
       `fuzz ${name}: ${this.#cases} cases in ${(ms / 1000).toFixed(1)} s (slowest ${this.#slowestMs.toFixed(0)} ms), seed ${FUZZ_SEED}, ` +
-        `peak RSS ${mb(this.#peakRss)} MB (+${mb(this.#peakRss - this.#rssAtStart)}), outcomes: ${codes}`,
+        `peak RSS ${mb(this.#peakRss)} MB (+${mb(this.#peakRss - this.#rssAtStart)}), heap retained +${mb(Math.max(0, retained))} MB, outcomes: ${codes}`,
     );
-    expect(this.#peakRss - this.#rssAtStart).toBeLessThan(MEMORY_BOUND_BYTES);
+    expect(retained).toBeLessThan(this.#retainedBound);
+    expect(this.#peakRss - this.#rssAtStart).toBeLessThan(PEAK_BOUND_BYTES);
   }
 }
 
 /** Runs the property over `arb` with the tally; every case must end in an allowed outcome. */
-export async function fuzz<T>(name: string, arb: fc.Arbitrary<T>, ciRuns: number, allowed: readonly ErrorCode[], target: (value: T) => unknown): Promise<void> {
-  const tally = new FuzzTally(allowed);
+export async function fuzz<T>(
+  name: string,
+  arb: fc.Arbitrary<T>,
+  ciRuns: number,
+  allowed: readonly ErrorCode[],
+  target: (value: T) => unknown,
+  options: { retainedBound?: number } = {},
+): Promise<void> {
+  const tally = new FuzzTally(allowed, options.retainedBound);
   await fc.assert(
     fc.asyncProperty(arb, async (value) => {
       await tally.run(() => target(value));

@@ -52,6 +52,8 @@ export interface RenderedBlock {
 }
 
 const BLOCK_CACHE_MAX = 2000;
+/** Also bounded by size: 2 000 blocks of pasted logs would otherwise hold hundreds of MB. */
+const BLOCK_CACHE_MAX_CHARS = 4_000_000;
 /** Lines this long are shown as plain text, unformatted (see longLines.ts). */
 export const LONG_LINE_CHARS = 10_000;
 const plainParagraph = (line: string): string => `<p>${escapeHtml(line)}</p>\n`;
@@ -93,6 +95,7 @@ export class MarkdownRenderer {
   readonly #purifier: Purifier;
   /** Block source → sanitized HTML: a streaming answer re-renders only its last, growing block. */
   readonly #blocks = new Map<string, string>();
+  #blockChars = 0;
 
   constructor(purifier: Purifier) {
     this.#purifier = purifier;
@@ -142,8 +145,12 @@ export class MarkdownRenderer {
       let html = this.#blocks.get(raw);
       if (html === undefined) {
         html = this.#sanitize(build());
-        if (this.#blocks.size >= BLOCK_CACHE_MAX) this.#blocks.clear();
+        if (this.#blocks.size >= BLOCK_CACHE_MAX || this.#blockChars > BLOCK_CACHE_MAX_CHARS) {
+          this.#blocks.clear();
+          this.#blockChars = 0;
+        }
         this.#blocks.set(raw, html);
+        this.#blockChars += raw.length + html.length;
       }
       return html;
     };
