@@ -80,8 +80,14 @@ describe('a 200 KB single-line message', () => {
     try {
       const pdf = join(dir, 'long.pdf');
       writeFileSync(pdf, Buffer.from(await res.arrayBuffer()));
-      const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 }).replace(/\s+/g, '');
-      // Both chats, whole: every character of the line twice (line breaks are the printer's).
+      // Pages end in a footer line (page n/N): drop it from each page, then compare without the
+      // printer's line breaks.
+      const pages = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 }).split('\f');
+      const text = pages
+        .map((page) => page.trimEnd().split('\n').slice(0, -1).join(''))
+        .join('')
+        .replace(/\s+/g, '');
+      // Both chats, whole: every character of the line twice.
       const squeezed = LINE.replace(/\s+/g, '');
       expect(text.split(squeezed).length - 1).toBe(2);
     } finally {
