@@ -1,9 +1,9 @@
 // Checks a GGUF file before llama.cpp sees it: a wrong or damaged file must become a clear coded
-// error, never a native abort or a hang. Reads only the header (readGgufFileInfo is plain JS).
+// error, never a native abort or a hang. Reads only the header, with our bounded reader.
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { readGgufFileInfo, type GgufFileInfo } from 'node-llama-cpp';
 import { AppError } from '../contract/errors.ts';
+import { readGgufHeader, type GgufHeader } from './ggufHeader.ts';
 import { BOI_ID, EOI_ID, EOT_ID, IMAGE_TOKEN_FIRST_ID, IMAGE_TOKEN_LAST_ID, imageTokenName } from '../contract/chameleon.ts';
 
 export interface GgufSummary {
@@ -41,6 +41,10 @@ const EXPECTED_NAMES: [number, string][] = [
   [EOT_ID, '<reserved08706>'],
 ];
 
+/** The header values validation reads; everything else in the metadata is skipped, not built. */
+const KEPT_KEYS = new Set(['general.architecture', 'general.alignment', 'tokenizer.ggml.tokens']);
+const KEPT_SUFFIXES = ['.context_length', '.embedding_length', '.block_count'];
+
 export async function validateChameleonGguf(path: string, signal?: AbortSignal): Promise<GgufSummary> {
   let sizeBytes: number;
   try {
@@ -52,30 +56,23 @@ export async function validateChameleonGguf(path: string, signal?: AbortSignal):
     throw new AppError('model.notFound', `Model file not found: ${path}`, { path });
   }
 
-  let info: GgufFileInfo;
+  let info: GgufHeader;
   try {
-    info = await readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false, readTensorInfo: true, signal });
+    info = await readGgufHeader(path, (key) => KEPT_KEYS.has(key) || KEPT_SUFFIXES.some((k) => key.endsWith(k)), signal);
   } catch (err) {
-    // The reader's message can quote the file's first bytes ("Expected GGUF but got …"): never echo them.
-    throw new AppError('model.corrupt', 'Not a readable GGUF file: it does not start with a valid GGUF header.', { path }, { cause: err });
+    if (err instanceof AppError) throw err;
+    if (signal?.aborted) throw new AppError('model.loadCancelled', 'Model loading was cancelled.');
+    // The message names the file only: an error here must never quote the file's bytes.
+    throw new AppError('model.corrupt', `Could not read the model file ${basename(path)}.`, { path }, { cause: err });
   }
 
-  // The reader pads a cut-off header with zeros instead of failing: check that the header itself
-  // (metadata and tensor table) lies inside the file before trusting anything in it.
-  const headerEnd = Number(info.infoEndOffset ?? 0);
-  if (headerEnd > sizeBytes || Number(info.tensorCount) !== (info.tensorInfo?.length ?? 0)) {
-    throw new AppError('model.corrupt', `The model file is incomplete: its header alone needs ${headerEnd} bytes but the file has ${sizeBytes}.`, {
-      path,
-      sizeBytes,
-    });
-  }
-
-  const architecture = String(info.metadata.general?.architecture ?? '');
+  const architecture = String(info.metadata.get('general.architecture') ?? '');
   if (architecture !== 'chameleon') {
     throw new AppError('model.notChameleon', `This GGUF holds a "${architecture || 'unknown'}" model, not Chameleon.`, { path, architecture });
   }
 
-  const tokens = info.metadata.tokenizer?.ggml?.tokens as readonly string[] | undefined;
+  const tokenList = info.metadata.get('tokenizer.ggml.tokens');
+  const tokens = Array.isArray(tokenList) ? tokenList : undefined;
   if (!tokens || tokens.length <= EOT_ID) {
     throw new AppError('model.noImageVocabulary', 'This Chameleon GGUF has no full vocabulary (the image tokens are missing).', {
       path,
@@ -103,7 +100,7 @@ export async function validateChameleonGguf(path: string, signal?: AbortSignal):
   // file size, so llama.cpp never reads past the end.
   let parameters = 0;
   let dataEnd = 0;
-  for (const t of info.tensorInfo ?? []) {
+  for (const t of info.tensors) {
     const elements = t.dimensions.reduce<number>((a, d) => a * Number(d), 1);
     parameters += elements;
     const block = GGML_BLOCKS[Number(t.ggmlType)];
@@ -118,15 +115,20 @@ export async function validateChameleonGguf(path: string, signal?: AbortSignal):
     });
   }
 
-  const arch = info.architectureMetadata as { context_length?: number; embedding_length?: number; block_count?: number };
+  const arch = (key: string): number | undefined => {
+    const v = info.metadata.get(`chameleon.${key}`);
+    return typeof v === 'number' || typeof v === 'bigint' ? Number(v) : undefined;
+  };
+  const embeddingLength = arch('embedding_length');
+  const layers = arch('block_count');
   return {
     path,
     fileName: basename(path),
     sizeBytes,
     architecture,
-    trainContextSize: Number(arch.context_length ?? 4096),
-    ...(arch.embedding_length !== undefined ? { embeddingLength: Number(arch.embedding_length) } : {}),
-    ...(arch.block_count !== undefined ? { layers: Number(arch.block_count) } : {}),
+    trainContextSize: arch('context_length') ?? 4096,
+    ...(embeddingLength !== undefined ? { embeddingLength } : {}),
+    ...(layers !== undefined ? { layers } : {}),
     vocabularySize: tokens.length,
     parameters,
   };

@@ -23,17 +23,26 @@ export function segmentTokens(segment: PromptSegment, tokenize: TextTokenizer): 
   return segment.text === '' ? [] : [...tokenize(segment.text)];
 }
 
+/**
+ * Appends one by one: `out.push(...ids)` passes every id as an argument, and a 1 MB text part
+ * (~250 000 ids) overflowed the stack (500 "Maximum call stack size exceeded") before the context
+ * check could answer engine.contextOverflow.
+ */
+function append(out: number[], ids: readonly number[]): void {
+  for (const id of ids) out.push(id);
+}
+
 export function buildPromptTokens(turns: readonly ChatTurn[], tokenize: TextTokenizer, answers?: AnswerTokenLookup): number[] {
   const out: number[] = [BOS_ID];
   for (const turn of turns) {
     if (turn.role === 'assistant') {
       const only = turn.segments.length === 1 ? turn.segments[0] : undefined;
       const cached = only?.type === 'text' ? answers?.(only.text) : undefined;
-      if (cached) out.push(...cached);
-      else for (const s of turn.segments) out.push(...segmentTokens(s, tokenize));
+      if (cached) append(out, cached);
+      else for (const s of turn.segments) append(out, segmentTokens(s, tokenize));
       out.push(EOS_ID);
     } else {
-      for (const s of turn.segments) out.push(...segmentTokens(s, tokenize));
+      for (const s of turn.segments) append(out, segmentTokens(s, tokenize));
       out.push(EOT_ID);
     }
   }

@@ -33,6 +33,34 @@ function frontMatter(fields: Record<string, unknown>): string {
   return `---\n${lines.join('\n')}\n---\n\n`;
 }
 
+/**
+ * Model output is untrusted, and Markdown viewers pass raw HTML through: outside code, a `<` that
+ * opens a tag, comment or declaration becomes `&lt;` (shown as `<`), as the HTML export escapes
+ * it. Fenced code blocks and inline code spans keep their text as written.
+ */
+export function escapeRawHtml(markdown: string): string {
+  let fence: string | undefined;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      const marker = /^\s{0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+      if (fence !== undefined) {
+        if (marker && marker[0] === fence[0] && marker.length >= fence.length) fence = undefined;
+        return line;
+      }
+      if (marker) {
+        fence = marker;
+        return line;
+      }
+      // Split around code spans (a run of backticks to the next run of the same length).
+      return line
+        .split(/(`+[^`]*?`+)/)
+        .map((piece, i) => (i % 2 === 1 ? piece : piece.replace(/<(?=[A-Za-z/!?])/g, '&lt;')))
+        .join('');
+    })
+    .join('\n');
+}
+
 type ImageLink = (sha256: string, alt: string) => Promise<string>;
 
 async function writeMarkdown(ctx: ExportContext, out: ByteSink, image: ImageLink): Promise<void> {
@@ -51,8 +79,8 @@ async function writeMarkdown(ctx: ExportContext, out: ByteSink, image: ImageLink
     // One front matter at the top of the file; later conversations get the same facts as a block.
     await out.write(
       first
-        ? `${frontMatter(head)}# ${head.title}\n\n`
-        : `\n\n---\n\n# ${head.title}\n\n\`\`\`yaml\n${frontMatter(head).slice(4, -6)}\n\`\`\`\n\n`,
+        ? `${frontMatter(head)}# ${escapeRawHtml(head.title)}\n\n`
+        : `\n\n---\n\n# ${escapeRawHtml(head.title)}\n\n\`\`\`yaml\n${frontMatter(head).slice(4, -6)}\n\`\`\`\n\n`,
     );
     first = false;
     for (const page of messagePages(ctx.reader.transcripts, c, 'active')) {
@@ -62,7 +90,7 @@ async function writeMarkdown(ctx: ExportContext, out: ByteSink, image: ImageLink
         for (const p of m.parts)
           text +=
             p.kind === 'text'
-              ? `${p.text}\n\n`
+              ? `${escapeRawHtml(p.text)}\n\n`
               : `${await image(p.imageHash, `image ${p.width}×${p.height}`)}\n\n`;
         await out.write(text);
       }

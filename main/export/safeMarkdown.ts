@@ -69,8 +69,15 @@ export function highlightCode(code: string, lang: string): string {
 
 const SAFE_URL = /^(https?:\/\/|mailto:)[^\s]*$/i;
 
+/**
+ * Text this long is data, not prose to format: the link and code-span rules search ahead from
+ * every bracket and backtick (a 200 KB line of `[a](` took 22 s), so it is only escaped.
+ */
+export const LONG_INLINE_CHARS = 10_000;
+
 /** Inline markdown on one paragraph's raw text; returns HTML. */
 export function renderInline(raw: string): string {
+  if (raw.length >= LONG_INLINE_CHARS) return escapeHtml(raw).replace(/\n/g, '<br>\n');
   const codes: string[] = [];
   // Code spans first, out of reach of the other rules; placeholders use a private-use character.
   let text = raw.replace(/\uE000/g, '').replace(/(`+)([\s\S]*?[^`])\1(?!`)/g, (_m, _t, code: string) => {
@@ -95,8 +102,18 @@ export function renderInline(raw: string): string {
   return text.replace(/\uE000(\d+)\uE000/g, (_m, i: string) => codes[Number(i)] ?? '');
 }
 
+/**
+ * Quotes nest by recursion; deeper than this, the remaining `>` markers are shown as text. Model
+ * output is untrusted: 5 000 `>` in a row overflowed the stack and the export answered 500.
+ */
+export const MAX_QUOTE_DEPTH = 32;
+
 /** Block-level markdown → HTML. */
 export function renderMarkdown(source: string): string {
+  return renderBlocks(source, 0);
+}
+
+function renderBlocks(source: string, depth: number): string {
   const lines = source.replace(/\r\n?/g, '\n').split('\n');
   const out: string[] = [];
   let para: string[] = [];
@@ -151,13 +168,13 @@ export function renderMarkdown(source: string): string {
       out.push(ordered ? `<ol>${items.join('')}</ol>` : `<ul>${items.join('')}</ul>`);
       continue;
     }
-    if (/^\s{0,3}>/.test(line)) {
+    if (depth < MAX_QUOTE_DEPTH && /^\s{0,3}>/.test(line)) {
       flush();
       const quoted: string[] = [];
       for (; i < lines.length && /^\s{0,3}>/.test(lines[i]!); i++)
         quoted.push(lines[i]!.replace(/^\s{0,3}>\s?/, ''));
       i--;
-      out.push(`<blockquote>${renderMarkdown(quoted.join('\n'))}</blockquote>`);
+      out.push(`<blockquote>${renderBlocks(quoted.join('\n'), depth + 1)}</blockquote>`);
       continue;
     }
     if (line.trim() === '') flush();

@@ -122,7 +122,8 @@ function serve(ws: WebSocket, dispatcher: ApiDispatcher): void {
     const parsed = ClientFrameSchema.safeParse(json);
     if (!parsed.success) {
       const id = (json as { id?: unknown } | null)?.id;
-      if (typeof id === 'number' && Number.isInteger(id) && id > 0) {
+      // Safe integers only: an answer with id 2^53 would break the client's own frame schema.
+      if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) {
         send({ t: 'result', id, ok: false, error: toErrorData(new Error('Malformed request frame'), 'api.badRequest') });
       }
       return;

@@ -136,14 +136,20 @@ export const SQL = {
   search: `WITH recent AS (
       SELECT rowid AS part_id, bm25(message_parts_fts) AS score FROM message_parts_fts
       WHERE message_parts_fts MATCH @match ORDER BY rowid DESC LIMIT ${RANK_WINDOW}
-    ), top AS (
-      SELECT r.part_id, r.score, m.id AS message_id, m.conversation_id, c.title, m.role, m.created_at
+    ), best AS (
+      -- One hit per message: a message of several text parts matched once per part, and the
+      -- sidebar's keyed list threw each_key_duplicate. Its best-ranked part stands for it.
+      SELECT r.part_id, r.score, p.message_id,
+        row_number() OVER (PARTITION BY p.message_id ORDER BY r.score, r.part_id) AS nth
       FROM recent r
       JOIN message_parts p ON p.id = r.part_id
-      JOIN messages m ON m.id = p.message_id
-      JOIN conversations c ON c.id = m.conversation_id
-      WHERE c.deleted_at IS NULL
-      ORDER BY r.score, m.created_at DESC, m.id DESC
+    ), top AS (
+      SELECT b.part_id, b.score, m.id AS message_id, m.conversation_id, c.title, m.role, m.created_at
+      FROM best b
+      CROSS JOIN messages m ON m.id = b.message_id
+      CROSS JOIN conversations c ON c.id = m.conversation_id
+      WHERE b.nth = 1 AND c.deleted_at IS NULL
+      ORDER BY b.score, m.created_at DESC, m.id DESC
       LIMIT @limit
     )
     SELECT top.message_id, top.conversation_id, top.title, top.role, top.created_at,

@@ -11,6 +11,7 @@ import { getLlama, TokenBias, type Token } from 'node-llama-cpp';
 import { EngineClient } from '../../main/engine/engineClient.ts';
 import { forkLauncher } from '../../main/engine/launchers/forkLauncher.ts';
 import { defaultThreads } from '../../main/engine/host/llamaRuntime.ts';
+import { PROMPT_CHUNK_TOKENS, reusableTokens } from '../../main/engine/host/generation.ts';
 import { buildPromptTokens } from '../../main/engine/promptBuilder.ts';
 import { BOS_ID, EOS_ID, EOT_ID } from '../../main/contract/chameleon.ts';
 import { BENCH_PARAMS, benchChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
@@ -94,8 +95,11 @@ class HostPromptMirror {
     while (common < prompt.length && common < this.#held.length && prompt[common] === this.#held[common]) common++;
     // Past the held prompt the sequence holds the generated tokens, which this mirror cannot see.
     if (common > 0 && common === this.#held.length) throw new Error('benchmark prompts must not extend each other');
+    // The host reuses cells of whole aligned prompt chunks only (generation.ts).
+    const chunk = Math.min(batchSize, PROMPT_CHUNK_TOKENS);
+    const reused = reusableTokens(common, this.#held.length === 0 ? 0 : Math.floor((this.#held.length - 1) / chunk) * chunk, prompt.length, chunk);
     this.#held = prompt;
-    return { tokens: prompt.length, evaluated: prompt.length - Math.min(common, prompt.length - 1) };
+    return { tokens: prompt.length, evaluated: prompt.length - reused };
   }
 }
 

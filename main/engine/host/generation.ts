@@ -9,6 +9,19 @@ import { IncrementalDecoder, StopStringMatcher } from '../textStream.ts';
 import type { LoadedModel } from './llamaRuntime.ts';
 import type { AnswerCache } from './answerCache.ts';
 
+/**
+ * Prompts are evaluated in chunks of this many tokens (or the batch size, if smaller), aligned to
+ * multiples of it, and the cache is reused down to such a boundary: small, so that a follow-up
+ * turn re-evaluates little more than the previous answer; a multiple of 32, so that prompt
+ * evaluation keeps using llama.cpp's batched kernels.
+ */
+export const PROMPT_CHUNK_TOKENS = 64;
+
+/** The tokens of `prompt` a sequence may keep: its common prefix with what the sequence holds, cut to a chunk boundary of cells aligned chunks wrote. */
+export function reusableTokens(common: number, aligned: number, promptLength: number, chunk: number): number {
+  return Math.floor(Math.min(common, aligned, promptLength - 1) / chunk) * chunk;
+}
+
 /** llama.cpp's repeat-penalty window (chameleon.md §8.12: the reference penalises the whole sequence). */
 const REPEAT_PENALTY_WINDOW = 64;
 
@@ -38,11 +51,17 @@ export async function generate(
   const maxNew = Math.min(sampling.maxTokens, contextSize - prompt.length);
   const seed = sampling.seed ?? Math.floor(Math.random() * 0xffff_ffff);
 
-  // KV reuse: keep the longest common prefix with what the sequence already holds. At least one
-  // prompt token is always evaluated, since sampling needs the logits of the last one.
-  const common = Math.min(sequence.compareContextTokens(prompt as Token[]).firstDifferentIndex, prompt.length - 1);
-  if (sequence.nextTokenIndex > common) await sequence.eraseContextTokenRanges([{ start: common, end: sequence.nextTokenIndex }]);
-  const toEvaluate = prompt.slice(common) as Token[];
+  // KV reuse, made invisible in the answer: llama.cpp's numbers depend on how tokens were batched
+  // (an answer's tokens are evaluated one by one, a prompt in chunks), so the same seed and prompt
+  // answered differently after a load than with a warm cache. Every prompt is evaluated in chunks
+  // aligned to multiples of PROMPT_CHUNK_TOKENS, and only cells such chunks wrote are reused: the
+  // common prefix, cut down to a chunk boundary. At least one prompt token is always evaluated,
+  // since sampling needs the logits of the last one.
+  const chunk = Math.min(context.batchSize, PROMPT_CHUNK_TOKENS);
+  const reuse = reusableTokens(sequence.compareContextTokens(prompt as Token[]).firstDifferentIndex, loaded.alignedTokens, prompt.length, chunk);
+  loaded.alignedTokens = reuse;
+  if (sequence.nextTokenIndex > reuse) await sequence.eraseContextTokenRanges([{ start: reuse, end: sequence.nextTokenIndex }]);
+  const toEvaluate = prompt.slice(reuse) as Token[];
 
   const penaltyWindow: number[] = prompt.slice(-REPEAT_PENALTY_WINDOW);
   const options = {
@@ -74,15 +93,15 @@ export async function generate(
   };
 
   // Defect 1 (chameleon.md §9): a micro-batch without logits aborts the process. Feed everything
-  // but the last chunk in batch-sized chunks whose last token asks for an output, and never call
-  // evaluateWithoutGeneratingNewTokens.
-  const chunk = context.batchSize;
+  // but the last chunk in chunks whose last token asks for an output, and never call
+  // evaluateWithoutGeneratingNewTokens. The last chunk (evaluated with the answer) is not reused.
   let evaluated = 0;
   while (toEvaluate.length - evaluated > chunk) {
     const part = toEvaluate.slice(evaluated, evaluated + chunk);
     const input: ControlledEvaluateInputItem[] = part.map((t, i) => (i === part.length - 1 ? [t, { generateNext: { token: true } }] : t));
     await sequence.controlledEvaluate(input);
     evaluated += part.length;
+    loaded.alignedTokens = reuse + evaluated;
     emit({ type: 'promptProgress', evaluated, total: toEvaluate.length });
     if (signal.aborted) return result('', 'aborted', 0, null, null);
   }

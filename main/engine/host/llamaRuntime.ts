@@ -15,6 +15,12 @@ export interface LoadedModel {
   model: LlamaModel;
   context: LlamaContext;
   sequence: LlamaContextSequence;
+  /**
+   * How many leading cells of the sequence were written by prompt chunks aligned to multiples of
+   * the batch size: only those are reused (generation.ts), so an answer does not depend on what
+   * the cache held.
+   */
+  alignedTokens: number;
   /** Bans every non-text id except EOS and EOT (llama.cpp defect 2: its image mask leaks). */
   textOnlyBias: TokenBias;
   info: ModelInfo;
@@ -142,7 +148,7 @@ export class LlamaRuntime {
     };
     const fallback = this.#fallbacks.get(llamaKey(settings.gpu, avoid));
     const backend = await this.#describeBackend(llama, settings, fallback, model, threads, context.batchSize);
-    return { settings, model, context, sequence: context.getSequence(), textOnlyBias, info, backend };
+    return { settings, model, context, sequence: context.getSequence(), alignedTokens: 0, textOnlyBias, info, backend };
   }
 
   async #describeBackend(

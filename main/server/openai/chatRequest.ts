@@ -49,6 +49,16 @@ export const ChatCompletionRequestSchema = z.object({
   // Extensions that llama.cpp's and vLLM's servers accept too; Chameleon's reference sampler uses both.
   top_k: z.number().int().min(0).nullish(),
   repetition_penalty: z.number().min(1).max(10).nullish(),
+  // Parameters that change what the client gets and that this server cannot honour are refused
+  // (400 naming the param), never silently ignored: a client asking for a tool call or JSON would
+  // otherwise take free text for an answer.
+  tools: z.array(z.unknown()).max(0, { message: 'tools are not supported: Chameleon has no tool calling' }).nullish(),
+  tool_choice: z.literal('none', { message: 'tool_choice is not supported: Chameleon has no tool calling' }).nullish(),
+  functions: z.array(z.unknown()).max(0, { message: 'functions are not supported: Chameleon has no function calling' }).nullish(),
+  function_call: z.literal('none', { message: 'function_call is not supported: Chameleon has no function calling' }).nullish(),
+  response_format: z.object({ type: z.literal('text', { message: 'only response_format {"type": "text"} is supported' }) }).nullish(),
+  logprobs: z.literal(false, { message: 'logprobs are not supported' }).nullish(),
+  top_logprobs: z.literal(0, { message: 'top_logprobs are not supported' }).nullish(),
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 
@@ -102,8 +112,11 @@ export async function messagesToTurns(messages: readonly ChatMessage[], imageInp
       segments.push({ type: 'text', text: textOf(message.content) });
     }
     const last = turns.at(-1);
-    if (last && last.role === message.role) last.segments.push({ type: 'text', text: '\n\n' }, ...segments);
-    else turns.push({ role: message.role, segments });
+    if (last && last.role === message.role) {
+      // One by one: spreading a message's parts (as many as the body holds) can overflow the stack.
+      last.segments.push({ type: 'text', text: '\n\n' });
+      for (const s of segments) last.segments.push(s);
+    } else turns.push({ role: message.role, segments });
   }
   if (pendingSystem.length > 0 || turns.at(-1)?.role !== 'user') {
     throw new AppError('api.badRequest', 'The conversation must end with a user message.', { param: 'messages' });

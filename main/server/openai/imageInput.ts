@@ -16,7 +16,35 @@ export function decodeDataUrl(url: string, param: string): Uint8Array {
   if (!m) throw new AppError('image.unsupported', 'An image_url must be a data: URL such as data:image/png;base64,…', { param });
   const body = url.slice(m[0].length);
   if (m[3]) return Buffer.from(body, 'base64');
-  return Buffer.from(decodeURIComponent(body), 'latin1');
+  return percentDecode(body);
+}
+
+/**
+ * The bytes of a percent-encoded data: URL body, as the WHATWG URL standard decodes it: each %XX
+ * is one byte, any other character its UTF-8 bytes, a % not followed by two hex digits itself.
+ * decodeURIComponent read %XX as UTF-8, so a byte ≥ 0x80 on its own (every binary image) threw
+ * "URI malformed" and the request answered 500.
+ */
+function percentDecode(body: string): Uint8Array {
+  const raw = Buffer.from(body, 'utf8');
+  const out = Buffer.alloc(raw.length);
+  let n = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const b = raw[i]!;
+    const hi = b === 0x25 && i + 2 < raw.length ? hexValue(raw[i + 1]!) : -1;
+    const lo = hi >= 0 ? hexValue(raw[i + 2]!) : -1;
+    if (lo >= 0) {
+      out[n++] = hi * 16 + lo;
+      i += 2;
+    } else out[n++] = b;
+  }
+  return out.subarray(0, n);
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
 export function serviceImageInput(images: ImageService): ImageInput {

@@ -4,7 +4,8 @@
 // 2. the HTML marked produces then goes through DOMPurify with a small allow-list, so even a bug
 //    in layer 1 cannot add a script, an event handler or a javascript: URL.
 // DOMPurify needs a DOM; the caller passes the instance (the browser's window, or jsdom in tests).
-import { Marked, type Tokens, type TokensList } from 'marked';
+import { Marked, Tokenizer, type TokenizerObject, type Tokens, type TokensList } from 'marked';
+import { splitLongLines } from './longLines.ts';
 
 /** The part of DOMPurify this module uses; structural, so tests can hand in DOMPurify(jsdomWindow). */
 export interface Purifier {
@@ -51,12 +52,50 @@ export interface RenderedBlock {
 }
 
 const BLOCK_CACHE_MAX = 2000;
+/** Also bounded by size: 2 000 blocks of pasted logs would otherwise hold hundreds of MB. */
+const BLOCK_CACHE_MAX_CHARS = 4_000_000;
+/** Lines this long are shown as plain text, unformatted (see longLines.ts). */
+export const LONG_LINE_CHARS = 10_000;
+const plainParagraph = (line: string): string => `<p>${escapeHtml(line)}</p>\n`;
+
+/**
+ * How deep quotes, lists, emphasis and links may nest. marked recurses once per level, so 5 000
+ * `>` in an answer overflowed the stack: the chat view kept the previous chat's content and threw
+ * on every switch. Past this depth the markers are shown as the text they are.
+ */
+export const MAX_MARKDOWN_NESTING = 32;
+
+/** The tokenizers that recurse, each refusing (so the text falls through to plain text) when too deep. */
+function boundedNesting(limit: number): TokenizerObject {
+  let depth = 0;
+  const bounded =
+    <A extends unknown[], R>(original: (this: Tokenizer, ...args: A) => R) =>
+    function (this: Tokenizer, ...args: A): R | undefined {
+      if (depth >= limit) return undefined;
+      depth++;
+      try {
+        return original.apply(this, args);
+      } finally {
+        depth--;
+      }
+    };
+  const p = Tokenizer.prototype;
+  return {
+    blockquote: bounded(p.blockquote),
+    list: bounded(p.list),
+    emStrong: bounded(p.emStrong),
+    del: bounded(p.del),
+    link: bounded(p.link),
+    reflink: bounded(p.reflink),
+  };
+}
 
 export class MarkdownRenderer {
   readonly #marked: Marked;
   readonly #purifier: Purifier;
   /** Block source → sanitized HTML: a streaming answer re-renders only its last, growing block. */
   readonly #blocks = new Map<string, string>();
+  #blockChars = 0;
 
   constructor(purifier: Purifier) {
     this.#purifier = purifier;
@@ -64,6 +103,7 @@ export class MarkdownRenderer {
       gfm: true,
       breaks: true,
       async: false,
+      tokenizer: boundedNesting(MAX_MARKDOWN_NESTING),
       renderer: {
         html: ({ text }: Tokens.HTML | Tokens.Tag) => escapeHtml(text),
         // Images would fetch remote URLs from an offline app on the model's say-so: show the alt text.
@@ -89,7 +129,8 @@ export class MarkdownRenderer {
 
   /** Markdown → sanitized HTML, safe to assign to innerHTML. */
   render(markdown: string): string {
-    return this.#sanitize(this.#marked.parse(markdown, { async: false }));
+    const html = splitLongLines(markdown, LONG_LINE_CHARS).map((s) => (s.long ? plainParagraph(s.text) : this.#marked.parse(s.text, { async: false })));
+    return this.#sanitize(html.join(''));
   }
 
   /**
@@ -99,19 +140,32 @@ export class MarkdownRenderer {
    * finished blocks above it is left alone.
    */
   renderBlocks(markdown: string): RenderedBlock[] {
-    const tokens = this.#marked.lexer(markdown);
     const out: RenderedBlock[] = [];
-    tokens.forEach((token, i) => {
-      if (token.type === 'space') return;
-      let html = this.#blocks.get(token.raw);
+    const cached = (raw: string, build: () => string): string => {
+      let html = this.#blocks.get(raw);
       if (html === undefined) {
-        const one = Object.assign([token], { links: tokens.links }) as TokensList;
-        html = this.#sanitize(this.#marked.parser(one));
-        if (this.#blocks.size >= BLOCK_CACHE_MAX) this.#blocks.clear();
-        this.#blocks.set(token.raw, html);
+        html = this.#sanitize(build());
+        if (this.#blocks.size >= BLOCK_CACHE_MAX || this.#blockChars > BLOCK_CACHE_MAX_CHARS) {
+          this.#blocks.clear();
+          this.#blockChars = 0;
+        }
+        this.#blocks.set(raw, html);
+        this.#blockChars += raw.length + html.length;
       }
-      out.push({ key: String(i), html });
-    });
+      return html;
+    };
+    for (const segment of splitLongLines(markdown, LONG_LINE_CHARS)) {
+      if (segment.long) {
+        out.push({ key: String(out.length), html: cached(segment.text, () => plainParagraph(segment.text)) });
+        continue;
+      }
+      const tokens = this.#marked.lexer(segment.text);
+      for (const token of tokens) {
+        if (token.type === 'space') continue;
+        const one = Object.assign([token], { links: tokens.links }) as TokensList;
+        out.push({ key: String(out.length), html: cached(token.raw, () => this.#marked.parser(one)) });
+      }
+    }
     return out;
   }
 

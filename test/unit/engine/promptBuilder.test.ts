@@ -82,4 +82,13 @@ describe('buildPromptTokens', () => {
     const u1 = [...tokenize('hi')];
     expect(ids.slice(1 + u1.length + 1, 1 + u1.length + 1 + sampled.length + 1)).toEqual([...sampled, EOS_ID]);
   });
+
+  it('builds the prompt of a 1 MB text part (no argument spread of its ids; issue 10.8)', () => {
+    const text = 'ab, '.repeat(250_000);
+    const ids = buildPromptTokens([user(text), assistant(text), user('ok')], tokenize);
+    const once = tokenize(text).length;
+    expect(once).toBeGreaterThan(200_000);
+    expect(ids).toHaveLength(1 + once + 1 + once + 1 + tokenize('ok').length + 1);
+  });
 });
+

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { escapeRawHtml } from '../../../main/export/markdownTranscript.ts';
 import { crc32 } from '../../../main/export/zipWriter.ts';
 import { memoryStore } from '../store/storeTestKit.ts';
 import { exporterFor, tempFolder } from './exportKit.ts';
@@ -30,7 +31,11 @@ describe('Markdown transcripts', () => {
     expect(md).toContain(
       'settings: {"temperature":0.7,"topP":0.9,"topK":40,"repeatPenalty":1.1,"maxTokens":512}',
     );
-    for (const text of [CODE, LONG_ANSWER, CJK, ARABIC, EMOJI, HOSTILE]) expect(md).toContain(text);
+    for (const text of [CODE, LONG_ANSWER, CJK, ARABIC, EMOJI]) expect(md).toContain(text);
+    // Raw HTML from the model is escaped, as in the HTML export (a viewer would run it; issue 10).
+    expect(md).toContain(HOSTILE.replace(/</g, '&lt;'));
+    expect(md).not.toMatch(/<(script|img|iframe|a |link)/);
+    expect(md).toContain('# Lizards & &lt;colours> — 蜥蜴');
     expect(md).not.toContain('first try'); // the side branch is not part of a readable export
     expect(md.match(/!\[image \d+×\d+\]\(data:image\/png;base64,[A-Za-z0-9+/=]+\)/g)).toHaveLength(2);
     expect(md.indexOf('## You')).toBeLessThan(md.indexOf('## Chameleon'));
@@ -55,6 +60,13 @@ describe('Markdown transcripts', () => {
     expect(md).toContain(CJK);
     const image = execFileSync('unzip', ['-p', result.path, `images/${chat.imageHashes[0]}.png`]);
     expect(image.equals(store.images.read(chat.imageHashes[0]!))).toBe(true);
+  });
+
+  it('escapes raw HTML outside code and keeps code as written', () => {
+    expect(escapeRawHtml('a <script>x</script> b')).toBe('a &lt;script>x&lt;/script> b');
+    expect(escapeRawHtml('1 < 2 and `<b>` and <!-- c -->')).toBe('1 < 2 and `<b>` and &lt;!-- c -->');
+    expect(escapeRawHtml('```html\n<script>\n```\n<i>')).toBe('```html\n<script>\n```\n&lt;i>');
+    expect(escapeRawHtml('~~~~\n<a>\n~~~\n<b>\n~~~~\n<c>')).toBe('~~~~\n<a>\n~~~\n<b>\n~~~~\n&lt;c>');
   });
 
   it('computes the standard CRC-32', () => {

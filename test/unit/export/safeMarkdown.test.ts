@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, highlightCode, renderMarkdown } from '../../../main/export/safeMarkdown.ts';
+import { LONG_INLINE_CHARS, MAX_QUOTE_DEPTH, escapeHtml, highlightCode, renderMarkdown } from '../../../main/export/safeMarkdown.ts';
 import { HOSTILE } from './fixtureChat.ts';
 
 /** Every tag in the output, by name: only ones this renderer emits may appear. */
@@ -78,5 +78,19 @@ describe('safe markdown for the HTML export', () => {
     );
     expect(highlightCode('#include <a>', 'c')).toBe('#include &lt;a&gt;');
     expect(escapeHtml(`&<>"'`)).toBe('&amp;&lt;&gt;&quot;&#39;');
+  });
+
+  it('bounds quote nesting: 5 000 `>` export as 32 quotes and the rest as text (issue 10.7)', () => {
+    const html = renderMarkdown(`${'>'.repeat(5000)} deep\n\nafter`);
+    expect(html.match(/<blockquote>/g)).toHaveLength(MAX_QUOTE_DEPTH);
+    expect(html).toContain(`${'&gt;'.repeat(5000 - MAX_QUOTE_DEPTH)} deep`);
+    expect(html).toContain('<p dir="auto">after</p>');
+    expect(renderMarkdown('> '.repeat(5000))).toContain('<blockquote>');
+  });
+
+  it('exports a 200 KB single line as escaped plain text, whole (issue 10.9)', () => {
+    const line = '[a](<b> `c '.repeat(20_000).slice(0, 200_000);
+    expect(line.length).toBeGreaterThan(LONG_INLINE_CHARS);
+    expect(renderMarkdown(`${line}\n\n**short**`)).toBe(`<p dir="auto">${escapeHtml(line)}</p>\n<p dir="auto"><strong>short</strong></p>`);
   });
 });

@@ -60,6 +60,15 @@ describe('decodeDataUrl', () => {
     expect(decodeDataUrl('data:image/svg+xml;charset=utf-8,%3Csvg%3E', 'p')).toEqual(Buffer.from('<svg>'));
   });
 
+  it('decodes percent-encoded bytes >= 0x80 as bytes, as browsers do (issue 10, low)', () => {
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const encoded = [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+    expect(decodeDataUrl(`data:image/png,${encoded}`, 'p')).toEqual(Buffer.from(bytes));
+    // Bare bytes in the body are their UTF-8 encoding; a % without two hex digits stays itself.
+    expect(decodeDataUrl('data:,%89PNG%zz%4', 'p')).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x25, 0x7a, 0x7a, 0x25, 0x34]));
+    expect(decodeDataUrl('data:,é%C3%A9', 'p')).toEqual(Buffer.from('éé', 'utf8'));
+  });
+
   it('refuses remote URLs (offline) and anything that is not a data URL, naming the part', async () => {
     const remote = await codeOf(() => decodeDataUrl('https://example.com/cat.png', 'messages[0].content[1].image_url'));
     expect(remote).toBe('image.remoteUrl');

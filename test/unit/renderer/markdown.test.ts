@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { JSDOM } from 'jsdom';
 import createDOMPurify from 'dompurify';
-import { MarkdownRenderer, type Purifier } from '../../../renderer/src/lib/markdown.ts';
+import { LONG_LINE_CHARS, MAX_MARKDOWN_NESTING, MarkdownRenderer, type Purifier } from '../../../renderer/src/lib/markdown.ts';
 
 const window = new JSDOM('').window;
 const md = new MarkdownRenderer(createDOMPurify(window as unknown as Parameters<typeof createDOMPurify>[0]) as unknown as Purifier);
@@ -90,5 +90,45 @@ describe('MarkdownRenderer.renderBlocks', () => {
     expect(grown).toHaveLength(first.length);
     expect(grown.slice(0, -1)).toEqual(first.slice(0, -1));
     expect(grown.at(-1)!.html).toContain('and more');
+  });
+
+  it('bounds nesting: 5 000 `>` render as 32 quotes with the rest as text (issue 10.7)', () => {
+    for (const html of [md.render(`${'>'.repeat(5000)} deep`), md.renderBlocks(`${'>'.repeat(5000)} deep`)[0]!.html]) {
+      const el = dom(html);
+      expect(el.querySelectorAll('blockquote')).toHaveLength(MAX_MARKDOWN_NESTING);
+      expect(el.textContent).toContain(`${'>'.repeat(5000 - MAX_MARKDOWN_NESTING)} deep`);
+    }
+  });
+
+  it('bounds nesting of lists, emphasis, strikethrough and quoted lists', () => {
+    const cases: [string, string][] = [
+      // Each under LONG_LINE_CHARS: longer single lines are shown as plain text anyway.
+      ['1. '.repeat(3000) + 'x', 'ol'],
+      ['> - '.repeat(2000) + 'x', 'blockquote, ul'],
+      ['*a '.repeat(1500) + 'a* '.repeat(1500), 'em'],
+      ['**a '.repeat(1000) + 'a** '.repeat(1000), 'strong'],
+      ['~~a '.repeat(1000) + 'a~~ '.repeat(1000), 'del'],
+    ];
+    for (const [source, selector] of cases) {
+      const count = dom(md.render(source)).querySelectorAll(selector).length;
+      expect(count).toBeGreaterThan(0);
+      expect(count).toBeLessThanOrEqual(MAX_MARKDOWN_NESTING);
+    }
+  });
+
+  it('shows a 200 KB single line as plain text, unformatted, whole (issue 10.9)', () => {
+    // Every `_` and `*` opens emphasis here: formatted, this took marked close to a minute.
+    const line = '_a *b* `c` [d](e) '.repeat(11_200).slice(0, 200_000);
+    for (const html of [md.render(`# Title\n\n${line}\n\nafter *this*`), md.renderBlocks(`# Title\n\n${line}\n\nafter *this*`).map((b) => b.html).join('')]) {
+      const el = dom(html);
+      const paragraphs = [...el.querySelectorAll('p')];
+      expect(paragraphs.map((p) => p.textContent)).toEqual([line, 'after this']);
+      expect(el.querySelector('h1')?.textContent).toBe('Title');
+      expect(paragraphs[0]!.querySelector('em, code, a')).toBeNull();
+      expect(paragraphs[1]!.querySelector('em')?.textContent).toBe('this');
+    }
+    // A long line inside fenced code stays code.
+    const fenced = dom(md.render(`\`\`\`\n${'x'.repeat(LONG_LINE_CHARS + 1)}\n\`\`\``));
+    expect(fenced.querySelector('pre code')?.textContent).toBe('x'.repeat(LONG_LINE_CHARS + 1));
   });
 });

@@ -39,6 +39,27 @@ describe('parseChatCompletionRequest', () => {
     expect(r).toMatchObject({ stream: true, temperature: 0.2, top_p: 0.5, max_tokens: 10, seed: 3, stop: ['x'] });
   });
 
+  it('refuses tools, functions, JSON response formats and logprobs with a 400 naming the param, instead of ignoring them', () => {
+    const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+    const refused: [Record<string, unknown>, string][] = [
+      [{ tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }, 'tools'],
+      [{ tool_choice: 'auto' }, 'tool_choice'],
+      [{ functions: [{ name: 'f' }] }, 'functions'],
+      [{ function_call: 'auto' }, 'function_call'],
+      [{ response_format: { type: 'json_object' } }, 'response_format.type'],
+      [{ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {} } } }, 'response_format.type'],
+      [{ logprobs: true }, 'logprobs'],
+      [{ top_logprobs: 5 }, 'top_logprobs'],
+    ];
+    for (const [extra, param] of refused) {
+      const err = errorOf(() => parse({ ...base, ...extra }));
+      expect(err.code, param).toBe('api.badRequest');
+      expect(err.details, param).toEqual({ param });
+    }
+    // What changes nothing is still accepted.
+    expect(() => parse({ ...base, tools: [], tool_choice: 'none', response_format: { type: 'text' }, logprobs: false, top_logprobs: null })).not.toThrow();
+  });
+
   it('answers wrong types with api.badRequest naming the param as OpenAI does', () => {
     const cases: [unknown, string | null][] = [
       [{ messages: [{ role: 'user', content: 'hi' }], temperature: 'hot' }, 'temperature'],
@@ -104,6 +125,15 @@ describe('messagesToTurns', () => {
         { role: 'user', content: 'two' },
       ]),
     ).toEqual([{ role: 'user', segments: [{ type: 'text', text: 'one\n\ntwo' }] }]);
+  });
+
+  it('merges a message of 300 000 parts into the one before it (no argument spread; issue 10.8)', async () => {
+    const parts = Array.from({ length: 300_000 }, () => ({ type: 'text', text: 'a' }));
+    const turns = await turnsOf([
+      { role: 'user', content: 'one' },
+      { role: 'user', content: parts },
+    ]);
+    expect(turns).toEqual([{ role: 'user', segments: [{ type: 'text', text: `one\n\n${'a'.repeat(300_000)}` }] }]);
   });
 
   it('requires the conversation to end with a user message', async () => {

@@ -74,6 +74,19 @@ describe('full-text search', () => {
     expect(s.search('swims river', 100)).toHaveLength(100);
   });
 
+  it('lists a message of several matching parts once, with its best part (issue 10.10)', () => {
+    const s = open();
+    const c = s.createConversation().id;
+    const q = s.addUserMessage(c, null, [
+      { kind: 'text', text: 'a heron here' },
+      { kind: 'text', text: 'heron heron heron everywhere' },
+      { kind: 'text', text: 'and one more heron' },
+    ]);
+    const hits = s.search('heron');
+    expect(hits.map((h) => h.messageId)).toEqual([q.id]);
+    expect(hits[0]!.snippet).toContain('everywhere');
+  });
+
   it('follows streaming updates, regenerations and purges through the triggers', () => {
     const s = open();
     const c = s.createConversation().id;

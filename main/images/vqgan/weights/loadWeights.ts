@@ -119,7 +119,7 @@ async function listSharded(indexFile: string): Promise<Listing> {
       const opened = await openSafetensors(file, (n) => names.has(n));
       closers.push(opened.close);
       files.push(file);
-      tensors.push(...opened.tensors);
+      for (const t of opened.tensors) tensors.push(t);
       const found = new Set(opened.tensors.map((t) => t.name));
       const lost = [...names].find((n) => !found.has(n));
       if (lost) throw new AppError('vqgan.missingTensor', `${indexFile} places ${lost} in ${shard}, but that shard does not contain it.`, { tensor: bareName(lost), file });

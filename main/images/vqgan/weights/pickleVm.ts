@@ -158,6 +158,8 @@ export function unpickle(data: Uint8Array): PickleValue {
     for (let i = 0; i + 1 < kv.length; i += 2) target.set(kv[i]!, kv[i + 1]!);
   };
   const signedLong = (b: Uint8Array): number => {
+    // Sizes and offsets fit in 8 bytes; a longer LONG4 would cost quadratic time to build.
+    if (b.length > 8) throw refuse(`a ${b.length}-byte integer`);
     let v = 0n;
     for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
     if (b.length > 0 && b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
@@ -185,7 +187,7 @@ export function unpickle(data: Uint8Array): PickleValue {
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
       case 0x75: { const kv = popMark(); setItems(top(), kv); break; } // SETITEMS
       case 0x61: { const v = pop(); const l = top(); if (Array.isArray(l)) l.push(v); else if (!(l instanceof Opaque)) throw refuse('APPEND to a non-list'); break; }
-      case 0x65: { const vs = popMark(); const l = top(); if (Array.isArray(l)) l.push(...vs); else if (!(l instanceof Opaque)) throw refuse('APPENDS to a non-list'); break; }
+      case 0x65: { const vs = popMark(); const l = top(); if (Array.isArray(l)) { for (const v of vs) l.push(v); } else if (!(l instanceof Opaque)) throw refuse('APPENDS to a non-list'); break; }
       case 0x71: memo.set(u8(), top()); break; // BINPUT
       case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
       case 0x94: memo.set(memo.size, top()); break; // MEMOIZE

@@ -28,6 +28,11 @@ function invalid(file: string, why: string): AppError {
 }
 
 export async function readExactly(fh: FileHandle, position: number, length: number, file: string): Promise<Uint8Array> {
+  // Lengths come from the file itself: check them against its size before allocating, so a zip
+  // entry declaring 4 GB is a coded error, not 4 GB of zeros (or a RangeError).
+  if (!Number.isSafeInteger(position) || !Number.isSafeInteger(length) || position < 0 || length < 0 || position + length > (await fh.stat()).size) {
+    throw new AppError('vqgan.weightsInvalid', `${file} ends early (wanted ${length} bytes at ${position}).`, { file });
+  }
   const buf = new Uint8Array(length);
   let done = 0;
   while (done < length) {
@@ -56,12 +61,13 @@ export async function openSafetensors(file: string, keep: (name: string) => bool
     const lenBytes = await readExactly(fh, 0, 8, file);
     const headerLen = Number(new DataView(lenBytes.buffer).getBigUint64(0, true));
     if (headerLen < 2 || headerLen > MAX_HEADER || 8 + headerLen > size) throw invalid(file, 'implausible header length');
-    const headerText = new TextDecoder('utf-8', { fatal: true }).decode(await readExactly(fh, 8, headerLen, file));
+    const headerBytes = await readExactly(fh, 8, headerLen, file);
     let header: unknown;
     try {
-      header = JSON.parse(headerText);
+      // Both throw on a hostile header: the decoder on bytes that are not UTF-8 (found by fuzzing).
+      header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
     } catch {
-      throw invalid(file, 'header is not JSON');
+      throw invalid(file, 'header is not UTF-8 JSON');
     }
     if (typeof header !== 'object' || header === null || Array.isArray(header)) throw invalid(file, 'header is not a JSON object');
     const base = 8 + headerLen;
@@ -69,6 +75,7 @@ export async function openSafetensors(file: string, keep: (name: string) => bool
     const tensors: LazyTensor[] = [];
     for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
       if (name === '__metadata__' || !keep(name)) continue;
+      if (typeof entry !== 'object' || entry === null) throw invalid(file, `tensor ${name} is not an object`);
       const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       const shape = e.shape;
       const offsets = e.data_offsets;

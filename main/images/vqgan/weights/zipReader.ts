@@ -78,6 +78,8 @@ export class ZipReader {
       const extraLen = v.getUint16(p + 30, true);
       const commentLen = v.getUint16(p + 32, true);
       let localHeaderOffset = v.getUint32(p + 42, true);
+      // Name, extra and comment must lie inside the directory (fuzzing found reads past its end).
+      if (p + 46 + nameLen + extraLen + commentLen > cdSize) throw bad(file, `central directory entry ${n} is broken`);
       const name = utf8.decode(cd.subarray(p + 46, p + 46 + nameLen));
       // zip64 extended information: present fields appear in this fixed order
       let e = p + 46 + nameLen;
@@ -85,7 +87,10 @@ export class ZipReader {
       while (e + 4 <= extraEnd) {
         const id = v.getUint16(e, true);
         const len = v.getUint16(e + 2, true);
+        if (e + 4 + len > extraEnd) throw bad(file, `central directory entry ${n} has a broken extra field`);
         if (id === 0x0001) {
+          const fields = (uncompressed === 0xffffffff ? 1 : 0) + (compressedSize === 0xffffffff ? 1 : 0) + (localHeaderOffset === 0xffffffff ? 1 : 0);
+          if (8 * fields > len) throw bad(file, `central directory entry ${n} has a short zip64 field`);
           let q = e + 4;
           if (uncompressed === 0xffffffff) {
             uncompressed = u64(v, q);
@@ -113,10 +118,13 @@ export class ZipReader {
     const dataStart = entry.localHeaderOffset + 30 + head.getUint16(26, true) + head.getUint16(28, true);
     if (entry.method === 0) return readExactly(this.#fh, dataStart + offset, length, this.#file);
     if (entry.method === 8) {
+      // Deflate expands at most ~1032:1; a larger declared size is a lie, and inflating is capped at
+      // the declared size, so a zip bomb costs no more memory than the entry claims.
+      if (entry.size > entry.compressedSize * 1032 + 1024) throw bad(this.#file, `entry ${entry.name} declares an impossible size`);
       const raw = await readExactly(this.#fh, dataStart, entry.compressedSize, this.#file);
       let all: Uint8Array;
       try {
-        all = inflateRawSync(raw);
+        all = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) });
       } catch (err) {
         throw bad(this.#file, `entry ${entry.name} does not inflate: ${(err as Error).message}`);
       }
