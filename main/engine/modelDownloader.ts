@@ -24,9 +24,11 @@ export type FileDownloadResult = { state: 'done'; path: string; bytes: number } 
 
 /** An HTTP answer other than 2xx, without the request (its headers hold the token). */
 export class DownloadHttpError extends Error {
-  constructor(readonly status: number) {
+  readonly status: number;
+  constructor(status: number) {
     super(`HTTP ${status}`);
     this.name = 'DownloadHttpError';
+    this.status = status;
   }
 }
 
