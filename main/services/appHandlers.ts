@@ -12,6 +12,7 @@ import type { SettingsService } from './settingsService.ts';
 import type { ImageService } from './imageService.ts';
 import { checkVqganWeights } from '../images/vqgan/weights/loadWeights.ts';
 import { transcriptCommands, transcriptStreams, type TranscriptHandlerDeps } from './transcriptHandlers.ts';
+import { modelCommands, type ModelHandlerDeps } from './modelHandlers.ts';
 
 /** The slice of EngineClient the handlers drive. */
 export interface ModelEngine {
@@ -34,6 +35,7 @@ export interface AppHandlerDeps {
   pickWeightsFile?: () => Promise<string | null>;
   images: ImageService;
   transcripts: TranscriptHandlerDeps;
+  models: Pick<ModelHandlerDeps, 'models' | 'endpoint' | 'token'>;
 }
 
 /** App defaults under the chat's own overrides. */
@@ -47,7 +49,7 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
   const changed = (reason: 'created' | 'renamed' | 'deleted' | 'restored', conversationId: number): void =>
     events.emit('chats.changed', { reason, conversationId });
 
-  return {
+  const handlers: Handlers = {
     commands: {
       'app.info': () => deps.info,
 
@@ -139,6 +141,13 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       },
 
       ...transcriptCommands(deps.transcripts),
+      ...modelCommands({
+        ...deps.models,
+        settings,
+        engineStatus: () => engine.getStatus(),
+        loadModel: (modelPath) => handlers.commands['model.load']({ modelPath }),
+        setVqganWeights: (vqganWeightsPath) => handlers.commands['settings.set']({ ...settings.get(), vqganWeightsPath }),
+      }),
 
       'settings.get': () => settings.get(),
       'settings.set': async (next) => {
@@ -168,4 +177,5 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
     },
     subscribe: (listener) => events.subscribe(listener),
   };
+  return handlers;
 }

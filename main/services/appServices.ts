@@ -14,6 +14,11 @@ import { ImageService } from './imageService.ts';
 import { SettingsService } from './settingsService.ts';
 import { TranscriptService } from './transcriptService.ts';
 import type { PdfRenderer } from '../export/pdfTranscript.ts';
+import { loadCatalog } from '../models/catalog.ts';
+import { fileTokenStore, type TokenSealer } from '../models/hubToken.ts';
+import { modelsConfigFromEnv, type ModelsConfig } from '../models/modelsConfig.ts';
+import { ModelService } from '../models/ModelService.ts';
+import { useModel } from './modelHandlers.ts';
 
 export interface AppServicesOptions {
   dataDir: string;
@@ -34,6 +39,10 @@ export interface AppServicesOptions {
   loadModelAtStart?: boolean;
   /** Delta coalescing interval (default one 60 Hz frame). */
   frameMs?: number;
+  /** Catalog file and Hub endpoint (default: the shipped catalog, huggingface.co or HF_ENDPOINT). */
+  models?: ModelsConfig;
+  /** Seals the Hub token with the OS keychain (Electron safeStorage); absent: a 0600 file. */
+  tokenSealer?: TokenSealer;
 }
 
 export class AppServices {
@@ -44,6 +53,7 @@ export class AppServices {
   readonly generation: GenerationService;
   readonly images: ImageService;
   readonly transcripts: TranscriptService;
+  readonly models: ModelService;
   readonly handlers: Handlers;
   readonly #ownsEngine: boolean;
   readonly #unsubscribeEngine: () => void;
@@ -58,9 +68,11 @@ export class AppServices {
     generation: GenerationService;
     images: ImageService;
     transcripts: TranscriptService;
+    models: ModelService;
     handlers: Handlers;
     unsubscribeEngine: () => void;
   }) {
+    this.models = parts.models;
     this.images = parts.images;
     this.transcripts = parts.transcripts;
     this.events = parts.events;
@@ -92,6 +104,23 @@ export class AppServices {
       ...(options.frameMs === undefined ? {} : { frameMs: options.frameMs }),
     });
     const transcripts = new TranscriptService({ store, events, app: { name: options.info.name, version: options.info.version }, ...(options.pdf ? { pdf: options.pdf } : {}) });
+    const modelsConfig = options.models ?? modelsConfigFromEnv();
+    const tokens = fileTokenStore(options.dataDir, options.tokenSealer);
+    // A finished download is put to use at once (late-bound: the handlers are built below).
+    const late: { handlers?: Handlers } = {};
+    const models = await ModelService.open({
+      dataDir: options.dataDir,
+      catalog: await loadCatalog(modelsConfig.catalogPath),
+      endpoint: modelsConfig.endpoint,
+      tokens,
+      inUse: () => [settings.get().modelPath, settings.get().vqganWeightsPath, engine.getStatus().model?.path].filter((p): p is string => !!p),
+      onChanged: (snapshot) => events.emit('models.changed', snapshot),
+      onInstalled: async (model) => {
+        if (!late.handlers) return;
+        const commands = late.handlers.commands;
+        await useModel({ loadModel: (modelPath) => commands['model.load']({ modelPath }), setVqganWeights: (vqganWeightsPath) => commands['settings.set']({ ...settings.get(), vqganWeightsPath }) }, model).catch(() => undefined);
+      },
+    });
     const handlers = createAppHandlers({
       info: { ...options.info, dataDir: options.dataDir },
       store,
@@ -108,8 +137,10 @@ export class AppServices {
       },
       ...(options.pickModelFile ? { pickModelFile: options.pickModelFile } : {}),
       ...(options.pickWeightsFile ? { pickWeightsFile: options.pickWeightsFile } : {}),
+      models: { models, endpoint: modelsConfig.endpoint, token: () => tokens.get() },
     });
-    const services = new AppServices({ events, settings, store, engine, ownsEngine, generation, images, transcripts, handlers, unsubscribeEngine });
+    late.handlers = handlers;
+    const services = new AppServices({ events, settings, store, engine, ownsEngine, generation, images, transcripts, models, handlers, unsubscribeEngine });
     const modelPath = settings.get().modelPath;
     if (options.loadModelAtStart && modelPath && engine.getStatus().state === 'empty') {
       // A failed start-up load is reported through model.stateChanged; the UI shows it.
@@ -124,6 +155,8 @@ export class AppServices {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
+    // A running download stops with its partial file kept; it resumes at the next start.
+    await this.models.dispose();
     this.generation.stopAll();
     // Let stopped answers store their text as 'stopped' before the engine and the store close.
     await this.generation.idle(3000);
