@@ -4,7 +4,7 @@
 // the window down. Only this folder imports electron (house style rule 1).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BrowserWindow, app, dialog, ipcMain, protocol, screen, session, shell, utilityProcess, type WebContents } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, protocol, safeStorage, screen, session, shell, utilityProcess, type WebContents } from 'electron';
 import { toErrorData } from '../contract/errors.ts';
 import { utilityProcessLauncher } from '../engine/launchers/utilityProcessLauncher.ts';
 import { AppServices } from '../services/appServices.ts';
@@ -130,6 +130,8 @@ async function start(): Promise<void> {
     dataDir: app.getPath('userData'),
     launcher: utilityProcessLauncher(utilityProcess),
     info: { name: app.getName(), version: app.getVersion(), mode: 'electron', platform: process.platform },
+    // The Hub token is sealed with the OS keychain where Electron offers it (else a 0600 file).
+    ...(safeStorage.isEncryptionAvailable() ? { tokenSealer: { seal: (t: string) => safeStorage.encryptString(t), open: (b: Buffer) => safeStorage.decryptString(b) } } : {}),
     pickModelFile,
     pickWeightsFile,
     pickExportPath,
