@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHubServer, type HubServer } from '../fixtures/hub/hubServer.ts';
-import { ggufBytes, STANDARD_ENTRIES, serveStandardRepos } from '../integration/models/hubFixtures.ts';
+import { ggufBytes, STANDARD_ENTRIES, serveStandardRepos } from '../fixtures/hub/hubRepos.ts';
 import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
 
 const GRADIENT = resolve(import.meta.dirname, '../../../shared/fixtures/vqgan/inputs/gradient.png');

@@ -9,7 +9,7 @@ import { CatalogSchema, type InstalledModel } from '../../../main/contract/model
 import { fileTokenStore } from '../../../main/models/hubToken.ts';
 import { ModelService } from '../../../main/models/ModelService.ts';
 import { sha256, startHubServer, type HubServer } from '../../fixtures/hub/hubServer.ts';
-import { STANDARD_ENTRIES, entry, ggufBytes, serveStandardRepos, tempDataDir, until, vqganBytes } from './hubFixtures.ts';
+import { STANDARD_ENTRIES, entry, ggufBytes, serveStandardRepos, tempDataDir, until, vqganBytes } from '../../fixtures/hub/hubRepos.ts';
 
 let hub: HubServer;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -103,6 +103,19 @@ describe('catalog downloads from a loopback Hub', () => {
     console.log(`pause/resume: file ${total} B, first run sent ${firstRun.reduce((n, r) => n + r.sent, 0)} B, resume requested ${refetched} B in ${secondRun.length} ranges`);
     expect(refetched).toBeLessThanOrEqual(total - 3 * 5 * 1024 * 1024);
     expect(secondRun.every((r) => r.start > 0 || firstRun.every((f) => f.start !== 0))).toBe(true);
+  });
+
+  it('rides out connections lost mid-download and still installs the exact bytes', async () => {
+    const { service } = await open();
+    const before = hub.ranges.length;
+    hub.dropConnections(3, 1_000_000);
+    await service.pull('tiny-gguf');
+    await service.idle();
+    expect(failure(service, 'tiny-gguf')).toBeUndefined();
+    expect(service.installed('tiny-gguf').sha256).toBe(sha256(ggufBytes()));
+    const ranged = hub.ranges.slice(before).filter((r) => r.ranged);
+    console.log(`network lost: ${ranged.length} ranged requests, ${ranged.filter((r) => r.sent < r.end - r.start + 1).length} cut off`);
+    expect(ranged.length).toBeGreaterThan(3);
   });
 
   it('removes a file whose sha256 differs from the Hub LFS metadata', async () => {

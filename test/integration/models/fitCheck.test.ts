@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fitReport, ggufInsights } from '../../../main/engine/ggufFit.ts';
 import { tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
 import { startHubServer, type HubServer } from '../../fixtures/hub/hubServer.ts';
-import { ggufBytes } from './hubFixtures.ts';
+import { ggufBytes } from '../../fixtures/hub/hubRepos.ts';
 
 const GB = 1e9;
 let hub: HubServer;

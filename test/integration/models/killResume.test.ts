@@ -10,7 +10,7 @@ import { CatalogSchema } from '../../../main/contract/models.ts';
 import { fileTokenStore } from '../../../main/models/hubToken.ts';
 import { ModelService } from '../../../main/models/ModelService.ts';
 import { sha256, startHubServer, type HubServer } from '../../fixtures/hub/hubServer.ts';
-import { STANDARD_ENTRIES, ggufBytes, serveStandardRepos, tempDataDir, until, writeCatalog } from './hubFixtures.ts';
+import { STANDARD_ENTRIES, ggufBytes, serveStandardRepos, tempDataDir, until, writeCatalog } from '../../fixtures/hub/hubRepos.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CHUNK = 5 * 1024 * 1024; // ipull's chunk: progress is saved per completed chunk
