@@ -134,6 +134,10 @@ async function start(): Promise<void> {
     ...(safeStorage.isEncryptionAvailable() ? { tokenSealer: { seal: (t: string) => safeStorage.encryptString(t), open: (b: Buffer) => safeStorage.decryptString(b) } } : {}),
     pickModelFile,
     pickWeightsFile,
+    openFolder: async (path: string) => {
+      const failure = await shell.openPath(path);
+      if (failure) throw new Error(failure);
+    },
     pickExportPath,
     pickImportFile,
     pdf,

@@ -177,6 +177,8 @@ export const commands = {
   'models.use': { input: z.object({ id: z.string().min(1).max(100) }).strict(), output: Ok },
   /** Does a catalog entry or installed GGUF fit this machine at `contextSize` (default: the setting)? */
   'models.fit': { input: z.object({ id: z.string().min(1).max(100), contextSize: z.number().int().min(64).max(1 << 20).optional() }).strict(), output: FitReportSchema },
+  /** Show the models folder in the file manager (Electron only; the browser shows its path). */
+  'models.openFolder': { input: Empty, output: Ok },
   /** Store (or with null forget) the Hugging Face token for gated repos; it never comes back. */
   'models.setToken': { input: z.object({ token: z.string().min(1).max(400).nullable() }).strict(), output: z.object({ hasToken: z.boolean() }) },
 

@@ -79,6 +79,11 @@ export async function downloadFile(request: FileDownload): Promise<FileDownloadR
     if (signal.aborted) return { state: 'paused' };
     const status = statusOf(err);
     if (status !== undefined) throw new DownloadHttpError(status);
-    throw err instanceof Error ? new Error(err.message) : new Error(String(err));
+    // A fresh error without the library's fields (they may hold the request headers), keeping
+    // the errno code so a full disk (ENOSPC) can be told from a lost network.
+    const plain = new Error(err instanceof Error ? err.message : String(err)) as Error & { code?: string };
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string') plain.code = code;
+    throw plain;
   }
 }

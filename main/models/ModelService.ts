@@ -154,8 +154,7 @@ export class ModelService {
 
   /** Validates a local file as `kind`, then links it in place or copies it into the models folder. */
   async import(path: string, kind: ModelKind, mode: 'link' | 'copy'): Promise<InstalledModel> {
-    const what = { kind, repo: 'local', file: basename(path) };
-    await checkContent(path, what);
+    await checkContent(path, { kind, file: basename(path) });
     const id = `local-${createHash('sha256').update(path).digest('hex').slice(0, 12)}`;
     if (this.#file.installed.some((m) => m.id === id)) throw new AppError('models.alreadyInstalled', `${basename(path)} is already in the models list.`, { id });
     let target = path;

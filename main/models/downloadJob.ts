@@ -48,15 +48,29 @@ async function partialBytes(path: string): Promise<number> {
   }
 }
 
+/** Why a file is refused, in words that never quote the file's bytes (house rule: error messages carry no file contents). */
+const REASONS: Record<string, string> = {
+  'model.notFound': 'the file is missing',
+  'model.corrupt': 'it is not a readable GGUF file',
+  'model.notChameleon': 'it holds another kind of model, not Chameleon',
+  'model.noImageVocabulary': 'its vocabulary lacks Chameleon\'s image tokens',
+  'vqgan.weightsNotFound': 'the file is missing',
+  'vqgan.weightsInvalid': 'it is not a weights file the app can read',
+  'vqgan.missingTensor': 'tensors of the VQ-GAN are missing',
+  'vqgan.badTensorShape': 'its tensors have other shapes than the VQ-GAN\'s',
+  'vqgan.noDecoder': 'it holds the encoder only, without the decoder',
+  'vqgan.configInvalid': 'its config file is invalid',
+};
+
 /** Checks that the file is what the catalog entry says it is; throws models.wrongFile. */
-export async function checkContent(path: string, entry: Pick<CatalogEntry, 'kind' | 'repo' | 'file'>): Promise<void> {
+export async function checkContent(path: string, entry: Pick<CatalogEntry, 'kind' | 'file'>): Promise<void> {
   try {
     if (entry.kind === 'gguf') await validateChameleonGguf(path);
     else await checkVqganWeights(path);
   } catch (err) {
-    const cause = toErrorData(err);
+    const cause = toErrorData(err).code;
     const what = entry.kind === 'gguf' ? 'a Chameleon GGUF' : 'VQ-GAN weights';
-    throw new AppError('models.wrongFile', `${entry.repo}/${entry.file} is not ${what}: ${cause.message}`, { repo: entry.repo, file: entry.file, cause: cause.code });
+    throw new AppError('models.wrongFile', `${entry.file} is not ${what}: ${REASONS[cause] ?? 'it could not be checked'}.`, { file: entry.file, cause });
   }
 }
 
@@ -86,6 +100,7 @@ export async function runDownloadJob(entry: CatalogEntry, ctx: JobContext): Prom
     });
   } catch (err) {
     if (err instanceof DownloadHttpError) throw hubStatusError(err.status, entry);
+    if ((err as { code?: unknown }).code === 'ENOSPC') throw new AppError('models.diskFull', `The disk filled up while downloading ${entry.file}; free some space and resume: the part already downloaded is kept.`, { id: entry.id });
     throw new AppError('models.networkError', `The download of ${entry.file} failed: ${(err as Error).message}. It resumes where it stopped when you try again.`, { id: entry.id }, { cause: err });
   }
   if (result.state === 'paused') return null;

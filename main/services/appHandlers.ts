@@ -35,7 +35,7 @@ export interface AppHandlerDeps {
   pickWeightsFile?: () => Promise<string | null>;
   images: ImageService;
   transcripts: TranscriptHandlerDeps;
-  models: Pick<ModelHandlerDeps, 'models' | 'endpoint' | 'token'>;
+  models: Pick<ModelHandlerDeps, 'models' | 'endpoint' | 'token' | 'openFolder'>;
 }
 
 /** App defaults under the chat's own overrides. */

@@ -41,6 +41,8 @@ export interface AppServicesOptions {
   frameMs?: number;
   /** Catalog file and Hub endpoint (default: the shipped catalog, huggingface.co or HF_ENDPOINT). */
   models?: ModelsConfig;
+  /** Shows a folder in the file manager (Electron: shell.openPath); absent in browser mode. */
+  openFolder?: (path: string) => Promise<void>;
   /** Seals the Hub token with the OS keychain (Electron safeStorage); absent: a 0600 file. */
   tokenSealer?: TokenSealer;
 }
@@ -137,7 +139,7 @@ export class AppServices {
       },
       ...(options.pickModelFile ? { pickModelFile: options.pickModelFile } : {}),
       ...(options.pickWeightsFile ? { pickWeightsFile: options.pickWeightsFile } : {}),
-      models: { models, endpoint: modelsConfig.endpoint, token: () => tokens.get() },
+      models: { models, endpoint: modelsConfig.endpoint, token: () => tokens.get(), ...(options.openFolder ? { openFolder: options.openFolder } : {}) },
     });
     late.handlers = handlers;
     const services = new AppServices({ events, settings, store, engine, ownsEngine, generation, images, transcripts, models, handlers, unsubscribeEngine });

@@ -24,6 +24,7 @@ type ModelCommands = Pick<
   | 'models.use'
   | 'models.fit'
   | 'models.setToken'
+  | 'models.openFolder'
 >;
 
 export interface ModelHandlerDeps {
@@ -35,6 +36,8 @@ export interface ModelHandlerDeps {
   /** The app's model.load and settings.set handlers. */
   loadModel: (path: string) => unknown;
   setVqganWeights: (path: string) => unknown;
+  /** The file manager (Electron's shell.openPath); absent in browser mode. */
+  openFolder?: (path: string) => Promise<void>;
 }
 
 /** RAM of this machine; VRAM as the engine reports it for its GPU backend (0 on the CPU or before a load). */
@@ -76,6 +79,11 @@ export function modelCommands(deps: ModelHandlerDeps): ModelCommands {
         ? await ggufInsights(installed.path)
         : await ggufInsights(resolveUrl(deps.endpoint, entry!), { headers: authHeaders(await deps.token()) });
       return fitReport(insights, contextSize ?? deps.settings.get().contextSize, thisMachine(deps.engineStatus()));
+    },
+    'models.openFolder': async () => {
+      if (!deps.openFolder) throw new AppError('api.notFound', `There is no file manager in the browser: the models folder is ${models.modelsDir}.`);
+      await deps.openFolder(models.modelsDir);
+      return null;
     },
     'models.setToken': async ({ token }) => {
       await models.setToken(token);

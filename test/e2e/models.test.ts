@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { startHubServer, type HubServer } from '../fixtures/hub/hubServer.ts';
 import { ggufBytes, STANDARD_ENTRIES, serveStandardRepos } from '../fixtures/hub/hubRepos.ts';
 import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
+import { VQGAN_WEIGHTS } from '../fixtures/hub/hubRepos.ts';
 
 const GRADIENT = resolve(import.meta.dirname, '../../../shared/fixtures/vqgan/inputs/gradient.png');
 const message = (page: Page) => page.locator('textarea[aria-label="Message"]');
@@ -100,5 +101,46 @@ describe('first run → Models → download → chat with an image', () => {
     const meter = (await page.getByText(/ \/ 4,096 tokens/).textContent()) ?? '';
     expect(Number(meter.split('/')[0]!.replace(/[^0-9]/g, ''))).toBeGreaterThan(1026);
     expect(browser.problems).toEqual([]);
+  });
+
+  it('works by keyboard at 800x600 in dark mode, refuses a wrong import with the reason, and lays out RTL', async () => {
+    const small = await launchBrowser({ width: 800, height: 600 }, 'dark');
+    try {
+      const p = small.page;
+      await p.goto(`${served.url}/#key=${served.key}`);
+      await p.getByRole('button', { name: /Models/ }).waitFor();
+      let onModels = false;
+      for (let i = 0; i < 40 && !onModels; i++) {
+        await p.keyboard.press('Tab');
+        onModels = (await p.evaluate(() => document.activeElement?.textContent ?? '')).includes('Models');
+      }
+      expect(onModels).toBe(true);
+      await p.keyboard.press('Enter');
+      const dialog = p.getByRole('dialog', { name: 'Models' });
+      await dialog.waitFor();
+      await expect.poll(() => dialog.locator('[data-installed]').count(), { timeout: 30_000 }).toBe(2);
+      await screenshot(p, 'models-05-dark-800x600');
+
+      // VQ-GAN weights imported as a GGUF: refused with the coded reason, nothing added.
+      await dialog.getByLabel('Path of the file to import').fill(VQGAN_WEIGHTS);
+      await dialog.getByLabel('Path of the file to import').press('Enter');
+      const err = dialog.locator('p.err[role="alert"]');
+      await err.waitFor({ timeout: 30_000 });
+      expect(await err.getAttribute('data-code')).toBe('models.wrongFile');
+      expect(await err.textContent()).toBe('weights.safetensors is not a Chameleon GGUF: it is not a readable GGUF file.');
+      expect(await dialog.locator('[data-installed]').count()).toBe(2);
+      await err.scrollIntoViewIfNeeded();
+      await screenshot(p, 'models-06-import-refused');
+      await p.keyboard.press('Escape');
+      await expect.poll(() => dialog.count()).toBe(0);
+
+      await p.evaluate(() => (document.documentElement.dir = 'rtl'));
+      await p.getByRole('button', { name: /Models/ }).click();
+      await dialog.waitFor();
+      await screenshot(p, 'models-07-rtl');
+      expect(small.problems).toEqual([]);
+    } finally {
+      await small.close();
+    }
   });
 });

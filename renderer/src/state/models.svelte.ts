@@ -2,14 +2,14 @@
 // models.changed, a few times a second while one runs) and the fit check per catalog entry.
 import type { ApiClient } from '../../../main/contract/apiClient.ts';
 import { toErrorData, type ErrorData } from '../../../main/contract/errors.ts';
-import type { CatalogEntry, DownloadStatus, FitReport, ModelsSnapshot } from '../../../main/contract/models.ts';
+import type { CatalogEntry, DownloadStatus, FitReport, ModelKind, ModelsSnapshot } from '../../../main/contract/models.ts';
 
 export class ModelsStore {
   catalog = $state.raw<CatalogEntry[]>([]);
   snapshot = $state.raw<ModelsSnapshot | undefined>(undefined);
   fits = $state.raw<Record<string, FitReport | ErrorData>>({});
-  /** The last refusal of a command (already installed, in use, disk full …). */
-  error = $state.raw<ErrorData | undefined>(undefined);
+  /** The last refusal of a command (already installed, in use, disk full …), and which part of the screen it belongs to. */
+  error = $state.raw<(ErrorData & { where: 'list' | 'import' | 'token' }) | undefined>(undefined);
 
   readonly #client: ApiClient;
   readonly #off: () => void;
@@ -33,14 +33,18 @@ export class ModelsStore {
     return this.snapshot?.installed.find((m) => m.id === id);
   }
 
-  async #run(work: () => Promise<unknown>): Promise<void> {
+  async #run(work: () => Promise<unknown>, where: 'list' | 'import' | 'token' = 'list'): Promise<void> {
     this.error = undefined;
     try {
       await work();
       this.snapshot = await this.#client.call('models.list', {});
     } catch (err) {
-      this.error = toErrorData(err);
+      this.error = { ...toErrorData(err), where };
     }
+  }
+
+  clearError(): void {
+    this.error = undefined;
   }
 
   pull = (id: string): Promise<void> => this.#run(() => this.#client.call('models.pull', { id }));
@@ -49,7 +53,9 @@ export class ModelsStore {
   cancel = (id: string): Promise<void> => this.#run(() => this.#client.call('models.cancel', { id }));
   remove = (id: string): Promise<void> => this.#run(() => this.#client.call('models.remove', { id }));
   use = (id: string): Promise<void> => this.#run(() => this.#client.call('models.use', { id }));
-  setToken = (token: string | null): Promise<void> => this.#run(() => this.#client.call('models.setToken', { token }));
+  import = (path: string, kind: ModelKind, mode: 'link' | 'copy'): Promise<void> => this.#run(() => this.#client.call('models.import', { path, kind, mode }), 'import');
+  openFolder = (): Promise<void> => this.#run(() => this.#client.call('models.openFolder', {}));
+  setToken = (token: string | null): Promise<void> => this.#run(() => this.#client.call('models.setToken', { token }), 'token');
 
   async fit(id: string): Promise<void> {
     try {

@@ -147,6 +147,8 @@ describe('catalog downloads from a loopback Hub', () => {
     await service.pull('not-chameleon');
     await service.idle();
     expect(failure(service, 'not-chameleon')).toMatchObject({ code: 'models.wrongFile', details: { cause: 'model.corrupt' } });
+    // The reason in words, never the bytes the reader tripped over.
+    expect(failure(service, 'not-chameleon')?.message).toBe('not-chameleon.gguf is not a Chameleon GGUF: it is not a readable GGUF file.');
     expect(existsSync(join(service.modelsDir, 'not-chameleon', 'not-chameleon.gguf'))).toBe(false);
   });
 
