@@ -170,7 +170,7 @@ export const commands = {
   'models.remove': { input: z.object({ id: z.string().min(1).max(100) }).strict(), output: z.object({ freedBytes: z.number().int().nonnegative() }) },
   /** Validate a local file, then link it in place or copy it into the models folder. */
   'models.import': {
-    input: z.object({ path: z.string().min(1).max(4096), kind: ModelKindSchema, mode: z.enum(['link', 'copy']) }).strict(),
+    input: z.object({ path: z.string().min(1).max(4096), kind: ModelKindSchema.exclude(['imageHead']), mode: z.enum(['link', 'copy']) }).strict(),
     output: InstalledModelSchema,
   },
   /** Use an installed model: a GGUF is loaded, VQ-GAN weights become the image tokenizer. */

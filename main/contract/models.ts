@@ -8,7 +8,8 @@ import { MessageErrorSchema } from './chat.ts';
 export const CapabilitySchema = z.enum(['text', 'imagesIn', 'imagesOut']);
 export type Capability = z.infer<typeof CapabilitySchema>;
 
-export const ModelKindSchema = z.enum(['gguf', 'vqgan']);
+/** `imageHead`: rows of one tensor of a safetensors checkpoint, fetched by HTTP range (Anole's image rows of lm_head). */
+export const ModelKindSchema = z.enum(['gguf', 'vqgan', 'imageHead']);
 export type ModelKind = z.infer<typeof ModelKindSchema>;
 
 const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
@@ -35,8 +36,12 @@ export const CatalogEntrySchema = z
     /** Preselected in the first-run guide. */
     recommended: z.boolean().default(false),
     notes: z.string().max(500).optional(),
+    /** kind imageHead: `file` is the checkpoint's model.safetensors.index.json; these rows of `tensor` are fetched. */
+    slice: z.object({ tensor: z.string().min(1).max(200), rowStart: z.number().int().min(0), rowEnd: z.number().int().positive() }).strict().optional(),
   })
-  .strict();
+  .strict()
+  .refine((e) => (e.kind === 'imageHead') === (e.slice !== undefined), { message: 'an imageHead entry (and only one) names a slice', path: ['slice'] })
+  .refine((e) => !e.slice || e.slice.rowEnd > e.slice.rowStart, { message: 'rowEnd must be above rowStart', path: ['slice'] });
 export type CatalogEntry = z.output<typeof CatalogEntrySchema>;
 
 export const CatalogSchema = z

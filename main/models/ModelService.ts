@@ -11,6 +11,7 @@ import type { Catalog, CatalogEntry, DownloadStatus, InstalledModel, ModelKind, 
 import { partialFileName } from '../engine/modelDownloader.ts';
 import { catalogEntry } from './catalog.ts';
 import { checkContent, entryDir, entryFileName, runDownloadJob } from './downloadJob.ts';
+import { runSliceJob } from './tensorSliceJob.ts';
 import type { TokenStore } from './hubToken.ts';
 import { modelsDir, readModelsFile, writeModelsFile, type ModelsFile } from './modelsFile.ts';
 import { sha256File } from './sha256File.ts';
@@ -133,7 +134,8 @@ export class ModelService {
     this.#jobs.splice(this.#jobs.indexOf(job), 1);
     await this.#running?.catch(() => undefined);
     const dir = entryDir(this.modelsDir, job.entry);
-    await rm(join(dir, partialFileName(entryFileName(job.entry))), { force: true });
+    const partial = job.entry.kind === 'imageHead' ? `${job.entry.id}.safetensors.part` : partialFileName(entryFileName(job.entry));
+    await rm(join(dir, partial), { force: true });
     await this.#persist();
     this.#emit(true);
   }
@@ -153,7 +155,7 @@ export class ModelService {
   }
 
   /** Validates a local file as `kind`, then links it in place or copies it into the models folder. */
-  async import(path: string, kind: ModelKind, mode: 'link' | 'copy'): Promise<InstalledModel> {
+  async import(path: string, kind: Exclude<ModelKind, 'imageHead'>, mode: 'link' | 'copy'): Promise<InstalledModel> {
     await checkContent(path, { kind, file: basename(path) });
     const id = `local-${createHash('sha256').update(path).digest('hex').slice(0, 12)}`;
     if (this.#file.installed.some((m) => m.id === id)) throw new AppError('models.alreadyInstalled', `${basename(path)} is already in the models list.`, { id });
@@ -238,7 +240,8 @@ export class ModelService {
     job.status = { ...job.status, state: 'downloading' };
     this.#emit(true);
     try {
-      const installed = await runDownloadJob(job.entry, {
+      const runJob = job.entry.kind === 'imageHead' ? runSliceJob : runDownloadJob;
+      const installed = await runJob(job.entry, {
         endpoint: this.#options.endpoint,
         token: await this.#options.tokens.get(),
         modelsDir: this.modelsDir,

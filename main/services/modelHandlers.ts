@@ -49,7 +49,8 @@ export function thisMachine(status: EngineStatus): Machine {
 /** What to do with a model once it is installed (downloaded or chosen): load it or set it as the tokenizer. */
 export async function useModel(deps: Pick<ModelHandlerDeps, 'loadModel' | 'setVqganWeights'>, model: InstalledModel): Promise<void> {
   if (model.kind === 'gguf') await deps.loadModel(model.path);
-  else await deps.setVqganWeights(model.path);
+  else if (model.kind === 'vqgan') await deps.setVqganWeights(model.path);
+  // imageHead: kept for image output, which reads it from the models list when it is built.
 }
 
 export function modelCommands(deps: ModelHandlerDeps): ModelCommands {

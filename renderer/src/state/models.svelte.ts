@@ -53,7 +53,7 @@ export class ModelsStore {
   cancel = (id: string): Promise<void> => this.#run(() => this.#client.call('models.cancel', { id }));
   remove = (id: string): Promise<void> => this.#run(() => this.#client.call('models.remove', { id }));
   use = (id: string): Promise<void> => this.#run(() => this.#client.call('models.use', { id }));
-  import = (path: string, kind: ModelKind, mode: 'link' | 'copy'): Promise<void> => this.#run(() => this.#client.call('models.import', { path, kind, mode }), 'import');
+  import = (path: string, kind: Exclude<ModelKind, 'imageHead'>, mode: 'link' | 'copy'): Promise<void> => this.#run(() => this.#client.call('models.import', { path, kind, mode }), 'import');
   openFolder = (): Promise<void> => this.#run(() => this.#client.call('models.openFolder', {}));
   setToken = (token: string | null): Promise<void> => this.#run(() => this.#client.call('models.setToken', { token }), 'token');
 
