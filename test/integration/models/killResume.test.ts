@@ -3,14 +3,14 @@
 // right. Also the app side of the same promise: a ModelService opened on the data dir of a killed
 // pull resumes it by itself.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogSchema } from '../../../main/contract/models.ts';
 import { fileTokenStore } from '../../../main/models/hubToken.ts';
 import { ModelService } from '../../../main/models/ModelService.ts';
 import { sha256, startHubServer, type HubServer } from '../../fixtures/hub/hubServer.ts';
-import { STANDARD_ENTRIES, ggufBytes, serveStandardRepos, tempDataDir, until, writeCatalog } from '../../fixtures/hub/hubRepos.ts';
+import { STANDARD_ENTRIES, ggufBytes, serveStandardRepos, tempDataDir, unsavedRanges, until, writeCatalog } from '../../fixtures/hub/hubRepos.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CHUNK = 5 * 1024 * 1024; // ipull's chunk: progress is saved per completed chunk
@@ -39,24 +39,6 @@ function pull(dataDir: string): { child: ChildProcess; done: Promise<{ code: num
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   return { child, done: new Promise((r) => child.on('exit', (code) => r({ code, output }))) };
-}
-
-/**
- * The byte ranges a partial file has not saved yet, from the progress record ipull appends after
- * the file's bytes ({chunks: [status…], chunkSize}; 2 = complete), merged where adjacent.
- */
-function unsavedRanges(partial: string, total: number): [number, number][] {
-  const record = JSON.parse(readFileSync(partial).subarray(total).toString('utf8')) as { chunks: number[]; chunkSize: number };
-  const ranges: [number, number][] = [];
-  record.chunks.forEach((status, i) => {
-    if (status === 2) return;
-    const start = i * record.chunkSize;
-    const end = Math.min(total, start + record.chunkSize) - 1;
-    const last = ranges.at(-1);
-    if (last && last[1] + 1 === start) last[1] = end;
-    else ranges.push([start, end]);
-  });
-  return ranges;
 }
 
 /** Waits until each of ipull's three parallel ranges has delivered its first whole chunk, then kills. */
