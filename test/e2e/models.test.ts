@@ -53,8 +53,8 @@ describe('first run → Models → download → chat with an image', () => {
     await expect.poll(() => gguf.locator('.fit').textContent(), { timeout: 30_000 }).toMatch(/layers|CPU/);
     await screenshot(page, 'models-00-catalog');
 
-    await gguf.getByRole('button', { name: 'Download' }).click();
-    await dialog.locator('[data-entry="tiny-vqgan"]').getByRole('button', { name: 'Download' }).click();
+    // One click queues the recommended GGUF and VQ-GAN weights (the GGUF first).
+    await dialog.getByRole('button', { name: /Download the recommended files/ }).click();
     const bar = gguf.getByRole('progressbar');
     await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 60_000 }).toBeGreaterThan(20);
     expect(await gguf.locator('.progress').textContent()).toMatch(/% · .* of .*(MB\/s)?/);
