@@ -4,7 +4,7 @@
 // the window down. Only this folder imports electron (house style rule 1).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BrowserWindow, app, dialog, ipcMain, protocol, screen, session, shell, utilityProcess, type WebContents } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, protocol, safeStorage, screen, session, shell, utilityProcess, type WebContents } from 'electron';
 import { AppError, toErrorData } from '../contract/errors.ts';
 import { utilityProcessLauncher } from './utilityProcessLauncher.ts';
 import { AppServices } from '../services/appServices.ts';
@@ -151,8 +151,14 @@ function startServices(recoverHistory: boolean): Promise<AppServices> {
     dataDir: app.getPath('userData'),
     launcher: utilityProcessLauncher(utilityProcess),
     info: { name: app.getName(), version: app.getVersion(), mode: 'electron', platform: process.platform },
+    // The Hub token is sealed with the OS keychain where Electron offers it (else a 0600 file).
+    ...(safeStorage.isEncryptionAvailable() ? { tokenSealer: { seal: (t: string) => safeStorage.encryptString(t), open: (b: Buffer) => safeStorage.decryptString(b) } } : {}),
     pickModelFile,
     pickWeightsFile,
+    openFolder: async (path: string) => {
+      const failure = await shell.openPath(path);
+      if (failure) throw new Error(failure);
+    },
     pickExportPath,
     pickImportFile,
     pdf,

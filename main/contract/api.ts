@@ -28,6 +28,7 @@ import {
 } from './engine.ts';
 import { ErrorDataSchema } from './errors.ts';
 import { ExportProgressSchema, ExportRequestSchema, TRANSCRIPT_TEXT_MAX_CHARS } from './transcript.ts';
+import { CatalogEntrySchema, DownloadStatusSchema, FitReportSchema, InstalledModelSchema, ModelKindSchema, ModelsSnapshotSchema } from './models.ts';
 
 // ── shared shapes ─────────────────────────────────────────────────────────────────────────────
 
@@ -149,6 +150,33 @@ export const commands = {
   /** The native open dialog for an import (Electron only): null when cancelled. */
   'transcripts.pickImportFile': { input: Empty, output: z.object({ file: PickedFileSchema.nullable() }) },
 
+  /** The model catalog (resources/catalog): what can be downloaded. */
+  'models.catalog': { input: Empty, output: z.array(CatalogEntrySchema) },
+  /** Installed models, downloads (also paused and failed ones) and whether a Hub token is stored. */
+  'models.list': { input: Empty, output: ModelsSnapshotSchema },
+  /** Queue a catalog download (one at a time); progress arrives as models.changed. The same id twice is one download. */
+  'models.pull': { input: z.object({ id: z.string().min(1).max(100) }).strict(), output: DownloadStatusSchema },
+  /** Stop a download and keep its partial file, also across restarts. */
+  'models.pause': { input: z.object({ id: z.string().min(1).max(100) }).strict(), output: DownloadStatusSchema },
+  'models.resume': { input: z.object({ id: z.string().min(1).max(100) }).strict(), output: DownloadStatusSchema },
+  /** Stop a download and delete its partial file. */
+  'models.cancel': { input: z.object({ id: z.string().min(1).max(100) }).strict(), output: Ok },
+  /** Delete an installed model (models.inUse for the loaded model or the chosen weights). */
+  'models.remove': { input: z.object({ id: z.string().min(1).max(100) }).strict(), output: z.object({ freedBytes: z.number().int().nonnegative() }) },
+  /** Validate a local file, then link it in place or copy it into the models folder. */
+  'models.import': {
+    input: z.object({ path: z.string().min(1).max(4096), kind: ModelKindSchema.exclude(['imageHead']), mode: z.enum(['link', 'copy']) }).strict(),
+    output: InstalledModelSchema,
+  },
+  /** Use an installed model: a GGUF is loaded, VQ-GAN weights become the image tokenizer. */
+  'models.use': { input: z.object({ id: z.string().min(1).max(100) }).strict(), output: Ok },
+  /** Does a catalog entry or installed GGUF fit this machine at `contextSize` (default: the setting)? */
+  'models.fit': { input: z.object({ id: z.string().min(1).max(100), contextSize: z.number().int().min(64).max(1 << 20).optional() }).strict(), output: FitReportSchema },
+  /** Show the models folder in the file manager (Electron only; the browser shows its path). */
+  'models.openFolder': { input: Empty, output: Ok },
+  /** Store (or with null forget) the Hugging Face token for gated repos; it never comes back. */
+  'models.setToken': { input: z.object({ token: z.string().min(1).max(400).nullable() }).strict(), output: z.object({ hasToken: z.boolean() }) },
+
   'settings.get': { input: Empty, output: SettingsSchema },
   'settings.set': { input: SettingsSchema.strict(), output: SettingsSchema },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
@@ -162,6 +190,8 @@ export const events = {
     conversationId: IdSchema,
   }),
   'settings.changed': SettingsSchema,
+  /** Installed models and downloads changed (progress a few times a second). */
+  'models.changed': ModelsSnapshotSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 // ── streams: request → typed packets, one packet back (cancel) ────────────────────────────────

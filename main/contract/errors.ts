@@ -69,6 +69,24 @@ export const ERROR_CODES = [
   'import.tooLarge',
   'import.unsupportedVersion',
   'import.unknownFormat',
+  // model catalog and downloads (main/models)
+  'models.catalogInvalid',
+  'models.notInCatalog',
+  'models.notInstalled',
+  /** The Hub has no such repo or file (404). */
+  'models.hubNotFound',
+  /** 401: the repo needs a Hub token and none was given. */
+  'models.unauthorized',
+  /** 403: the token has not been granted access to a gated repo. */
+  'models.gated',
+  'models.networkError',
+  'models.diskFull',
+  'models.checksumMismatch',
+  /** The bytes are not what the catalog says (not a GGUF, not Chameleon, not VQ-GAN weights). */
+  'models.wrongFile',
+  'models.alreadyInstalled',
+  'models.inUse',
+  'models.downloadFailed',
   'internal',
   /** The chosen GPU backend crashed on this machine before its first evaluation; not retried on its own. */
   'engine.gpuCrashed',

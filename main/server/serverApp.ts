@@ -10,7 +10,7 @@ import { forkLauncher } from '../engine/launchers/forkLauncher.ts';
 import type { HostLauncher } from '../engine/protocol.ts';
 import { AppServices } from '../services/appServices.ts';
 import { appVersion } from '../services/appVersion.ts';
-import type { ServedModel } from '../services/modelService.ts';
+import type { ServedModel } from '../services/modelState.ts';
 import { resolveApiKey, type ApiKey } from './apiKey.ts';
 import { LocalHttpServer } from './httpServer.ts';
 import { serviceImageInput } from './openai/imageInput.ts';

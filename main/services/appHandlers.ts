@@ -10,14 +10,15 @@ import type { GenerationService } from './generationService.ts';
 import type { SettingsService } from './settingsService.ts';
 import type { ImageService } from './imageService.ts';
 import type { FileAccess } from './fileAccess.ts';
-import type { ModelService } from './modelService.ts';
+import type { ModelState } from './modelState.ts';
 import { checkVqganWeights } from '../images/vqgan/weights/loadWeights.ts';
 import { transcriptCommands, transcriptStreams, type TranscriptHandlerDeps } from './transcriptHandlers.ts';
+import { modelCommands, type ModelHandlerDeps } from './modelHandlers.ts';
 
 export interface AppHandlerDeps {
   info: AppInfo;
   store: ChatStore;
-  model: ModelService;
+  model: ModelState;
   /** Which files the page may name (house style: paths are capabilities). */
   files: FileAccess;
   settings: SettingsService;
@@ -29,6 +30,7 @@ export interface AppHandlerDeps {
   pickWeightsFile?: () => Promise<string | null>;
   images: ImageService;
   transcripts: TranscriptHandlerDeps;
+  models: Pick<ModelHandlerDeps, 'models' | 'endpoint' | 'token' | 'openFolder'>;
 }
 
 /** App defaults under the chat's own settings (a message's one-off overrides go on top later). */
@@ -41,7 +43,7 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
   const changed = (reason: 'created' | 'renamed' | 'deleted' | 'restored' | 'sampling', conversationId: number): void =>
     events.emit('chats.changed', { reason, conversationId });
 
-  return {
+  const handlers: Handlers = {
     commands: {
       'app.info': () => deps.info,
 
@@ -109,6 +111,14 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       },
 
       ...transcriptCommands(deps.transcripts),
+      ...modelCommands({
+        ...deps.models,
+        settings,
+        engineStatus: () => model.status(),
+        checkPath: (purpose, path) => files.check(purpose, path),
+        loadModel: (modelPath) => handlers.commands['model.load']({ modelPath }),
+        setVqganWeights: (vqganWeightsPath) => handlers.commands['settings.set']({ ...settings.get(), vqganWeightsPath }),
+      }),
 
       'settings.get': () => settings.get(),
       'settings.set': async (next) => {
@@ -141,4 +151,5 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
     },
     subscribe: (listener) => events.subscribe(listener),
   };
+  return handlers;
 }

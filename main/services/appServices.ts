@@ -16,9 +16,14 @@ import { EventHub } from './eventHub.ts';
 import { FileAccess } from './fileAccess.ts';
 import { GenerationService } from './generationService.ts';
 import { ImageService } from './imageService.ts';
-import { ModelService, type ModelLoadReport } from './modelService.ts';
+import { ModelState, type ModelLoadReport } from './modelState.ts';
 import { SettingsService } from './settingsService.ts';
 import { TranscriptService } from './transcriptService.ts';
+import { loadCatalog } from '../models/catalog.ts';
+import { fileTokenStore, type TokenSealer } from '../models/hubToken.ts';
+import { modelsConfigFromEnv, type ModelsConfig } from '../models/modelsConfig.ts';
+import { ModelLibrary } from '../models/ModelLibrary.ts';
+import { useModel } from './modelHandlers.ts';
 
 export interface AppServicesOptions {
   dataDir: string;
@@ -44,6 +49,12 @@ export interface AppServicesOptions {
   recoverHistory?: boolean;
   /** Hourly housekeeping: image garbage collection and the daily online backup (default on). */
   backups?: boolean;
+  /** Catalog file and Hub endpoint (default: the shipped catalog, huggingface.co or HF_ENDPOINT). */
+  models?: ModelsConfig;
+  /** Shows a folder in the file manager (Electron: shell.openPath); absent in browser mode. */
+  openFolder?: (path: string) => Promise<void>;
+  /** Seals the Hub token with the OS keychain (Electron safeStorage); absent: a 0600 file. */
+  tokenSealer?: TokenSealer;
 }
 
 /** How often the app looks whether the daily history backup is due. */
@@ -55,10 +66,13 @@ export class AppServices {
   readonly settings: SettingsService;
   readonly store: ChatStore;
   readonly engine: EngineClient;
-  readonly model: ModelService;
+  /** The model the app runs (loads, what the API serves). */
+  readonly model: ModelState;
   readonly generation: GenerationService;
   readonly images: ImageService;
   readonly transcripts: TranscriptService;
+  /** The model files: catalog, downloads, installed models. */
+  readonly models: ModelLibrary;
   readonly handlers: Handlers;
   /** The start-up load (null when none was asked for or no model is chosen); never rejects. */
   readonly startupLoad: Promise<ModelLoadReport | null>;
@@ -76,6 +90,7 @@ export class AppServices {
     this.generation = parts.generation;
     this.images = parts.images;
     this.transcripts = parts.transcripts;
+    this.models = parts.models;
     this.handlers = parts.handlers;
     this.#lock = parts.lock;
     this.#unsubscribeEngine = parts.unsubscribeEngine;
@@ -117,11 +132,13 @@ export class AppServices {
       const engine = new EngineClient({ launcher: options.launcher });
       undo.push(() => engine.dispose());
       const unsubscribeEngine = engine.onStatus((status) => events.emit('model.stateChanged', status));
-      const model = new ModelService({ engine, settings, events, dataDir });
+      const model = new ModelState({ engine, settings, events, dataDir });
+      let installedPaths: () => string[] = () => [];
       const files = new FileAccess({
         dataDir,
         modelDirs: [join(dataDir, MODELS_DIR_NAME), ...(options.modelDirs ?? [])],
-        configured: (purpose) => (purpose === 'model' ? [settings.get().modelPath, options.modelPath] : [settings.get().vqganWeightsPath]),
+        // The settings', the server's --model and the models list's files (downloaded or imported) are the user's choices.
+        configured: (purpose) => [...(purpose === 'model' ? [settings.get().modelPath, options.modelPath] : [settings.get().vqganWeightsPath]), ...installedPaths()],
         dialogs: options.info.mode === 'electron',
       });
       const images = new ImageService({ images: store.images, engine, weightsPath: () => settings.get().vqganWeightsPath });
@@ -134,6 +151,25 @@ export class AppServices {
         ...(options.frameMs === undefined ? {} : { frameMs: options.frameMs }),
       });
       const transcripts = new TranscriptService({ store, events, app: { name: options.info.name, version: options.info.version }, ...(options.pdf ? { pdf: options.pdf } : {}) });
+      const modelsConfig = options.models ?? modelsConfigFromEnv();
+      const tokens = fileTokenStore(dataDir, options.tokenSealer);
+      // A finished download is put to use at once (late-bound: the handlers are built below).
+      const late: { handlers?: Handlers } = {};
+      const models = await ModelLibrary.open({
+        dataDir,
+        catalog: await loadCatalog(modelsConfig.catalogPath),
+        endpoint: modelsConfig.endpoint,
+        tokens,
+        inUse: () => [settings.get().modelPath, settings.get().vqganWeightsPath, engine.getStatus().model?.path].filter((p): p is string => !!p),
+        onChanged: (snapshot) => events.emit('models.changed', snapshot),
+        onInstalled: async (installed) => {
+          if (!late.handlers) return;
+          const commands = late.handlers.commands;
+          await useModel({ loadModel: (modelPath) => commands['model.load']({ modelPath }), setVqganWeights: (vqganWeightsPath) => commands['settings.set']({ ...settings.get(), vqganWeightsPath }) }, installed).catch(() => undefined);
+        },
+      });
+      undo.push(() => models.dispose());
+      installedPaths = () => models.snapshot().installed.map((m) => m.path);
       const handlers = createAppHandlers({
         info: { ...options.info, dataDir },
         store,
@@ -151,8 +187,10 @@ export class AppServices {
         },
         ...(options.pickModelFile ? { pickModelFile: options.pickModelFile } : {}),
         ...(options.pickWeightsFile ? { pickWeightsFile: options.pickWeightsFile } : {}),
+        models: { models, endpoint: modelsConfig.endpoint, token: () => tokens.get(), ...(options.openFolder ? { openFolder: options.openFolder } : {}) },
       });
-      return new AppServices({ dataDir, events, settings, store, engine, model, generation, images, transcripts, handlers, lock, unsubscribeEngine, options });
+      late.handlers = handlers;
+      return new AppServices({ dataDir, events, settings, store, engine, model, models, generation, images, transcripts, handlers, lock, unsubscribeEngine, options });
     } catch (err) {
       for (const step of undo.reverse()) await step();
       throw err;
@@ -163,6 +201,8 @@ export class AppServices {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
+    // A running download stops with its partial file kept; it resumes at the next start.
+    await this.models.dispose();
     this.generation.stopAll();
     // Let stopped answers store their text as 'stopped' before the engine and the store close.
     await this.generation.idle(3000);

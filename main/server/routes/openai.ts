@@ -7,7 +7,7 @@ import { AppError, toErrorData } from '../../contract/errors.ts';
 import type { DefaultSampling, GenerationResult } from '../../contract/engine.ts';
 import type { Route, RequestContext } from '../httpServer.ts';
 import { sendJson } from '../httpErrors.ts';
-import type { ModelService } from '../../services/modelService.ts';
+import type { ModelState } from '../../services/modelState.ts';
 import { SseWriter } from '../sse.ts';
 import { imageInputUnavailable, messagesToTurns, parseChatCompletionRequest, toSampling, type ImageInput } from '../openai/chatRequest.ts';
 import { chunkBody, completionBody, finishReason, usageChunkBody, type CompletionMeta } from '../openai/chatResponse.ts';
@@ -20,7 +20,7 @@ export interface CompletionLog {
 
 export interface OpenAiRoutesOptions {
   /** The app's live model state: what the UI loads is what the API serves. */
-  model: ModelService;
+  model: ModelState;
   /** The settings' sampling defaults, read per request (they change in Settings). */
   sampling: () => DefaultSampling;
   imageInput?: ImageInput;

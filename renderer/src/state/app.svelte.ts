@@ -9,6 +9,7 @@ import { AttachmentsStore } from './attachments.svelte.ts';
 import { ChatStore } from './chat.svelte.ts';
 import { ConversationsStore } from './conversations.svelte.ts';
 import { EngineStore } from './engine.svelte.ts';
+import { ModelsStore } from './models.svelte.ts';
 import { SettingsStore } from './settings.svelte.ts';
 import { Toasts } from './toasts.svelte.ts';
 
@@ -21,6 +22,9 @@ export class AppState {
   readonly conversations: ConversationsStore;
   readonly chat: ChatStore;
   readonly attachments: AttachmentsStore;
+  readonly models: ModelsStore;
+  /** The Models screen (first-run guide, header). */
+  modelsOpen = $state(false);
   /** The image shown large over everything (click on an image in a message); Esc closes. */
   lightbox = $state<{ src: string; alt: string } | undefined>(undefined);
   /** The export/import dialog (sidebar menu, header, Ctrl/Cmd+Shift+E). */
@@ -43,6 +47,7 @@ export class AppState {
     this.settings = new SettingsStore(client);
     this.conversations = new ConversationsStore(client, this.toasts);
     this.attachments = new AttachmentsStore(client);
+    this.models = new ModelsStore(client);
     this.chat = new ChatStore(
       client,
       this.engine,
@@ -130,6 +135,7 @@ export class AppState {
   dispose(): void {
     clearTimeout(this.#refreshTimer);
     for (const d of this.#disposers.reverse()) d();
+    this.models.dispose();
     this.attachments.dispose();
     this.settings.dispose();
     this.engine.dispose();

@@ -35,7 +35,7 @@ export interface ModelLoadReport {
   error?: ErrorData;
 }
 
-export interface ModelServiceOptions {
+export interface ModelStateOptions {
   engine: ModelEngine;
   settings: SettingsService;
   events: EventHub;
@@ -43,15 +43,15 @@ export interface ModelServiceOptions {
   dataDir: string;
 }
 
-export class ModelService {
-  readonly #o: ModelServiceOptions;
+export class ModelState {
+  readonly #o: ModelStateOptions;
   #loading: AbortController | null = null;
   /** Settles (never rejects) when the current load is over, so API requests wait for it. */
   #pendingLoad: Promise<unknown> = Promise.resolve();
   #lastFailure: ErrorData | null = null;
   #served: ServedModel | null = null;
 
-  constructor(options: ModelServiceOptions) {
+  constructor(options: ModelStateOptions) {
     this.#o = options;
   }
 

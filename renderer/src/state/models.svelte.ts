@@ -1,0 +1,71 @@
+// The Models screen's state: the catalog, what is installed, the downloads (pushed by main as
+// models.changed, a few times a second while one runs) and the fit check per catalog entry.
+import type { ApiClient } from '../../../main/contract/apiClient.ts';
+import { toErrorData, type ErrorData } from '../../../main/contract/errors.ts';
+import type { CatalogEntry, DownloadStatus, FitReport, ModelKind, ModelsSnapshot } from '../../../main/contract/models.ts';
+
+export class ModelsStore {
+  catalog = $state.raw<CatalogEntry[]>([]);
+  snapshot = $state.raw<ModelsSnapshot | undefined>(undefined);
+  fits = $state.raw<Record<string, FitReport | ErrorData>>({});
+  /** The last refusal of a command (already installed, in use, disk full …), and which part of the screen it belongs to. */
+  error = $state.raw<(ErrorData & { where: 'list' | 'import' | 'token' }) | undefined>(undefined);
+
+  readonly #client: ApiClient;
+  readonly #off: () => void;
+
+  constructor(client: ApiClient) {
+    this.#client = client;
+    this.#off = client.on('models.changed', (s) => (this.snapshot = s));
+  }
+
+  async load(): Promise<void> {
+    const [catalog, snapshot] = await Promise.all([this.#client.call('models.catalog', {}), this.#client.call('models.list', {})]);
+    this.catalog = catalog;
+    this.snapshot = snapshot;
+  }
+
+  download(id: string): DownloadStatus | undefined {
+    return this.snapshot?.downloads.find((d) => d.id === id);
+  }
+
+  installed(id: string): ModelsSnapshot['installed'][number] | undefined {
+    return this.snapshot?.installed.find((m) => m.id === id);
+  }
+
+  async #run(work: () => Promise<unknown>, where: 'list' | 'import' | 'token' = 'list'): Promise<void> {
+    this.error = undefined;
+    try {
+      await work();
+      this.snapshot = await this.#client.call('models.list', {});
+    } catch (err) {
+      this.error = { ...toErrorData(err), where };
+    }
+  }
+
+  clearError(): void {
+    this.error = undefined;
+  }
+
+  pull = (id: string): Promise<void> => this.#run(() => this.#client.call('models.pull', { id }));
+  pause = (id: string): Promise<void> => this.#run(() => this.#client.call('models.pause', { id }));
+  resume = (id: string): Promise<void> => this.#run(() => this.#client.call('models.resume', { id }));
+  cancel = (id: string): Promise<void> => this.#run(() => this.#client.call('models.cancel', { id }));
+  remove = (id: string): Promise<void> => this.#run(() => this.#client.call('models.remove', { id }));
+  use = (id: string): Promise<void> => this.#run(() => this.#client.call('models.use', { id }));
+  import = (path: string, kind: Exclude<ModelKind, 'imageHead'>, mode: 'link' | 'copy'): Promise<void> => this.#run(() => this.#client.call('models.import', { path, kind, mode }), 'import');
+  openFolder = (): Promise<void> => this.#run(() => this.#client.call('models.openFolder', {}));
+  setToken = (token: string | null): Promise<void> => this.#run(() => this.#client.call('models.setToken', { token }), 'token');
+
+  async fit(id: string): Promise<void> {
+    try {
+      this.fits = { ...this.fits, [id]: await this.#client.call('models.fit', { id }) };
+    } catch (err) {
+      this.fits = { ...this.fits, [id]: toErrorData(err) };
+    }
+  }
+
+  dispose(): void {
+    this.#off();
+  }
+}
