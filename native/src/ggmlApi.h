@@ -93,7 +93,7 @@ const std::string& ggmlDir();
 // The redirects (a macro cannot define macros, so this repeats the list above); ggmlApi.cpp, which
 // fills the table by name, goes without them. One missing here
 // would leave a call to the real symbol: the Windows link fails on it, and on Linux the test
-// test/integration/native/addonLinking.test.ts finds it among the addon's undefined symbols.
+// test/packaging/nativeAddonBuild.test.ts finds it among the addon's undefined symbols.
 #ifndef VQGAN_GGML_NO_REDIRECT
 #define ggml_add (::vqgan::ggmlApi.ggml_add)
 #define ggml_backend_alloc_ctx_tensors (::vqgan::ggmlApi.ggml_backend_alloc_ctx_tensors)

@@ -78,10 +78,10 @@ describe('electron-builder.yml', async () => {
 
   it('packs the app code, the renderer and the native addon, without source maps or tools', () => {
     const linux = packs(config, 'linux', 'x64');
-    for (const p of ['package.json', 'dist/main/app/electronMain.js', 'dist/main/app/preload.cjs', 'dist/main/engine/host/engineHost.js', 'renderer/dist/index.html', 'native/build/vqgan.node']) {
+    for (const p of ['package.json', 'dist/main/app/electronMain.js', 'dist/main/app/preload.cjs', 'dist/main/engine/host/engineHost.js', 'renderer/dist/index.html', 'native/build/linux-x64/vqgan.node']) {
       expect(linux(p), p).toBe(true);
     }
-    for (const p of ['dist/main/app/electronMain.js.map', 'dist/main/app/tools/buildIcons.js', 'main/app/electronMain.ts', 'test/unit/app/security.test.ts', 'renderer/src/App.svelte']) {
+    for (const p of ['dist/main/app/electronMain.js.map', 'dist/main/app/tools/buildIcons.js', 'main/app/electronMain.ts', 'test/unit/app/security.test.ts', 'renderer/src/App.svelte', 'native/build/win-x64/vqgan.node']) {
       expect(linux(p), p).toBe(false);
     }
   });
@@ -105,7 +105,7 @@ describe('electron-builder.yml', async () => {
   it('unpacks every native module from the asar', () => {
     const isUnpacked = unpacked(config);
     for (const p of [
-      'native/build/vqgan.node',
+      'native/build/linux-x64/vqgan.node',
       'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
       'node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-base.so',
       'node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/llama-addon.node',
