@@ -84,6 +84,31 @@ void* open(const std::string& path, std::string& error) {
 #endif
 }
 
+void* openLoaded(const std::string& fileName) {
+#ifdef _WIN32
+  HMODULE h = nullptr;
+  // pins it, like the library opened by path, for the life of the process
+  if (!GetModuleHandleExW(0, widen(fileName).c_str(), &h)) return nullptr;
+  return reinterpret_cast<void*>(h);
+#else
+  // a bare name with RTLD_NOLOAD matches a loaded library's soname (glibc) or install name leaf
+  return dlopen(fileName.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+#endif
+}
+
+std::string pathOf(void* handle, void* anySymbol) {
+#ifdef _WIN32
+  std::wstring buf(32768, L'\0');
+  DWORD n = GetModuleFileNameW(reinterpret_cast<HMODULE>(handle), buf.data(), static_cast<DWORD>(buf.size()));
+  buf.resize(n);
+  return std::filesystem::path(buf).u8string();
+#else
+  Dl_info info{};
+  if (dladdr(anySymbol, &info) == 0 || info.dli_fname == nullptr) return {};
+  return info.dli_fname;
+#endif
+}
+
 void* symbol(void* handle, const char* name) {
 #ifdef _WIN32
   return reinterpret_cast<void*>(GetProcAddress(reinterpret_cast<HMODULE>(handle), name));

@@ -20,6 +20,11 @@ std::vector<std::string> listBackendVariants(const std::string& dir, const std::
 // Opens a library by full path (UTF-8); its dependencies are looked up in its own folder first.
 // Returns nullptr and sets `error` when it cannot be opened.
 void* open(const std::string& path, std::string& error);
+// The library of that file name if this process has loaded it already (node-llama-cpp's addon
+// loads libggml-base from whichever of its builds it picked), else nullptr. Never loads anything.
+void* openLoaded(const std::string& fileName);
+// The file a loaded library came from, found through one of its symbols.
+std::string pathOf(void* handle, void* anySymbol);
 void* symbol(void* handle, const char* name);
 void close(void* handle);
 }  // namespace vqgan::dynlib

@@ -17,13 +17,14 @@ std::string loadedDir;  // non-empty once the table is complete
 
 void loadGgml(const std::string& dir) {
   std::lock_guard<std::mutex> lock(loadMutex);
-  if (!loadedDir.empty()) {
-    if (loadedDir == dir) return;
-    throw CodedError("vqgan.backendUnavailable", "ggml is already loaded from " + loadedDir + "; refusing a second copy from " + dir);
+  if (!loadedDir.empty()) return;
+  const std::string name = dynlib::baseLibraryName();
+  void* lib = dynlib::openLoaded(name);
+  if (!lib) {
+    std::string error;
+    lib = dynlib::open(dir + "/" + name, error);
+    if (!lib) throw CodedError("vqgan.backendUnavailable", "cannot load ggml: " + error);
   }
-  std::string error;
-  void* lib = dynlib::open(dir + "/" + dynlib::baseLibraryName(), error);
-  if (!lib) throw CodedError("vqgan.backendUnavailable", "cannot load ggml: " + error);
   GgmlApi table;
   std::string missing;
   // the library stays loaded for the life of the process, like ggml's own backend registry
@@ -36,8 +37,10 @@ void loadGgml(const std::string& dir) {
     dynlib::close(lib);
     throw CodedError("vqgan.backendUnavailable", "the ggml in " + dir + " lacks " + missing);
   }
+  std::string file = dynlib::pathOf(lib, reinterpret_cast<void*>(table.ggml_init));
+  auto slash = file.find_last_of("/\\");
   ggmlApi = table;
-  loadedDir = dir;
+  loadedDir = slash == std::string::npos ? dir : file.substr(0, slash);
 }
 
 const std::string& ggmlDir() {

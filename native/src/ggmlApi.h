@@ -80,11 +80,12 @@ struct GgmlApi {
 // Filled once by loadGgml(); read-only afterwards.
 extern GgmlApi ggmlApi;
 
-// Opens libggml-base from `dir` (node-llama-cpp's prebuilt folder for this platform) and resolves
-// every function above. Idempotent for the same folder; a different folder later is refused (one
-// ggml per process). Throws CodedError vqgan.backendUnavailable naming what is missing.
+// Resolves every function above from the libggml-base this process already holds (node-llama-cpp's,
+// in the engine host: one ggml per process, whichever of its CPU/CUDA/Vulkan builds it chose), or
+// else from the one in `dir` (node-llama-cpp's CPU build for this platform). Once it succeeded,
+// later calls change nothing. Throws CodedError vqgan.backendUnavailable naming what is missing.
 void loadGgml(const std::string& dir);
-// The folder loadGgml() used; throws vqgan.backendUnavailable before it succeeded.
+// The folder of the libggml-base in use; throws vqgan.backendUnavailable before loadGgml succeeded.
 const std::string& ggmlDir();
 
 }  // namespace vqgan

@@ -38,6 +38,18 @@ describe.skipIf(process.platform !== 'linux')('the Linux addon', () => {
     expect(undefinedSymbols.split('\n').filter((l) => /ggml/.test(l))).toEqual([]);
     expect(execFileSync('readelf', ['-d', addon], { encoding: 'utf8' })).not.toMatch(/NEEDED.*ggml/);
   });
+
+  it("uses the libggml-base the process already holds (node-llama-cpp's GPU build in the engine host), not a second copy", () => {
+    const vulkan = path.join(ROOT, 'node_modules', '@node-llama-cpp', 'linux-x64-vulkan', 'bins', 'linux-x64-vulkan');
+    const script = `import { nativeGgmlInfo } from ${JSON.stringify(path.join(ROOT, 'main/images/vqgan/nativeAddon.ts'))}; console.log(JSON.stringify(nativeGgmlInfo()));`;
+    const info = (preload?: string) =>
+      JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, ...(preload ? { LD_PRELOAD: preload } : {}) } })) as { loadedFrom: string; cpuVariant: string };
+    expect(info().loadedFrom).toBe(path.join(ROOT, 'node_modules', '@node-llama-cpp', 'linux-x64', 'bins', 'linux-x64'));
+    // LD_PRELOAD stands in for node-llama-cpp's addon having loaded its Vulkan build's ggml first
+    const reused = info(path.join(vulkan, 'libggml-base.so'));
+    expect(reused.loadedFrom).toBe(vulkan);
+    expect(path.dirname(reused.cpuVariant)).toBe(vulkan);
+  });
 });
 
 describe.skipIf(!required && !hasMingw)('the Windows addon, cross-compiled with mingw-w64', () => {
