@@ -14,21 +14,11 @@ import { expectCodesMatch } from '../integration/vqgan/goldenAssertions.ts';
 import { fixture, readF32, readI32 } from '../integration/vqgan/goldenFixtures.ts';
 import { ROOT } from './prebuiltPackages.ts';
 import { runWindowsNode, windowsNodeExe, wineBinary, winPath } from './wine.ts';
+import { crossRequired, ensureWindowsAddon, hasMingw, WIN_ADDON } from './windowsAddon.ts';
 import { assembleWindowsTree } from './windowsTree.ts';
 
-function has(tool: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const required = process.env.CHAMELEON_CROSS_REQUIRED === '1';
-const hasMingw = has('x86_64-w64-mingw32-g++-posix') && has('x86_64-w64-mingw32-objdump');
+const required = crossRequired;
 const hasWine = wineBinary() !== undefined;
-const WIN_ADDON = path.join(ROOT, addonRelPath('win-x64'));
 
 describe.skipIf(process.platform !== 'linux')('the Linux addon', () => {
   it('leaves no ggml function to the dynamic linker (all are resolved from libggml-base at run time)', () => {
@@ -53,11 +43,8 @@ describe.skipIf(process.platform !== 'linux')('the Linux addon', () => {
 });
 
 describe.skipIf(!required && !hasMingw)('the Windows addon, cross-compiled with mingw-w64', () => {
-  it('builds, and imports only Windows system DLLs (no ggml-base, no mingw runtime; N-API delay-loaded)', () => {
-    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'node'), [path.join(ROOT, 'native', 'build.ts'), '--target', 'win-x64'], {
-      env: { ...process.env, VQGAN_BUILD_STRICT: '1' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+  it('builds, and imports only Windows system DLLs (no ggml-base, no mingw runtime; N-API delay-loaded)', async () => {
+    await ensureWindowsAddon();
     const headers = execFileSync('x86_64-w64-mingw32-objdump', ['-p', WIN_ADDON], { encoding: 'utf8', maxBuffer: 256 << 20 });
     expect(headers).toMatch(/file format pei-x86-64/);
     const dlls = [...headers.matchAll(/DLL Name: (\S+)/g)].map((m) => m[1]!.toLowerCase()).sort();
@@ -73,7 +60,10 @@ describe.skipIf(!required && !hasMingw)('the Windows addon, cross-compiled with 
 
     async function encodeWith(exe: string | undefined, name: string): Promise<{ platform: string; ggml: { cpuVariant: string; loadedFrom: string }; codes: number[] }> {
       const tree = path.join(work, 'tree');
-      if (!existsSync(tree)) assembleWindowsTree(tree, ['test/packaging/windows']);
+      if (!existsSync(tree)) {
+        await ensureWindowsAddon();
+        assembleWindowsTree(tree, ['test/packaging/windows']);
+      }
       const out = path.join(work, `${name}.json`);
       const args = [winPath(path.join(tree, 'test/packaging/windows/encodeSmall.ts')), winPath(fixture('small')), winPath(out)];
       const run = await runWindowsNode(args, { cwd: tree, outDir: path.join(work, name), exe });

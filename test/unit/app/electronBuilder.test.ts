@@ -1,7 +1,8 @@
-// electron-builder.yml, checked offline: electron-builder's own loader and JSON-schema validation,
+// electron-builder.ts, checked offline: electron-builder's own loader and JSON-schema validation,
 // the key properties, and its file filter (the same minimatch-based function it packs with) run
 // over the paths that matter, per platform, so the "only this platform's llama.cpp binaries" rule
-// and the asar unpacking are proven without downloading Electron.
+// and the asar unpacking are proven without downloading Electron. (test/packaging/unpackedApp.test.ts
+// runs the real `--dir` builds.)
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -15,16 +16,21 @@ interface Matcher {
   match(path: string, partial?: boolean): boolean;
 }
 type MinimatchCtor = new (pattern: string, options: { dot: boolean }) => Matcher;
+interface PlatformConfig {
+  icon: string;
+  target: { target: string }[];
+  /** the whole list per platform: a global list would be a separate file set (see the config) */
+  files: string[];
+}
 interface BuilderConfig {
   appId: string;
   productName: string;
-  /** The loader normalises `files` to file sets; ours is one set with a filter list. */
-  files: { filter: string[] }[];
+  files: unknown[];
   asarUnpack: string[];
   directories: { buildResources: string; output: string };
-  win: { icon: string; target: { target: string }[] };
-  mac: { icon: string; target: { target: string }[] };
-  linux: { icon: string; target: { target: string }[] };
+  win: PlatformConfig;
+  mac: PlatformConfig;
+  linux: PlatformConfig;
 }
 
 const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
@@ -42,8 +48,8 @@ const quiet = { isEnabled: false, add: () => undefined };
  * `files` as written; node_modules through "**\/*" plus the patterns (only the exclusions, in
  * older versions): `onlyExclusions` checks that the config means the same either way.
  */
-function packs(config: BuilderConfig, os: string, arch: string, as: 'app' | 'modules' | 'modulesExclusionsOnly' = 'app'): (path: string) => boolean {
-  const raw = config.files[0]!.filter.map((p) => p.replaceAll('${os}', os).replaceAll('${arch}', arch));
+function packs(config: BuilderConfig, os: 'linux' | 'mac' | 'win', arch: string, as: 'app' | 'modules' | 'modulesExclusionsOnly' = 'app'): (path: string) => boolean {
+  const raw = config[os].files.map((p) => p.replaceAll('${os}', os).replaceAll('${arch}', arch));
   const list = as === 'app' ? raw : ['**/*', ...raw.filter((p) => as === 'modules' || p.startsWith('!'))];
   const filter = createFilter('/app', list.map((p) => new Minimatch(p, { dot: true })));
   const file = { isDirectory: () => false };
@@ -55,7 +61,7 @@ function unpacked(config: BuilderConfig): (path: string) => boolean {
   return (path) => patterns.some((p) => p.match(path));
 }
 
-describe('electron-builder.yml', async () => {
+describe('electron-builder.ts', async () => {
   const config = await getConfig(ROOT, null, null);
 
   it('passes electron-builder’s own schema validation (and a broken copy does not)', async () => {
@@ -86,7 +92,7 @@ describe('electron-builder.yml', async () => {
     }
   });
 
-  it.each([
+  it.each<['linux' | 'mac' | 'win', string, string[]]>([
     ['linux', 'x64', ['linux-x64', 'linux-x64-vulkan']],
     ['mac', 'arm64', ['mac-arm64-metal']],
     ['win', 'x64', ['win-x64', 'win-x64-vulkan']],
