@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { builderConfig } from '../../../electron-builder.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const require = createRequire(import.meta.url);
@@ -106,6 +107,18 @@ describe('electron-builder.ts', async () => {
     expect(included('node_modules/better-sqlite3/build/Release/better_sqlite3.node')).toBe(true);
     expect(included('node_modules/node-llama-cpp/llama/llama.cpp/src/llama.cpp')).toBe(false);
     expect(included('node_modules/node-llama-cpp/llama/binariesGithubRelease.json')).toBe(true);
+  });
+
+  it.each<['linux' | 'win', string[]]>([
+    ['linux', ['linux-x64', 'linux-x64-vulkan', 'linux-x64-cuda', 'linux-x64-cuda-ext']],
+    ['win', ['win-x64', 'win-x64-vulkan', 'win-x64-cuda', 'win-x64-cuda-ext']],
+  ])('the CUDA edition for %s-x64 adds node-llama-cpp’s CUDA builds, and says so in its file name', (os, wanted) => {
+    const all = ['linux-x64', 'linux-x64-vulkan', 'linux-x64-cuda', 'linux-x64-cuda-ext', 'win-x64', 'win-x64-vulkan', 'win-x64-cuda', 'win-x64-cuda-ext'];
+    const cuda = builderConfig({ cuda: true }) as unknown as BuilderConfig;
+    const included = packs(cuda, os, 'x64', 'modulesExclusionsOnly');
+    expect(all.filter((pkg) => included(`node_modules/@node-llama-cpp/${pkg}/bins/${pkg}/libggml-base.so`))).toEqual(wanted);
+    expect((cuda as unknown as { artifactName: string }).artifactName).toMatch(/-cuda\.\$\{ext\}$/);
+    expect((config as unknown as { artifactName: string }).artifactName).not.toMatch(/cuda/);
   });
 
   it('unpacks every native module from the asar', () => {
