@@ -1,7 +1,9 @@
 // Builds the VQ-GAN addon to native/build/<platform>/vqgan.node (<platform> as node-llama-cpp and
 // electron-builder name it: linux-x64, mac-arm64, win-x64). Run by `npm install` (postinstall) for
 // this machine, and by hand with `node native/build.ts [--force] [--target win-x64]`; win-x64 on
-// Linux is a cross build with Debian's mingw-w64 (g++-mingw-w64-x86-64-posix). Idempotent: skips
+// Linux is a cross build with Debian's mingw-w64 (g++-mingw-w64-x86-64-posix), and on Windows the
+// build uses MinGW-w64's g++ from PATH too (the code uses GCC vector extensions, and one compiler
+// for Windows is the one CI proves under Wine; the release ships the Linux-built one). Idempotent: skips
 // when the sources and headers are unchanged. The addon links no ggml library (it opens
 // node-llama-cpp's at run time), so only ggml's headers are needed: they come from the llama.cpp git
 // bundle that node-llama-cpp ships, checked out into the git-ignored native/.ggml/ (never committed).
@@ -81,6 +83,7 @@ function main(): void {
   run('cmake', [
     '-S', nativeDir, '-B', cmakeDir, '-DCMAKE_BUILD_TYPE=Release',
     ...(toolchain ? [`-DCMAKE_TOOLCHAIN_FILE=${toolchain}`] : []),
+    ...(process.platform === 'win32' ? ['-G', 'MinGW Makefiles', '-DCMAKE_CXX_COMPILER=g++'] : []),
     `-DNODE_API_INCLUDE_DIRS=${napiIncludes.join(';')}`, `-DNODE_API_DEF=${napiHeaders.def_paths.node_api_def}`,
     `-DGGML_INCLUDE_DIR=${include}`, `-DADDON_OUT_DIR=${outDir}`, '--log-level=WARNING',
   ]);
