@@ -44,7 +44,7 @@ describe.skipIf(process.platform !== 'linux')('the Linux addon', () => {
 
 describe.skipIf(!required && !hasMingw)('the Windows addon, cross-compiled with mingw-w64', () => {
   it('builds, and imports only Windows system DLLs (no ggml-base, no mingw runtime; N-API delay-loaded)', async () => {
-    await ensureWindowsAddon();
+    ensureWindowsAddon();
     const headers = execFileSync('x86_64-w64-mingw32-objdump', ['-p', WIN_ADDON], { encoding: 'utf8', maxBuffer: 256 << 20 });
     expect(headers).toMatch(/file format pei-x86-64/);
     const dlls = [...headers.matchAll(/DLL Name: (\S+)/g)].map((m) => m[1]!.toLowerCase()).sort();
@@ -61,7 +61,7 @@ describe.skipIf(!required && !hasMingw)('the Windows addon, cross-compiled with 
     async function encodeWith(exe: string | undefined, name: string): Promise<{ platform: string; ggml: { cpuVariant: string; loadedFrom: string }; codes: number[] }> {
       const tree = path.join(work, 'tree');
       if (!existsSync(tree)) {
-        await ensureWindowsAddon();
+        ensureWindowsAddon();
         assembleWindowsTree(tree, ['test/packaging/windows']);
       }
       const out = path.join(work, `${name}.json`);

@@ -5,7 +5,7 @@
 // platform package); the tarball's sha512 is checked against it before it is unpacked.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
@@ -35,11 +35,42 @@ function checkIntegrity(file: string, integrity: string): void {
 }
 
 /**
+ * Runs `work` holding a lock directory: test files run in parallel processes, and a download,
+ * an unpacking or a CMake build must not run twice at once in the same place.
+ */
+export function withLock<T>(lock: string, work: () => T): T {
+  mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`lock ${lock} held too long`);
+      // a lock older than any holder could be is left over from a killed run
+      const since = statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+      if (Date.now() - since > 900_000) rmSync(lock, { recursive: true, force: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
+  }
+  try {
+    return work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
  * The unpacked contents of `name@version` (the tarball's package/ folder), fetched once. Without a
  * version the lockfile's is used, and so is its integrity.
  */
 export function prebuiltPackage(name: string, version: string = lockedVersion(name)): string {
   const dir = path.join(CACHE_DIR, 'npm', `${name.replace('/', '+')}@${version}`);
+  if (existsSync(path.join(dir, 'package.json'))) return dir;
+  return withLock(path.join(CACHE_DIR, 'npm', 'fetch.lock'), () => fetchPackage(name, version, dir));
+}
+
+function fetchPackage(name: string, version: string, dir: string): string {
   if (existsSync(path.join(dir, 'package.json'))) return dir;
   const tarballs = path.join(CACHE_DIR, 'npm', 'tarballs');
   mkdirSync(tarballs, { recursive: true });

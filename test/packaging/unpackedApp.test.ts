@@ -59,7 +59,7 @@ const canBuild = (t: PackageTarget): boolean => t.os !== 'win' || hasMingw || cr
 describe.skipIf(process.platform !== 'linux')('electron-builder --dir', () => {
   for (const target of TARGETS) {
     it.skipIf(!canBuild(target))(`${target.name}: the asar holds what the app needs for ${target.name} and nothing else`, { timeout: 600_000 }, async () => {
-      if (target.os === 'win') await ensureWindowsAddon();
+      if (target.os === 'win') ensureWindowsAddon();
       const out = await packageUnpacked(target);
       const resources = resourcesDir(target, out);
       const asarFiles = listPackage(path.join(resources, 'app.asar'), { isPack: false }).map((p) => p.replaceAll('\\', '/').replace(/^\//, ''));

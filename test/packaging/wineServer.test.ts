@@ -61,7 +61,7 @@ describe.skipIf(!crossRequired && (!hasMingw || !wineBinary()))('the Windows ser
   let port = 0;
 
   beforeAll(async () => {
-    await ensureWindowsAddon();
+    ensureWindowsAddon();
     const tree = path.join(work, 'tree');
     assembleWindowsTree(tree);
     const dataDir = path.join(work, 'data');
