@@ -4,13 +4,18 @@
 // target's VQ-GAN addon, node-llama-cpp's prebuilt binaries for that platform only (no CUDA),
 // better-sqlite3's and sharp's native parts for that platform only — every native file of the
 // target's binary format —, nothing from test/, no source maps, no llama.cpp sources. Prints sizes.
-import { listPackage } from '@electron/asar';
-import { existsSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
+// Then the Linux and Windows packages' own files run: extracted, they answer one message through
+// runSmokeTest (what --smoke-test runs) in Node, and in Windows Node under Wine.
+import { extractAll, listPackage } from '@electron/asar';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, openSync, readSync, closeSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ggmlBasePackage } from '../../main/images/vqgan/prebuiltPlatform.ts';
-import { packageUnpacked, resourcesDir, TARGETS, type PackageTarget } from './packageApp.ts';
+import { packageUnpacked, resourcesDir, TARGETS, WORK_DIR, type PackageTarget } from './packageApp.ts';
+import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
 import { ROOT } from './prebuiltPackages.ts';
+import { runWindowsNode, stopWine, wineBinary, winPath } from './wine.ts';
 import { crossRequired, ensureWindowsAddon, hasMingw } from './windowsAddon.ts';
 
 function walk(dir: string, base = dir): string[] {
@@ -56,6 +61,35 @@ const LLAMA: Record<string, string[]> = {
 
 const canBuild = (t: PackageTarget): boolean => t.os !== 'win' || hasMingw || crossRequired;
 
+interface PackagedSmoke {
+  platform: string;
+  result: { ok: boolean; answer?: string; error?: unknown };
+  ggml: { loadedFrom: string; cpuVariant: string };
+}
+
+/** Extracts the package (asar, then the unpacked files over it) and runs packagedSmoke.mjs in it. */
+async function runPackaged(target: PackageTarget, resources: string): Promise<PackagedSmoke | undefined> {
+  const runnable = target.os === 'linux' || (target.os === 'win' && (wineBinary() !== undefined || crossRequired));
+  if (!runnable) return undefined;
+  const dir = path.join(WORK_DIR, `extracted-${target.name}`);
+  rmSync(dir, { recursive: true, force: true });
+  extractAll(path.join(resources, 'app.asar'), dir);
+  cpSync(path.join(resources, 'app.asar.unpacked'), dir, { recursive: true });
+  copyFileSync(path.join(import.meta.dirname, 'packagedSmoke.mjs'), path.join(dir, 'packagedSmoke.mjs'));
+  const out = path.join(dir, 'smoke.json');
+  if (target.os === 'linux') {
+    execFileSync(process.execPath, [path.join(dir, 'packagedSmoke.mjs'), tinyChameleonGguf(), out], { cwd: dir, stdio: 'inherit' });
+  } else {
+    try {
+      const run = await runWindowsNode([winPath(path.join(dir, 'packagedSmoke.mjs')), winPath(tinyChameleonGguf()), winPath(out)], { cwd: dir, outDir: path.join(dir, 'wine-out'), prefix: 'package' });
+      expect(run.code, run.stderr).toBe(0);
+    } finally {
+      stopWine('package');
+    }
+  }
+  return JSON.parse(readFileSync(out, 'utf8')) as PackagedSmoke;
+}
+
 describe.skipIf(process.platform !== 'linux')('electron-builder --dir', () => {
   for (const target of TARGETS) {
     it.skipIf(!canBuild(target))(`${target.name}: the asar holds what the app needs for ${target.name} and nothing else`, { timeout: 600_000 }, async () => {
@@ -100,6 +134,14 @@ describe.skipIf(process.platform !== 'linux')('electron-builder --dir', () => {
 
       const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
       const app = path.dirname(target.os === 'mac' ? path.dirname(resources) : resources);
+      const smoke = await runPackaged(target, resources);
+      if (smoke) {
+        expect(smoke.platform).toBe(target.nodePlatform);
+        expect(smoke.result).toMatchObject({ ok: true });
+        expect(smoke.result.answer!.length).toBeGreaterThan(0);
+        expect(smoke.ggml.loadedFrom.replaceAll('\\', '/')).toMatch(new RegExp(`extracted-${target.name}/node_modules/@node-llama-cpp/${base}/bins/${base}$`));
+      }
+
       console.log(`[package ${target.name}] app.asar ${mb(statSync(path.join(resources, 'app.asar')).size)}, app.asar.unpacked ${mb(sizeOf(unpackedDir))} (${unpacked.length} files), whole app without Electron ${mb(sizeOf(app))}`);
     });
   }
