@@ -1,35 +1,36 @@
-// Builds native/build/vqgan.node (the VQ-GAN addon). Run by `npm install` (postinstall) and by hand
-// with `node native/build.ts [--force]`. Idempotent: skips when the sources, the ggml libraries and
-// the headers are unchanged. Never commits ggml sources: the headers come from the llama.cpp git
-// bundle that node-llama-cpp ships, checked out into the git-ignored native/.ggml/.
+// Builds the VQ-GAN addon to native/build/<platform>/vqgan.node (<platform> as node-llama-cpp and
+// electron-builder name it: linux-x64, mac-arm64, win-x64). Run by `npm install` (postinstall) for
+// this machine, and by hand with `node native/build.ts [--force] [--target win-x64]`; win-x64 on
+// Linux is a cross build with Debian's mingw-w64 (g++-mingw-w64-x86-64-posix), and on Windows the
+// build uses MinGW-w64's g++ from PATH too (the code uses GCC vector extensions, and one compiler
+// for Windows is the one CI proves under Wine; the release ships the Linux-built one). Idempotent: skips
+// when the sources and headers are unchanged. The addon links no ggml library (it opens
+// node-llama-cpp's at run time), so only ggml's headers are needed: they come from the llama.cpp git
+// bundle that node-llama-cpp ships, checked out into the git-ignored native/.ggml/ (never committed).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addonRelPath, prebuiltPlatform } from '../main/images/vqgan/prebuiltPlatform.ts';
 
 const nativeDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(nativeDir);
-const outDir = path.join(nativeDir, 'build');
-const addonPath = path.join(outDir, 'vqgan.node');
-const stampPath = path.join(outDir, 'stamp.json');
 const require = createRequire(import.meta.url);
-const force = process.argv.includes('--force');
+const args = process.argv.slice(2);
+const force = args.includes('--force');
+const hostTarget = prebuiltPlatform();
+const target = args.includes('--target') ? (args[args.indexOf('--target') + 1] ?? '') : hostTarget;
+// the cross builds this script knows; anything else must be built on its own platform
+const CROSS_TOOLCHAINS: Record<string, string> = { 'win-x64': path.join(nativeDir, 'mingw-w64-x86_64.cmake') };
 
 function log(msg: string): void {
-  console.log(`[vqgan addon] ${msg}`);
+  console.log(`[vqgan addon ${target}] ${msg}`);
 }
 
-function run(cmd: string, args: string[]): void {
-  execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-}
-
-/** node-llama-cpp's prebuilt CPU ggml for this platform (the folder with libggml-base). */
-function ggmlLibDir(): string | undefined {
-  const platform = `${process.platform}-${process.arch}`;
-  const dir = path.join(repoRoot, 'node_modules', '@node-llama-cpp', platform, 'bins', platform);
-  return existsSync(dir) ? dir : undefined;
+function run(cmd: string, cmdArgs: string[]): void {
+  execFileSync(cmd, cmdArgs, { stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
 /** ggml headers matching the shipped libraries, from node-llama-cpp's llama.cpp bundle. */
@@ -39,7 +40,7 @@ function ggmlIncludeDir(): string {
   const include = path.join(checkout, 'ggml', 'include');
   if (existsSync(path.join(include, 'ggml-backend.h'))) return include;
   if (!existsSync(bundle)) throw new Error(`node-llama-cpp's source bundle is missing: ${bundle}`);
-  log('extracting ggml headers from node-llama-cpp\'s llama.cpp bundle …');
+  log("extracting ggml headers from node-llama-cpp's llama.cpp bundle …");
   rmSync(checkout, { recursive: true, force: true });
   mkdirSync(path.dirname(checkout), { recursive: true });
   run('git', ['clone', '--quiet', '--no-checkout', bundle, checkout]);
@@ -47,44 +48,44 @@ function ggmlIncludeDir(): string {
   return include;
 }
 
-function fingerprint(libDir: string, include: string): string {
+function fingerprint(include: string, toolchain: string | undefined): string {
   const h = createHash('sha256');
   const files = [
     path.join(nativeDir, 'CMakeLists.txt'),
     path.join(nativeDir, 'build.ts'),
     ...readdirSync(path.join(nativeDir, 'src')).sort().map((f) => path.join(nativeDir, 'src', f)),
-    path.join(libDir, process.platform === 'darwin' ? 'libggml-base.dylib' : 'libggml-base.so'),
     path.join(include, 'ggml.h'),
     path.join(include, 'ggml-backend.h'),
+    ...(toolchain ? [toolchain] : []),
   ];
   for (const f of files) if (existsSync(f)) h.update(f).update(readFileSync(f));
-  h.update(process.version.split('.')[0] ?? '');
-  return h.digest('hex');
+  return h.update(target).digest('hex');
 }
 
 function main(): void {
-  const libDir = ggmlLibDir();
-  if (!libDir) {
-    log(`no prebuilt ggml from node-llama-cpp for ${process.platform}-${process.arch}; skipping (image input will be unavailable)`);
-    return;
-  }
+  const toolchain = target === hostTarget ? undefined : CROSS_TOOLCHAINS[target];
+  if (target !== hostTarget && !toolchain) throw new Error(`no cross build for ${target} from ${hostTarget}; known: ${Object.keys(CROSS_TOOLCHAINS).join(', ')}`);
+  const addonPath = path.join(repoRoot, addonRelPath(target));
+  const outDir = path.dirname(addonPath);
+  const stampPath = path.join(outDir, 'stamp.json');
   const include = ggmlIncludeDir();
-  const stamp = fingerprint(libDir, include);
+  const stamp = fingerprint(include, toolchain);
   if (!force && existsSync(addonPath) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) {
     log('up to date');
     return;
   }
   const started = Date.now();
-  const napiIncludes = [require('node-api-headers').include_dir as string, path.resolve(repoRoot, require('node-addon-api').include_dir as string)];
+  const napiHeaders = require('node-api-headers') as { include_dir: string; def_paths: { node_api_def: string } };
+  const napiIncludes = [napiHeaders.include_dir, path.resolve(repoRoot, require('node-addon-api').include_dir as string)];
   // outside build/ (and hidden): tsc's native/**/*.ts glob would pick up CMake's compiler_depend.ts
-  const cmakeDir = path.join(nativeDir, '.ggml', 'cmake-build');
-  // $ORIGIN-relative, so the repo (and a packaged app with the same layout) can move
-  const rpath = ['$ORIGIN', `$ORIGIN/${path.relative(outDir, libDir)}`].join(';');
-  log(`building against ${path.relative(repoRoot, libDir)} …`);
+  const cmakeDir = path.join(nativeDir, '.ggml', `cmake-build-${target}`);
+  log('building …');
   run('cmake', [
     '-S', nativeDir, '-B', cmakeDir, '-DCMAKE_BUILD_TYPE=Release',
-    `-DNODE_API_INCLUDE_DIRS=${napiIncludes.join(';')}`, `-DGGML_INCLUDE_DIR=${include}`, `-DGGML_LIB_DIR=${libDir}`,
-    `-DGGML_RPATH=${rpath}`, `-DADDON_OUT_DIR=${outDir}`, '--log-level=WARNING',
+    ...(toolchain ? [`-DCMAKE_TOOLCHAIN_FILE=${toolchain}`] : []),
+    ...(process.platform === 'win32' ? ['-G', 'MinGW Makefiles', '-DCMAKE_CXX_COMPILER=g++'] : []),
+    `-DNODE_API_INCLUDE_DIRS=${napiIncludes.join(';')}`, `-DNODE_API_DEF=${napiHeaders.def_paths.node_api_def}`,
+    `-DGGML_INCLUDE_DIR=${include}`, `-DADDON_OUT_DIR=${outDir}`, '--log-level=WARNING',
   ]);
   run('cmake', ['--build', cmakeDir, '--parallel', '2']);
   writeFileSync(stampPath, stamp);
@@ -96,6 +97,6 @@ try {
 } catch (err) {
   // A failed addon build must not break `npm install` for everything else; the app reports
   // vqgan.backendUnavailable when it needs the addon. CI's golden tests will fail loudly instead.
-  console.error(`[vqgan addon] build failed: ${(err as Error).message}`);
+  console.error(`[vqgan addon ${target}] build failed: ${(err as Error).message}`);
   process.exitCode = process.env.VQGAN_BUILD_STRICT ? 1 : 0;
 }

@@ -2,7 +2,9 @@
 // window with remembered state, the IPC bridge, and the services (main/services) that do the
 // work. The inference engine runs in a utilityProcess, so a native crash in llama.cpp never takes
 // the window down. Only this folder imports electron (house style rule 1).
+import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserWindow, app, dialog, ipcMain, protocol, safeStorage, screen, session, shell, utilityProcess, type WebContents } from 'electron';
 import { AppError, toErrorData } from '../contract/errors.ts';
@@ -15,6 +17,7 @@ import { SECURITY_HEADERS } from '../platform/securityPolicy.ts';
 import { isAllowedExternalUrl, isAppUrl, secureWebPreferences } from './security.ts';
 import { MIN_HEIGHT, MIN_WIDTH, loadWindowState, saveWindowState } from './windowState.ts';
 import { electronPdfRenderer } from './printTranscriptPdf.ts';
+import { runSmokeTest, smokeTestModel } from './smokeTest.ts';
 
 const PRELOAD_PATH = join(import.meta.dirname, 'preload.cjs');
 /** `vite build renderer` output; inside the package it sits at the same place under the app path. */
@@ -173,9 +176,23 @@ async function shutDown(): Promise<void> {
   services = null;
 }
 
-if (!app.requestSingleInstanceLock()) {
-  app.quit();
-} else {
+/** The release workflow's `--smoke-test=<model.gguf>`: no window, one answer, the exit code says. */
+function smokeTest(modelPath: string): void {
+  // a throw-away profile: never the user's data, never the running app's single-instance lock
+  app.setPath('userData', mkdtempSync(join(tmpdir(), 'chameleon-smoke-profile-')));
+  void app.whenReady().then(async () => {
+    const info = { name: app.getName(), version: app.getVersion(), mode: 'electron' as const, platform: process.platform };
+    const result = await runSmokeTest({ modelPath, launcher: utilityProcessLauncher(utilityProcess), info, log });
+    if (!result.ok) log(`smoke: FAILED [${result.error?.code}] ${result.error?.message}`);
+    app.exit(result.ok ? 0 : 1);
+  });
+}
+
+function runApp(): void {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
   app.on('second-instance', () => {
     if (!mainWindow) return;
     if (mainWindow.isMinimized()) mainWindow.restore();
@@ -207,3 +224,18 @@ if (!app.requestSingleInstanceLock()) {
       app.exit(1);
     });
 }
+
+function main(): void {
+  let smokeModel: string | undefined;
+  try {
+    smokeModel = smokeTestModel(process.argv);
+  } catch (err) {
+    log(toErrorData(err).message);
+    app.exit(2);
+    return;
+  }
+  if (smokeModel !== undefined) smokeTest(smokeModel);
+  else runApp();
+}
+
+main();

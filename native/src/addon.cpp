@@ -135,6 +135,18 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
   }
 }
 
+// init(ggmlDir): opens node-llama-cpp's libggml-base in that folder; must precede everything else.
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw codedError(env, "vqgan.internal", "init(ggmlDir): ggmlDir must be a string");
+  try {
+    vqgan::loadGgml(info[0].As<Napi::String>().Utf8Value());
+  } catch (const CodedError& e) {
+    throw codedError(env, e.code(), e.what());
+  }
+  return env.Undefined();
+}
+
 Napi::Value GgmlInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   try {
@@ -150,7 +162,7 @@ Napi::Value GgmlInfo(const Napi::CallbackInfo& info) {
   }
 }
 
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   Napi::Function token = CancelToken::Init(env);
   Napi::Function model = ModelWrap::Init(env);
@@ -158,6 +170,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->model = Napi::Persistent(model);
   env.SetInstanceData<AddonData>(data);
   exports.Set("CancelToken", token);
+  exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("load", Napi::Function::New(env, Load));
   exports.Set("ggmlInfo", Napi::Function::New(env, GgmlInfo));
   return exports;
@@ -166,6 +179,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace vqgan
 
-static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return vqgan::Init(env, exports); }
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return vqgan::InitModule(env, exports); }
 
 NODE_API_MODULE(vqgan, InitAddon)

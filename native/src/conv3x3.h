@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "ggml.h"
+#include "ggmlApi.h"
 
 namespace vqgan {
 

@@ -1,10 +1,10 @@
 #include "ggmlBackends.h"
 
-#include <dirent.h>
-#include <dlfcn.h>
-
+#include <cctype>
+#include <filesystem>
 #include <mutex>
 
+#include "dynLib.h"
 #include "errors.h"
 
 namespace vqgan {
@@ -13,58 +13,35 @@ namespace {
 using InitFn = ggml_backend_reg_t (*)();
 using ScoreFn = int (*)();
 
-std::string dirOf(const std::string& file) {
-  auto slash = file.find_last_of('/');
-  return slash == std::string::npos ? std::string(".") : file.substr(0, slash);
-}
-
-std::string ggmlBaseDir() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&ggml_init), &info) == 0 || info.dli_fname == nullptr) {
-    throw CodedError("vqgan.backendUnavailable", "cannot locate libggml-base.so");
-  }
-  return dirOf(info.dli_fname);
-}
-
-std::vector<std::string> listMatching(const std::string& dir, const std::string& prefix, const std::string& suffix) {
-  std::vector<std::string> out;
-  DIR* d = opendir(dir.c_str());
-  if (!d) return out;
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n.size() > prefix.size() + suffix.size() && n.compare(0, prefix.size(), prefix) == 0 &&
-        n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      out.push_back(dir + "/" + n);
-    }
-  }
-  closedir(d);
-  return out;
-}
-
 CpuBackendInfo loadCpu() {
   CpuBackendInfo info;
-  info.baseDir = ggmlBaseDir();
+  info.baseDir = ggmlDir();
   int bestScore = 0;
   void* bestHandle = nullptr;
-  for (const auto& path : listMatching(info.baseDir, "libggml-cpu", ".so")) {
-    void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!h) continue;
-    auto score = reinterpret_cast<ScoreFn>(dlsym(h, "ggml_backend_score"));
+  std::string errors;
+  for (const auto& path : dynlib::listBackendVariants(info.baseDir, "cpu")) {
+    std::string error;
+    void* h = dynlib::open(path, error);
+    if (!h) {
+      errors += "; " + error;
+      continue;
+    }
+    auto score = reinterpret_cast<ScoreFn>(dynlib::symbol(h, "ggml_backend_score"));
     // the score function only checks CPU features, it never runs unsupported instructions
     int s = score ? score() : 1;
     if (s > bestScore) {
-      if (bestHandle) dlclose(bestHandle);
+      if (bestHandle) dynlib::close(bestHandle);
       bestHandle = h;
       bestScore = s;
       info.variantPath = path;
     } else {
-      dlclose(h);
+      dynlib::close(h);
     }
   }
   if (!bestHandle) {
-    throw CodedError("vqgan.backendUnavailable", "no usable ggml CPU backend in " + info.baseDir);
+    throw CodedError("vqgan.backendUnavailable", "no usable ggml CPU backend in " + info.baseDir + errors);
   }
-  auto init = reinterpret_cast<InitFn>(dlsym(bestHandle, "ggml_backend_init"));
+  auto init = reinterpret_cast<InitFn>(dynlib::symbol(bestHandle, "ggml_backend_init"));
   info.reg = init ? init() : nullptr;
   if (!info.reg) {
     throw CodedError("vqgan.backendUnavailable", "ggml CPU backend failed to initialise: " + info.variantPath);
@@ -79,6 +56,8 @@ const CpuBackendInfo& cpuBackend() {
   static std::once_flag once;
   static CpuBackendInfo info;
   static std::string error;
+  // before init(), report that (and try again later) instead of remembering the failure
+  ggmlDir();
   std::call_once(once, [] {
     try {
       info = loadCpu();
@@ -91,19 +70,21 @@ const CpuBackendInfo& cpuBackend() {
 }
 
 ggml_backend_t initGpuBackend(const std::vector<std::string>& dirs, std::string& name, std::string& why) {
-  static const char* kLibs[] = {"libggml-cuda.so", "libggml-vulkan.so", "libggml-metal.so"};
+  static const char* kBackends[] = {"cuda", "vulkan", "metal"};
   static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
   for (const auto& dir : dirs) {
-    for (const char* lib : kLibs) {
-      std::string path = dir + "/" + lib;
-      void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    for (const char* backendName : kBackends) {
+      std::string path = dir + "/" + dynlib::backendLibraryName(backendName);
+      std::error_code ec;
+      if (!std::filesystem::exists(std::filesystem::u8path(path), ec)) continue;
+      std::string error;
+      void* h = dynlib::open(path, error);
       if (!h) {
-        const char* err = dlerror();
-        if (err && std::string(err).find("No such file") == std::string::npos) why += std::string(err) + "; ";
+        why += error + "; ";
         continue;
       }
-      auto init = reinterpret_cast<InitFn>(dlsym(h, "ggml_backend_init"));
+      auto init = reinterpret_cast<InitFn>(dynlib::symbol(h, "ggml_backend_init"));
       ggml_backend_reg_t reg = init ? init() : nullptr;
       if (!reg) {
         why += path + ": init failed; ";

@@ -1,20 +1,20 @@
 // Finds and loads ggml backends from node-llama-cpp's prebuilt libraries: the best CPU variant that
-// sits next to the libggml-base.so this addon is linked against, and optionally a GPU backend
-// (CUDA / Vulkan / Metal) from the GPU bins folders the caller passes. We load the backend libraries
-// ourselves (dlopen + ggml_backend_init) rather than through libggml's registry so the addon only
+// sits next to the libggml-base loadGgml() opened, and optionally a GPU backend (CUDA / Vulkan /
+// Metal) from the GPU bins folders the caller passes. We load the backend libraries ourselves
+// (dynlib::open + ggml_backend_init) rather than through libggml's registry so the addon only
 // depends on libggml-base, which is identical across node-llama-cpp's CPU/CUDA/Vulkan builds.
 #pragma once
 #include <string>
 #include <vector>
 
-#include "ggml-backend.h"
+#include "ggmlApi.h"
 
 namespace vqgan {
 
 struct CpuBackendInfo {
   ggml_backend_reg_t reg = nullptr;
-  std::string variantPath;  // the libggml-cpu-*.so that was chosen
-  std::string baseDir;      // folder holding the libggml-base.so in use
+  std::string variantPath;  // the libggml-cpu-* library that was chosen
+  std::string baseDir;      // folder holding the libggml-base in use
 };
 
 // Loads (once per process) and returns the best CPU backend variant for this machine.

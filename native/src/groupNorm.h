@@ -1,7 +1,7 @@
 // CPU GroupNorm with the affine transform fused in (a ggml custom op): one write pass instead of
 // ggml's group_norm + mul + add, which the decoder runs 36 times at up to 512²×128.
 #pragma once
-#include "ggml.h"
+#include "ggmlApi.h"
 
 namespace vqgan {
 

@@ -14,9 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "ggml-alloc.h"
-#include "ggml-backend.h"
-#include "ggml.h"
+#include "ggmlApi.h"
 
 namespace vqgan {
 

@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError, isErrorCode } from '../../contract/errors.ts';
+import { addonRelPath, ggmlBasePackage, ggmlBinsDir, ggmlGpuPackages } from './prebuiltPlatform.ts';
 
 export interface VqganArchitecture {
   resolution: number;
@@ -126,6 +127,8 @@ interface RawModel {
 
 interface RawAddon {
   CancelToken: new () => RawCancelToken;
+  /** opens libggml-base in that folder; precedes every other call */
+  init(ggmlDir: string): void;
   load(arch: VqganArchitecture, tensors: NativeTensor[], opts: { backend: NativeBackendChoice; threads: number; gpuDirs: string[] }): Promise<RawModel>;
   ggmlInfo(): { cpuVariant: string; loadedFrom: string };
 }
@@ -140,11 +143,28 @@ function findUp(rel: string): string | undefined {
   }
 }
 
-const ADDON_REL = path.join('native', 'build', 'vqgan.node');
+const ADDON_REL = addonRelPath();
 const repoRoot = findUp(ADDON_REL) ?? path.resolve(here, '../../..');
 
 /** Where the built addon lives; `native/build.ts` (run by `npm install`) puts it there. */
 export const NATIVE_ADDON_PATH = path.join(repoRoot, ADDON_REL);
+
+/**
+ * Our own dlopen of node-llama-cpp's libraries needs real files: in a packaged app they sit in
+ * app.asar.unpacked, while fs calls (Electron's asar support) also answer for the app.asar path.
+ */
+function unpacked(p: string): string {
+  return p.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+}
+
+function nodeModulesDir(): string {
+  return unpacked(path.join(findUp(path.join('node_modules', '@node-llama-cpp')) ?? repoRoot, 'node_modules'));
+}
+
+/** node-llama-cpp's CPU build of ggml for this platform: the addon opens its libggml-base. */
+export function ggmlBaseDir(): string {
+  return ggmlBinsDir(nodeModulesDir(), ggmlBasePackage());
+}
 
 let addon: RawAddon | undefined;
 
@@ -153,19 +173,25 @@ function loadAddon(): RawAddon {
   if (!existsSync(NATIVE_ADDON_PATH)) {
     throw new AppError('vqgan.backendUnavailable', `The VQ-GAN addon is not built (${NATIVE_ADDON_PATH}); run \`npm install\` or \`node native/build.ts\`.`);
   }
+  let raw: RawAddon;
   try {
-    addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as RawAddon;
+    raw = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as RawAddon;
   } catch (err) {
     throw new AppError('vqgan.backendUnavailable', `The VQ-GAN addon failed to load: ${(err as Error).message}`, undefined, { cause: err });
   }
+  try {
+    raw.init(ggmlBaseDir());
+  } catch (err) {
+    throw toAppError(err);
+  }
+  addon = raw;
   return addon;
 }
 
 /** node-llama-cpp's GPU builds of ggml for this platform; the addon tries them for backend gpu/auto. */
 function gpuBinDirs(): string[] {
-  const platform = `${process.platform}-${process.arch}`;
-  const modules = path.join(findUp(path.join('node_modules', '@node-llama-cpp')) ?? repoRoot, 'node_modules', '@node-llama-cpp');
-  return [`${platform}-cuda`, `${platform}-vulkan`, `${platform}-metal`].map((pkg) => path.join(modules, pkg, 'bins', pkg)).filter((d) => existsSync(d));
+  const modules = nodeModulesDir();
+  return ggmlGpuPackages().map((pkg) => ggmlBinsDir(modules, pkg)).filter((d) => existsSync(d));
 }
 
 /** Native errors carry `code`; turn them into AppError (unknown codes become vqgan.internal). */

@@ -1,11 +1,13 @@
-// electron-builder.yml, checked offline: electron-builder's own loader and JSON-schema validation,
+// electron-builder.ts, checked offline: electron-builder's own loader and JSON-schema validation,
 // the key properties, and its file filter (the same minimatch-based function it packs with) run
 // over the paths that matter, per platform, so the "only this platform's llama.cpp binaries" rule
-// and the asar unpacking are proven without downloading Electron.
+// and the asar unpacking are proven without downloading Electron. (test/packaging/unpackedApp.test.ts
+// runs the real `--dir` builds.)
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { builderConfig } from '../../../electron-builder.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const require = createRequire(import.meta.url);
@@ -15,16 +17,21 @@ interface Matcher {
   match(path: string, partial?: boolean): boolean;
 }
 type MinimatchCtor = new (pattern: string, options: { dot: boolean }) => Matcher;
+interface PlatformConfig {
+  icon: string;
+  target: { target: string }[];
+  /** the whole list per platform: a global list would be a separate file set (see the config) */
+  files: string[];
+}
 interface BuilderConfig {
   appId: string;
   productName: string;
-  /** The loader normalises `files` to file sets; ours is one set with a filter list. */
-  files: { filter: string[] }[];
+  files: unknown[];
   asarUnpack: string[];
   directories: { buildResources: string; output: string };
-  win: { icon: string; target: { target: string }[] };
-  mac: { icon: string; target: { target: string }[] };
-  linux: { icon: string; target: { target: string }[] };
+  win: PlatformConfig;
+  mac: PlatformConfig;
+  linux: PlatformConfig;
 }
 
 const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
@@ -42,8 +49,8 @@ const quiet = { isEnabled: false, add: () => undefined };
  * `files` as written; node_modules through "**\/*" plus the patterns (only the exclusions, in
  * older versions): `onlyExclusions` checks that the config means the same either way.
  */
-function packs(config: BuilderConfig, os: string, arch: string, as: 'app' | 'modules' | 'modulesExclusionsOnly' = 'app'): (path: string) => boolean {
-  const raw = config.files[0]!.filter.map((p) => p.replaceAll('${os}', os).replaceAll('${arch}', arch));
+function packs(config: BuilderConfig, os: 'linux' | 'mac' | 'win', arch: string, as: 'app' | 'modules' | 'modulesExclusionsOnly' = 'app'): (path: string) => boolean {
+  const raw = config[os].files.map((p) => p.replaceAll('${os}', os).replaceAll('${arch}', arch));
   const list = as === 'app' ? raw : ['**/*', ...raw.filter((p) => as === 'modules' || p.startsWith('!'))];
   const filter = createFilter('/app', list.map((p) => new Minimatch(p, { dot: true })));
   const file = { isDirectory: () => false };
@@ -55,7 +62,7 @@ function unpacked(config: BuilderConfig): (path: string) => boolean {
   return (path) => patterns.some((p) => p.match(path));
 }
 
-describe('electron-builder.yml', async () => {
+describe('electron-builder.ts', async () => {
   const config = await getConfig(ROOT, null, null);
 
   it('passes electron-builder’s own schema validation (and a broken copy does not)', async () => {
@@ -78,15 +85,15 @@ describe('electron-builder.yml', async () => {
 
   it('packs the app code, the renderer and the native addon, without source maps or tools', () => {
     const linux = packs(config, 'linux', 'x64');
-    for (const p of ['package.json', 'dist/main/app/electronMain.js', 'dist/main/app/preload.cjs', 'dist/main/engine/host/engineHost.js', 'renderer/dist/index.html', 'native/build/vqgan.node']) {
+    for (const p of ['package.json', 'dist/main/app/electronMain.js', 'dist/main/app/preload.cjs', 'dist/main/engine/host/engineHost.js', 'renderer/dist/index.html', 'native/build/linux-x64/vqgan.node']) {
       expect(linux(p), p).toBe(true);
     }
-    for (const p of ['dist/main/app/electronMain.js.map', 'dist/main/app/tools/buildIcons.js', 'main/app/electronMain.ts', 'test/unit/app/security.test.ts', 'renderer/src/App.svelte']) {
+    for (const p of ['dist/main/app/electronMain.js.map', 'dist/main/app/tools/buildIcons.js', 'main/app/electronMain.ts', 'test/unit/app/security.test.ts', 'renderer/src/App.svelte', 'native/build/win-x64/vqgan.node']) {
       expect(linux(p), p).toBe(false);
     }
   });
 
-  it.each([
+  it.each<['linux' | 'mac' | 'win', string, string[]]>([
     ['linux', 'x64', ['linux-x64', 'linux-x64-vulkan']],
     ['mac', 'arm64', ['mac-arm64-metal']],
     ['win', 'x64', ['win-x64', 'win-x64-vulkan']],
@@ -102,10 +109,22 @@ describe('electron-builder.yml', async () => {
     expect(included('node_modules/node-llama-cpp/llama/binariesGithubRelease.json')).toBe(true);
   });
 
+  it.each<['linux' | 'win', string[]]>([
+    ['linux', ['linux-x64', 'linux-x64-vulkan', 'linux-x64-cuda', 'linux-x64-cuda-ext']],
+    ['win', ['win-x64', 'win-x64-vulkan', 'win-x64-cuda', 'win-x64-cuda-ext']],
+  ])('the CUDA edition for %s-x64 adds node-llama-cpp’s CUDA builds, and says so in its file name', (os, wanted) => {
+    const all = ['linux-x64', 'linux-x64-vulkan', 'linux-x64-cuda', 'linux-x64-cuda-ext', 'win-x64', 'win-x64-vulkan', 'win-x64-cuda', 'win-x64-cuda-ext'];
+    const cuda = builderConfig({ cuda: true }) as unknown as BuilderConfig;
+    const included = packs(cuda, os, 'x64', 'modulesExclusionsOnly');
+    expect(all.filter((pkg) => included(`node_modules/@node-llama-cpp/${pkg}/bins/${pkg}/libggml-base.so`))).toEqual(wanted);
+    expect((cuda as unknown as { artifactName: string }).artifactName).toMatch(/-cuda\.\$\{ext\}$/);
+    expect((config as unknown as { artifactName: string }).artifactName).not.toMatch(/cuda/);
+  });
+
   it('unpacks every native module from the asar', () => {
     const isUnpacked = unpacked(config);
     for (const p of [
-      'native/build/vqgan.node',
+      'native/build/linux-x64/vqgan.node',
       'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
       'node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-base.so',
       'node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/llama-addon.node',
