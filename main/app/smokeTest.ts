@@ -46,8 +46,9 @@ export async function runSmokeTest(options: SmokeTestOptions): Promise<SmokeTest
   const dataDir = await mkdtemp(join(tmpdir(), 'chameleon-smoke-'));
   let services: AppServices | undefined;
   try {
-    services = await AppServices.start({ dataDir, launcher: options.launcher, info: options.info, loadModelAtStart: false });
-    const status = await services.handlers.commands['model.load']({ modelPath: options.modelPath, contextSize: 2048 });
+    // The model comes from the command line, like the server's --model: configuration, not the page.
+    services = await AppServices.start({ dataDir, launcher: options.launcher, info: options.info, modelPath: options.modelPath, loadModelAtStart: false });
+    const status = await services.model.load({ modelPath: options.modelPath, contextSize: 2048 });
     const backend = status.backend;
     options.log(`smoke: model loaded on ${backend ? `${backend.kind} (${backend.gpuLayers}/${backend.totalLayers} layers on GPU)` : 'an unknown backend'}`);
     const chat = await services.handlers.commands['chats.create']({});

@@ -32,7 +32,8 @@ function portableRuntimePackages(): string[] {
 export function assembleWindowsTree(dir: string, extraFolders: string[] = []): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, 'node_modules', '@node-llama-cpp'), { recursive: true });
-  for (const rel of ['main', 'package.json', addonRelPath('win-x64'), ...extraFolders]) {
+  // resources/catalog: the model catalog main/models reads at start.
+  for (const rel of ['main', 'package.json', 'resources/catalog', addonRelPath('win-x64'), ...extraFolders]) {
     cpSync(path.join(ROOT, rel), path.join(dir, rel), { recursive: true, dereference: true });
   }
   for (const pkg of portableRuntimePackages()) {
