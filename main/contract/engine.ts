@@ -108,6 +108,23 @@ export const SamplingSettingsSchema = z.object({
 export type SamplingSettings = z.infer<typeof SamplingSettingsSchema>;
 export type SamplingSettingsInput = z.input<typeof SamplingSettingsSchema>;
 
+/** Output held to a grammar while it is sampled (the OpenAI API's response_format). */
+export const OutputFormatSchema = z.discriminatedUnion('type', [
+  /** A JSON object (llama.cpp's json grammar). */
+  z.object({ type: z.literal('jsonObject') }),
+  /** JSON matching this schema (the subset node-llama-cpp turns into a grammar). */
+  z.object({ type: z.literal('jsonSchema'), schema: z.record(z.string(), z.unknown()) }),
+]);
+export type OutputFormat = z.infer<typeof OutputFormatSchema>;
+
+/** A sampled token's log-probability and the most likely alternatives, in the distribution it was drawn from. */
+export const TokenLogprobSchema = z.object({
+  token: z.string(),
+  logprob: z.number(),
+  top: z.array(z.object({ token: z.string(), logprob: z.number() })),
+});
+export type TokenLogprob = z.infer<typeof TokenLogprobSchema>;
+
 export const GenerateRequestSchema = z.object({
   /** A conversation/branch key: requests with the same key reuse the KV cache of the previous one. */
   sessionId: z.string().min(1).max(200),
@@ -117,6 +134,9 @@ export const GenerateRequestSchema = z.object({
     .min(1)
     .refine((t) => t[t.length - 1]?.role === 'user', { message: 'the last turn must be a user turn' }),
   sampling: SamplingSettingsSchema.default(SamplingSettingsSchema.parse({})),
+  format: OutputFormatSchema.optional(),
+  /** Report each token's log-probability with this many alternatives (0–20); absent: none. */
+  logprobs: z.number().int().min(0).max(20).optional(),
 });
 export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
 export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;
@@ -140,6 +160,8 @@ export const GenerationResultSchema = z.object({
     tokensPerSecond: z.number(),
   }),
   seed: z.number().int(),
+  /** When the request asked for them: one per answer token. */
+  logprobs: z.array(TokenLogprobSchema).optional(),
   /** Set when stopReason is 'crashed': why the host died. */
   error: ErrorDataSchema.optional(),
 });
@@ -147,7 +169,8 @@ export type GenerationResult = z.infer<typeof GenerationResultSchema>;
 
 export const GenerationEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('promptProgress'), evaluated: z.number().int(), total: z.number().int() }),
-  z.object({ type: z.literal('delta'), text: z.string() }),
+  /** `logprobs`: the tokens since the last delta, when the request asked for them. */
+  z.object({ type: z.literal('delta'), text: z.string(), logprobs: z.array(TokenLogprobSchema).optional() }),
   z.object({ type: z.literal('done'), result: GenerationResultSchema }),
 ]);
 export type GenerationEvent = z.infer<typeof GenerationEventSchema>;

@@ -1,12 +1,13 @@
 // One text generation on the loaded model: prompt → KV-cache reuse → chunked prompt evaluation →
 // streamed sampling. Runs inside the host process only.
-import type { ControlledEvaluateInputItem, Token } from 'node-llama-cpp';
+import { LlamaGrammarEvaluationState, TokenBias, type ControlledEvaluateInputItem, type LlamaGrammar, type Token } from 'node-llama-cpp';
 import { AppError } from '../../contract/errors.ts';
-import { EOS_ID, EOT_ID } from '../../contract/chameleon.ts';
-import type { GenerateRequest, GenerationEvent, GenerationResult, StopReason } from '../../contract/engine.ts';
+import { EOS_ID, EOT_ID, VOCAB_SIZE } from '../../contract/chameleon.ts';
+import type { GenerateRequest, GenerationEvent, GenerationResult, OutputFormat, StopReason, TokenLogprob } from '../../contract/engine.ts';
+import { assertGrammarSchema } from '../jsonSchemaSubset.ts';
 import { buildPromptTokens } from '../promptBuilder.ts';
 import { IncrementalDecoder, StopStringMatcher } from '../textStream.ts';
-import type { LoadedModel } from './llamaRuntime.ts';
+import { FIRST_TEXT_ID, type LoadedModel } from './llamaRuntime.ts';
 import type { AnswerCache } from './answerCache.ts';
 
 /**
@@ -24,6 +25,45 @@ export function reusableTokens(common: number, aligned: number, promptLength: nu
 
 /** llama.cpp's repeat-penalty window (chameleon.md §8.12: the reference penalises the whole sequence). */
 const REPEAT_PENALTY_WINDOW = 64;
+
+/** The grammar for a requested output format (response_format), built by node-llama-cpp. */
+async function grammarFor(loaded: LoadedModel, format: OutputFormat): Promise<LlamaGrammar> {
+  const llama = loaded.model.llama;
+  if (format.type === 'jsonObject') return llama.getGrammarFor('json');
+  assertGrammarSchema(format.schema);
+  try {
+    // node-llama-cpp accepts a subset of JSON Schema; anything else is the client's to fix.
+    return await llama.createGrammarForJsonSchema(format.schema as never);
+  } catch (err) {
+    throw new AppError('api.badRequest', `This JSON schema cannot be turned into a grammar: ${err instanceof Error ? err.message : String(err)}`, { param: 'response_format' });
+  }
+}
+
+/**
+ * Under a grammar, also ban the tokens whose bytes are not whole UTF-8 on their own: a byte-level
+ * BPE vocabulary (Chameleon's) has tokens holding a stray or partial byte, which llama.cpp's
+ * grammar lets through inside ASCII text ("b\uFFFDright" was sampled as a JSON key). JSON can still
+ * write any character, as itself through whole tokens or as a \u escape.
+ */
+function grammarBias(loaded: LoadedModel): TokenBias {
+  if (loaded.grammarBias) return loaded.grammarBias;
+  const bias = new TokenBias(loaded.model.tokenizer);
+  const vocab = loaded.info.vocabularySize ?? VOCAB_SIZE;
+  for (let id = 0; id < vocab; id++) {
+    const banned = id < FIRST_TEXT_ID ? id !== EOS_ID && id !== EOT_ID : loaded.model.detokenize([id as Token]).includes('\uFFFD');
+    if (banned) bias.set(id as Token, 'never');
+  }
+  loaded.grammarBias = bias;
+  return bias;
+}
+
+/** log p of each token: the sampled one and the `top` most likely, from the distribution it was drawn from. */
+function logprobOf(model: LoadedModel['model'], token: number, probabilities: ReadonlyMap<Token, number> | undefined, top: number): TokenLogprob {
+  const text = (t: number): string => model.detokenize([t as Token]);
+  const lp = (p: number | undefined): number => (p === undefined || p <= 0 ? -9999 : Math.log(p));
+  const ranked = probabilities ? [...probabilities].sort((a, b) => b[1] - a[1]).slice(0, top) : [];
+  return { token: text(token), logprob: lp(probabilities?.get(token as Token)), top: ranked.map(([t, p]) => ({ token: text(t), logprob: lp(p) })) };
+}
 
 export function promptTokensFor(loaded: LoadedModel, request: Pick<GenerateRequest, 'turns'>, answers?: AnswerCache): number[] {
   // tokenize(text, false): no special-token parsing, and node-llama-cpp adds no BOS here.
@@ -64,17 +104,22 @@ export async function generate(
   const toEvaluate = prompt.slice(reuse) as Token[];
 
   const penaltyWindow: number[] = prompt.slice(-REPEAT_PENALTY_WINDOW);
+  const grammar = request.format ? new LlamaGrammarEvaluationState({ model, grammar: await grammarFor(loaded, request.format) }) : undefined;
   const options = {
+    ...(grammar ? { grammarEvaluationState: grammar } : {}),
     temperature: sampling.temperature,
     topP: sampling.topP,
     topK: sampling.topK,
     minP: 0,
     seed,
-    tokenBias: loaded.textOnlyBias,
+    tokenBias: grammar ? grammarBias(loaded) : loaded.textOnlyBias,
     yieldEogToken: true,
     ...(sampling.repeatPenalty > 1 ? { repeatPenalty: { punishTokens: () => penaltyWindow as Token[], penalty: sampling.repeatPenalty, maxPunishTokens: REPEAT_PENALTY_WINDOW } } : {}),
   };
 
+  const wantLogprobs = request.logprobs !== undefined;
+  const logprobs: TokenLogprob[] = [];
+  let unsent: TokenLogprob[] = [];
   const result = (text: string, stopReason: StopReason, completion: number, firstTokenAt: number | null, promptDoneAt: number | null): GenerationResult => {
     const end = performance.now();
     const first = firstTokenAt ?? end;
@@ -89,6 +134,7 @@ export async function generate(
         tokensPerSecond: completion > 1 ? ((completion - 1) * 1000) / Math.max(1e-6, end - first) : 0,
       },
       seed,
+      ...(wantLogprobs ? { logprobs } : {}),
     };
   };
 
@@ -116,11 +162,22 @@ export async function generate(
   const push = (delta: string): void => {
     if (delta === '') return;
     text += delta;
-    emit({ type: 'delta', text: delta });
+    if (unsent.length === 0) emit({ type: 'delta', text: delta });
+    else {
+      emit({ type: 'delta', text: delta, logprobs: unsent });
+      unsent = [];
+    }
   };
 
   if (signal.aborted) return result('', 'aborted', 0, null, null);
-  for await (const token of sequence.evaluate(toEvaluate.slice(evaluated), options)) {
+  // The per-token distribution costs a copy of every candidate: only when the client asked.
+  const tail = toEvaluate.slice(evaluated);
+  const tokens: AsyncIterable<{ token: Token; probabilities?: ReadonlyMap<Token, number> }> = wantLogprobs
+    ? sequence.evaluateWithMetadata(tail, { probabilities: true }, options)
+    : (async function* () {
+        for await (const token of sequence.evaluate(tail, options)) yield { token };
+      })();
+  for await (const { token, probabilities } of tokens) {
     if (firstTokenAt === null) {
       firstTokenAt = performance.now();
       promptDoneAt = firstTokenAt;
@@ -135,6 +192,11 @@ export async function generate(
       break;
     }
     generated.push(token);
+    if (wantLogprobs) {
+      const entry = logprobOf(model, token, probabilities, request.logprobs ?? 0);
+      logprobs.push(entry);
+      unsent.push(entry);
+    }
     penaltyWindow.push(token);
     if (penaltyWindow.length > REPEAT_PENALTY_WINDOW) penaltyWindow.shift();
     const { emit: safe, stopped } = stops.push(decoder.push(token));
@@ -158,6 +220,8 @@ export async function generate(
     if (tail.stopped) stopReason = 'stopString';
     else push(stops.flush());
   }
+  // Tokens whose text never surfaced (a stop string, an unfinished character) still report theirs.
+  if (unsent.length > 0) emit({ type: 'delta', text: '', logprobs: unsent });
   // Only an answer whose text is exactly its tokens can stand in for them in the next prompt.
   if (stopReason !== 'stopString') answers.set(text, generated);
   return result(text, stopReason, generated.length, firstTokenAt, promptDoneAt);

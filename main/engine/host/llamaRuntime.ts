@@ -8,7 +8,8 @@ import type { BackendInfo, BackendKind, CrashedBackend, GpuChoice, ModelInfo, Mo
 import type { GgufSummary } from '../ggufValidation.ts';
 
 /** Ids below this are specials, image codes and reserved tokens; text starts here (chameleon.md §1.1). */
-const FIRST_TEXT_ID = 16384;
+/** Ids below this are image codes and control tokens; text starts here. */
+export const FIRST_TEXT_ID = 16384;
 
 export interface LoadedModel {
   settings: ModelLoadSettings;
@@ -23,6 +24,8 @@ export interface LoadedModel {
   alignedTokens: number;
   /** Bans every non-text id except EOS and EOT (llama.cpp defect 2: its image mask leaks). */
   textOnlyBias: TokenBias;
+  /** textOnlyBias plus the tokens that are not whole UTF-8 text; built on the first grammar request. */
+  grammarBias?: TokenBias;
   info: ModelInfo;
   backend: BackendInfo;
 }

@@ -13,7 +13,7 @@
 //   serviceImageInput: data URLs only, stored and encoded through the chat app's image path).
 import { z } from 'zod';
 import { AppError } from '../../contract/errors.ts';
-import type { ChatTurn, DefaultSampling, PromptSegment, SamplingSettingsInput } from '../../contract/engine.ts';
+import type { ChatTurn, DefaultSampling, OutputFormat, PromptSegment, SamplingSettingsInput } from '../../contract/engine.ts';
 
 const TextPartSchema = z.object({ type: z.literal('text'), text: z.string() });
 const ImageUrlPartSchema = z.object({
@@ -50,16 +50,26 @@ export const ChatCompletionRequestSchema = z.object({
   top_k: z.number().int().min(0).nullish(),
   repetition_penalty: z.number().min(1).max(10).nullish(),
   // Parameters that change what the client gets and that this server cannot honour are refused
-  // (400 naming the param), never silently ignored: a client asking for a tool call or JSON would
+  // (400 naming the param), never silently ignored: a client asking for a tool call would
   // otherwise take free text for an answer.
   tools: z.array(z.unknown()).max(0, { message: 'tools are not supported: Chameleon has no tool calling' }).nullish(),
   tool_choice: z.literal('none', { message: 'tool_choice is not supported: Chameleon has no tool calling' }).nullish(),
   functions: z.array(z.unknown()).max(0, { message: 'functions are not supported: Chameleon has no function calling' }).nullish(),
   function_call: z.literal('none', { message: 'function_call is not supported: Chameleon has no function calling' }).nullish(),
-  response_format: z.object({ type: z.literal('text', { message: 'only response_format {"type": "text"} is supported' }) }).nullish(),
-  logprobs: z.literal(false, { message: 'logprobs are not supported' }).nullish(),
-  top_logprobs: z.literal(0, { message: 'top_logprobs are not supported' }).nullish(),
-});
+  // JSON output is held to a grammar while it is sampled (node-llama-cpp's GBNF from the schema).
+  response_format: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('text') }),
+      z.object({ type: z.literal('json_object') }),
+      z.object({
+        type: z.literal('json_schema'),
+        json_schema: z.object({ name: z.string().max(64), description: z.string().optional(), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish() }),
+      }),
+    ])
+    .nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+}).refine((r) => !r.top_logprobs || r.logprobs === true, { message: 'top_logprobs needs logprobs: true', path: ['top_logprobs'] });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 
 /** Parses the body; the first problem becomes api.badRequest with OpenAI's `param` (e.g. `messages[0].content`). */
@@ -140,6 +150,14 @@ function mergeText(segments: PromptSegment[]): PromptSegment[] {
 }
 
 /** Request parameters over the user's default sampling settings. */
+/** response_format and logprobs → the engine request's format and logprobs. */
+export function toOutputOptions(request: ChatCompletionRequest): { format?: OutputFormat; logprobs?: number } {
+  const f = request.response_format;
+  const format: OutputFormat | undefined =
+    f?.type === 'json_object' ? { type: 'jsonObject' } : f?.type === 'json_schema' ? (f.json_schema.schema ? { type: 'jsonSchema', schema: f.json_schema.schema } : { type: 'jsonObject' }) : undefined;
+  return { ...(format ? { format } : {}), ...(request.logprobs ? { logprobs: request.top_logprobs ?? 0 } : {}) };
+}
+
 export function toSampling(request: ChatCompletionRequest, defaults: DefaultSampling): SamplingSettingsInput {
   const stop = request.stop == null ? undefined : typeof request.stop === 'string' ? [request.stop] : request.stop;
   return {

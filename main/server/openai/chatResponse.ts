@@ -1,5 +1,5 @@
 // OpenAI response bodies for chat completions (non-streamed and streamed chunks).
-import type { GenerationResult, StopReason } from '../../contract/engine.ts';
+import type { GenerationResult, StopReason, TokenLogprob } from '../../contract/engine.ts';
 
 export interface CompletionMeta {
   id: string;
@@ -18,6 +18,16 @@ export function usageOf(result: GenerationResult): { prompt_tokens: number; comp
   return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 }
 
+/** OpenAI's `logprobs` of a choice: null unless asked for; each token with its UTF-8 bytes. */
+export function logprobsBody(logprobs: readonly TokenLogprob[] | undefined): unknown {
+  if (!logprobs) return null;
+  const bytes = (t: string): number[] => [...Buffer.from(t, 'utf8')];
+  return {
+    content: logprobs.map((l) => ({ token: l.token, logprob: l.logprob, bytes: bytes(l.token), top_logprobs: l.top.map((t) => ({ token: t.token, logprob: t.logprob, bytes: bytes(t.token) })) })),
+    refusal: null,
+  };
+}
+
 export function completionBody(meta: CompletionMeta, result: GenerationResult): unknown {
   return {
     id: meta.id,
@@ -28,7 +38,7 @@ export function completionBody(meta: CompletionMeta, result: GenerationResult): 
       {
         index: 0,
         message: { role: 'assistant', content: result.text, refusal: null },
-        logprobs: null,
+        logprobs: logprobsBody(result.logprobs),
         finish_reason: finishReason(result.stopReason),
       },
     ],
@@ -36,13 +46,13 @@ export function completionBody(meta: CompletionMeta, result: GenerationResult): 
   };
 }
 
-export function chunkBody(meta: CompletionMeta, delta: { role?: 'assistant'; content?: string }, finish: FinishReason | null): unknown {
+export function chunkBody(meta: CompletionMeta, delta: { role?: 'assistant'; content?: string }, finish: FinishReason | null, logprobs?: readonly TokenLogprob[]): unknown {
   return {
     id: meta.id,
     object: 'chat.completion.chunk',
     created: meta.created,
     model: meta.model,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    choices: [{ index: 0, delta, logprobs: logprobsBody(logprobs), finish_reason: finish }],
   };
 }
 

@@ -9,7 +9,7 @@ import type { Route, RequestContext } from '../httpServer.ts';
 import { sendJson } from '../httpErrors.ts';
 import type { ModelState } from '../../services/modelState.ts';
 import { SseWriter } from '../sse.ts';
-import { imageInputUnavailable, messagesToTurns, parseChatCompletionRequest, toSampling, type ImageInput } from '../openai/chatRequest.ts';
+import { imageInputUnavailable, messagesToTurns, parseChatCompletionRequest, toOutputOptions, toSampling, type ImageInput } from '../openai/chatRequest.ts';
 import { chunkBody, completionBody, finishReason, usageChunkBody, type CompletionMeta } from '../openai/chatResponse.ts';
 
 export interface CompletionLog {
@@ -53,7 +53,7 @@ async function chatCompletions(ctx: RequestContext, options: OpenAiRoutesOptions
     created: Math.floor(Date.now() / 1000),
     model: options.model.served?.id ?? '',
   };
-  const generate = { sessionId: meta.id, turns, sampling };
+  const generate = { sessionId: meta.id, turns, sampling, ...toOutputOptions(request) };
 
   if (!request.stream) {
     const result = await options.model.generate(generate, { signal: ctx.signal });
@@ -79,9 +79,9 @@ async function chatCompletions(ctx: RequestContext, options: OpenAiRoutesOptions
       signal: ctx.signal,
       onEvent: (event) => {
         if (event.type === 'promptProgress') begin();
-        else if (event.type === 'delta' && event.text !== '') {
+        else if (event.type === 'delta' && (event.text !== '' || event.logprobs)) {
           begin();
-          sse.send(chunkBody(meta, { content: event.text }, null));
+          sse.send(chunkBody(meta, { content: event.text }, null, event.logprobs));
         }
       },
     });

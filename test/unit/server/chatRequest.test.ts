@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../main/contract/errors.ts';
 import { IMAGE_CODES_PER_IMAGE } from '../../../main/contract/chameleon.ts';
 import type { PromptSegment } from '../../../main/contract/engine.ts';
-import { messagesToTurns, parseChatCompletionRequest, toSampling, type ImageInput } from '../../../main/server/openai/chatRequest.ts';
+import { messagesToTurns, parseChatCompletionRequest, toOutputOptions, toSampling, type ImageInput } from '../../../main/server/openai/chatRequest.ts';
 import { DEFAULT_SETTINGS } from '../../../main/settings/settingsSchema.ts';
 import { errorOf as asyncErrorOf } from '../../fixtures/testKit.ts';
 
@@ -39,25 +39,28 @@ describe('parseChatCompletionRequest', () => {
     expect(r).toMatchObject({ stream: true, temperature: 0.2, top_p: 0.5, max_tokens: 10, seed: 3, stop: ['x'] });
   });
 
-  it('refuses tools, functions, JSON response formats and logprobs with a 400 naming the param, instead of ignoring them', () => {
+  it('refuses tools and functions with a 400 naming the param, and maps response_format and logprobs onto the engine', () => {
     const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
     const refused: [Record<string, unknown>, string][] = [
       [{ tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }, 'tools'],
       [{ tool_choice: 'auto' }, 'tool_choice'],
       [{ functions: [{ name: 'f' }] }, 'functions'],
       [{ function_call: 'auto' }, 'function_call'],
-      [{ response_format: { type: 'json_object' } }, 'response_format.type'],
-      [{ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {} } } }, 'response_format.type'],
-      [{ logprobs: true }, 'logprobs'],
+      [{ response_format: { type: 'xml' } }, 'response_format.type'],
       [{ top_logprobs: 5 }, 'top_logprobs'],
+      [{ logprobs: true, top_logprobs: 21 }, 'top_logprobs'],
     ];
     for (const [extra, param] of refused) {
       const err = errorOf(() => parse({ ...base, ...extra }));
       expect(err.code, param).toBe('api.badRequest');
       expect(err.details, param).toEqual({ param });
     }
-    // What changes nothing is still accepted.
-    expect(() => parse({ ...base, tools: [], tool_choice: 'none', response_format: { type: 'text' }, logprobs: false, top_logprobs: null })).not.toThrow();
+    // What changes nothing is accepted and asks nothing of the engine.
+    expect(toOutputOptions(parse({ ...base, tools: [], tool_choice: 'none', response_format: { type: 'text' }, logprobs: false, top_logprobs: null }))).toEqual({});
+    const schema = { type: 'object', properties: { ok: { type: 'boolean' } } };
+    expect(toOutputOptions(parse({ ...base, response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } }))).toEqual({ format: { type: 'jsonSchema', schema } });
+    expect(toOutputOptions(parse({ ...base, response_format: { type: 'json_object' }, logprobs: true, top_logprobs: 3 }))).toEqual({ format: { type: 'jsonObject' }, logprobs: 3 });
+    expect(toOutputOptions(parse({ ...base, logprobs: true }))).toEqual({ logprobs: 0 });
   });
 
   it('answers wrong types with api.badRequest naming the param as OpenAI does', () => {
