@@ -32,6 +32,21 @@ describe('first run without a model', () => {
     expect(await guide.textContent()).toContain('Q4_K_M');
     expect(await page.locator('footer[aria-label="Status"]').textContent()).toContain('No model loaded');
     await screenshot(page, '00-first-run');
+    // Without a model there is nothing to send to (defect 11): Send stays off and says why.
+    await page.locator('textarea[aria-label="Message"]').fill('hello?');
+    expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
+    await page.locator('textarea[aria-label="Message"]').fill('');
+
+    // A mistyped path is a typo, not a file that "moved" (defect 11).
+    await guide.getByRole('button', { name: 'Open settings' }).click();
+    await page.getByRole('dialog', { name: 'Settings' }).getByLabel('Chameleon GGUF file').fill('/no/such/dir/chameleon.gguf');
+    await page.getByRole('dialog', { name: 'Settings' }).getByRole('button', { name: 'Load model' }).click();
+    const missing = page.locator('[role="alert"][data-code]');
+    await missing.waitFor({ timeout: 60_000 });
+    expect(await missing.getAttribute('data-code')).toBe('model.notFound');
+    expect(await missing.textContent()).not.toContain('moved or deleted');
+    expect(await missing.textContent()).toContain('No file at');
+    await missing.getByRole('button', { name: 'Dismiss' }).click();
 
     // A llama GGUF: the banner branches on model.notChameleon and offers to choose another file.
     await guide.getByRole('button', { name: 'Open settings' }).click();
