@@ -66,8 +66,9 @@ export function importText(
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (err) {
-    throw new AppError('import.invalid', `The file is not valid JSON: ${(err as Error).message}`);
+  } catch {
+    // Not JSON at all. The parser's message would quote the file's first bytes: never shown.
+    throw new AppError('import.invalid', 'The file is not JSON, so it is not a transcript we can read.');
   }
   return importValue(value, store, images, options.assets);
 }

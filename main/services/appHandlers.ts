@@ -1,5 +1,6 @@
 // The app's implementation of api.ts on the real ChatStore, EngineClient and settings file. The
 // `Handlers` annotation makes the compiler check every command and stream against the contract.
+import { expandHome } from '../platform/expandHome.ts';
 import type { AppInfo, Handlers, Settings } from '../contract/api.ts';
 import { AppError, toErrorData } from '../contract/errors.ts';
 import type { EngineStatus, ModelLoadSettingsInput, SamplingSettingsInput } from '../contract/engine.ts';
@@ -93,7 +94,8 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       'generation.stop': ({ conversationId }) => ({ stopped: generation.stop(conversationId) }),
       'generation.promptTokens': ({ conversationId, leafId }) => generation.promptTokens(conversationId, leafId),
 
-      'model.load': async (input) => {
+      'model.load': async (given) => {
+        const input = { ...given, modelPath: expandHome(given.modelPath) };
         const current = settings.get();
         loading?.abort();
         const controller = new AbortController();

@@ -8,9 +8,9 @@ export const users = (page: Page) => page.locator('article.user');
 export const composer = (page: Page) => page.locator('textarea[aria-label="Message"]');
 export const statusBar = (page: Page) => page.locator('footer[aria-label="Status"]');
 
-/** The status bar names the loaded model. */
+/** The status bar names the loaded model (no expect.poll: beforeAll hooks call it too). */
 export async function waitModel(page: Page, fileName: string): Promise<void> {
-  await expect.poll(() => statusBar(page).textContent(), { timeout: 60_000 }).toContain(fileName);
+  await page.waitForFunction((name) => document.querySelector('footer[aria-label="Status"]')?.textContent?.includes(name), fileName, { timeout: 60_000 });
 }
 
 export async function send(page: Page, text: string): Promise<void> {
@@ -33,14 +33,16 @@ export async function answerLength(page: Page): Promise<number> {
   return ((await body.textContent()) ?? '').length;
 }
 
-/** Answer length per chat, set in Settings: short answers keep steps fast, long ones leave time to stop or kill. */
+/** Answer length per chat, set in the chat's sampling panel: short answers keep steps fast, long ones leave time to stop or kill. */
 export async function setChatMaxTokens(page: Page, n: number): Promise<void> {
-  await page.getByRole('button', { name: /Settings/ }).first().click();
-  const dialog = page.getByRole('dialog', { name: 'Settings' });
-  await dialog.getByLabel('Use custom sampling for this chat').check();
-  await dialog.locator('#chat-max').fill(String(n));
-  await dialog.getByRole('button', { name: 'Save' }).click();
-  await expect.poll(() => dialog.count()).toBe(0);
+  const toggle = page.getByRole('button', { name: /Sampling/ });
+  const panel = page.locator('aside[aria-labelledby="sampling-title"]');
+  if ((await panel.count()) === 0) await toggle.click();
+  await panel.locator('#chat-maxTokens').fill(String(n));
+  await panel.getByRole('button', { name: 'Apply' }).click();
+  await expect.poll(() => panel.getByRole('button', { name: 'Apply' }).isDisabled()).toBe(true);
+  await toggle.click();
+  await expect.poll(() => panel.count()).toBe(0);
 }
 
 /** The code of the error banner, or null when none shows. */

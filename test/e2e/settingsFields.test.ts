@@ -50,7 +50,7 @@ describe('Settings fields', () => {
 
   it('marks an empty or out-of-range sampling field with its range instead of failing (defect 6)', async () => {
     const dialog = await openSettings(page);
-    const temp = dialog.locator('#def-temp');
+    const temp = dialog.locator('#def-temperature');
     await temp.fill('');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => temp.getAttribute('aria-invalid')).toBe('true');
