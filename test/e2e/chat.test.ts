@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
 import { openSession, screenshot, type Session } from './harness.ts';
-import { answerLength, assistants, send, setChatMaxTokens, users, waitSettled } from './pageActions.ts';
+import { answerLength, assistants, scrollToTop, send, setChatMaxTokens, users, waitSettled } from './pageActions.ts';
 
 const MODEL = tinyChameleonGguf();
 

@@ -127,6 +127,7 @@ describe('reading and writing a conversation', () => {
     await send(page, 'To be deleted');
     await waitSettled(page);
     const nav = page.locator('nav[aria-label="Chats"]');
+    await expect.poll(() => nav.textContent(), { timeout: 10_000 }).toContain('To be deleted');
     await nav.getByRole('button', { name: /^Delete To be deleted/ }).click({ force: true });
     const toast = page.locator('.toast').first();
     await toast.waitFor();

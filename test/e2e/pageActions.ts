@@ -59,3 +59,9 @@ export function focusedName(page: Page): Promise<string> {
     return el.getAttribute('aria-label') ?? el.id ?? el.textContent?.trim() ?? el.tagName;
   });
 }
+
+/** The list is virtualized: rows far from the viewport are not in the DOM. Go to the top. */
+export async function scrollToTop(page: Page): Promise<void> {
+  await page.locator('[role="log"]').evaluate((el) => (el.scrollTop = 0));
+  await page.waitForTimeout(100);
+}

@@ -92,6 +92,7 @@ describe('a chat under stress', () => {
     const answeringChat = await page.locator('nav[aria-label="Chats"] [aria-current="page"] .title').textContent();
 
     await page.keyboard.press('Control+n');
+    await expect.poll(() => assistants(page).count()).toBe(0);
     // The new chat is idle: no "Answering…", Send (not Stop), the composer usable.
     expect(await page.locator('header .live').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Stop generating' }).count()).toBe(0);

@@ -43,6 +43,7 @@ describe('Settings fields', () => {
 
     dialog = await openSettings(page);
     expect(await dialog.getByLabel('CPU threads').inputValue()).toBe('2');
+    await dialog.getByLabel('Chameleon GGUF file').fill(MODEL);
     await dialog.getByRole('button', { name: 'Load model' }).click();
     await expect.poll(() => page.locator('footer[aria-label="Status"]').textContent(), { timeout: 60_000 }).toContain('2 threads');
     expect(await bannerCode(page)).toBeNull();

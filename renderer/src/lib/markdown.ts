@@ -1,10 +1,11 @@
 // Model output is untrusted text (house style rule 3). Two layers keep it inert:
-// 1. marked never passes raw HTML through: an HTML block or tag in the answer is escaped and shows
+// 1. the shared markdown configuration (main/contract/markdown.ts, the same one the HTML export
+//    uses) never passes raw HTML through: an HTML block or tag in the answer is escaped and shows
 //    as the literal text the model wrote;
 // 2. the HTML marked produces then goes through DOMPurify with a small allow-list, so even a bug
 //    in layer 1 cannot add a script, an event handler or a javascript: URL.
 // DOMPurify needs a DOM; the caller passes the instance (the browser's window, or jsdom in tests).
-import { Marked, type Tokens, type TokensList } from 'marked';
+import { createMarkdown, type SharedMarkdown } from '../../../main/contract/markdown.ts';
 
 /** The part of DOMPurify this module uses; structural, so tests can hand in DOMPurify(jsdomWindow). */
 export interface Purifier {
@@ -22,6 +23,7 @@ export interface PurifyConfig {
   ALLOWED_ATTR: string[];
   ALLOW_DATA_ATTR: boolean;
   ALLOWED_URI_REGEXP: RegExp;
+  ADD_URI_SAFE_ATTR: string[];
   RETURN_TRUSTED_TYPE: false;
 }
 
@@ -30,19 +32,15 @@ const ALLOWED_TAGS = [
   'ul', 'ol', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6',
   'table', 'thead', 'tbody', 'tr', 'th', 'td', 'input', 'span', 'div',
 ];
-const ALLOWED_ATTR = ['href', 'title', 'class', 'align', 'type', 'checked', 'disabled', 'start'];
+const ALLOWED_ATTR = ['href', 'title', 'class', 'align', 'type', 'checked', 'disabled', 'start', 'dir'];
+/**
+ * DOMPurify checks every attribute not on its URI-safe list against ALLOWED_URI_REGEXP, so
+ * type="checkbox", dir="auto" and start="3" were dropped as if they were bad URLs — a task-list
+ * checkbox without its type became an empty text field (issue 15, defect 9).
+ */
+const URI_SAFE = ['type', 'dir', 'start'];
 /** Only web and mail links; everything else (javascript:, data:, file:) is dropped. */
 const SAFE_URL = /^(?:https?:|mailto:)/i;
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Language names go into a class attribute: keep them to a harmless alphabet. */
-function languageClass(lang: string | undefined): string {
-  const name = (lang ?? '').trim().split(/\s+/)[0]?.replace(/[^\w+#.-]/g, '') ?? '';
-  return name ? ` class="language-${name}"` : '';
-}
 
 /** A rendered top-level block; `key` is stable while the block's source is unchanged. */
 export interface RenderedBlock {
@@ -53,24 +51,14 @@ export interface RenderedBlock {
 const BLOCK_CACHE_MAX = 2000;
 
 export class MarkdownRenderer {
-  readonly #marked: Marked;
+  readonly #markdown: SharedMarkdown;
   readonly #purifier: Purifier;
   /** Block source → sanitized HTML: a streaming answer re-renders only its last, growing block. */
   readonly #blocks = new Map<string, string>();
 
   constructor(purifier: Purifier) {
     this.#purifier = purifier;
-    this.#marked = new Marked({
-      gfm: true,
-      breaks: true,
-      async: false,
-      renderer: {
-        html: ({ text }: Tokens.HTML | Tokens.Tag) => escapeHtml(text),
-        // Images would fetch remote URLs from an offline app on the model's say-so: show the alt text.
-        image: ({ text }: Tokens.Image) => escapeHtml(text),
-        code: ({ text, lang }: Tokens.Code) => `<pre><code${languageClass(lang)}>${escapeHtml(text)}</code></pre>\n`,
-      },
-    });
+    this.#markdown = createMarkdown();
     purifier.addHook('afterSanitizeAttributes', (node) => {
       if (node.nodeName === 'A') {
         const href = node.getAttribute('href');
@@ -89,7 +77,7 @@ export class MarkdownRenderer {
 
   /** Markdown → sanitized HTML, safe to assign to innerHTML. */
   render(markdown: string): string {
-    return this.#sanitize(this.#marked.parse(markdown, { async: false }));
+    return this.#sanitize(this.#markdown.parse(markdown));
   }
 
   /**
@@ -99,14 +87,13 @@ export class MarkdownRenderer {
    * finished blocks above it is left alone.
    */
   renderBlocks(markdown: string): RenderedBlock[] {
-    const tokens = this.#marked.lexer(markdown);
+    const tokens = this.#markdown.lexer(markdown);
     const out: RenderedBlock[] = [];
     tokens.forEach((token, i) => {
       if (token.type === 'space') return;
       let html = this.#blocks.get(token.raw);
       if (html === undefined) {
-        const one = Object.assign([token], { links: tokens.links }) as TokensList;
-        html = this.#sanitize(this.#marked.parser(one));
+        html = this.#sanitize(this.#markdown.parseBlock(token, tokens.links));
         if (this.#blocks.size >= BLOCK_CACHE_MAX) this.#blocks.clear();
         this.#blocks.set(token.raw, html);
       }
@@ -122,6 +109,7 @@ export class MarkdownRenderer {
         ALLOWED_ATTR,
         ALLOW_DATA_ATTR: false,
         ALLOWED_URI_REGEXP: SAFE_URL,
+        ADD_URI_SAFE_ATTR: URI_SAFE,
         RETURN_TRUSTED_TYPE: false,
       }),
     );

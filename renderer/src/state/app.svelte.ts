@@ -117,7 +117,9 @@ export class AppState {
   async newChat(): Promise<void> {
     // Reuse an empty chat at the top instead of piling up blank ones.
     const top = this.conversations.items[0];
-    const c = top && top.activeLeafId === undefined && !top.titleIsCustom ? top : await this.conversations.create();
+    // The list may lag behind a chat that just got its first message: never reuse one with messages on screen or an answer running.
+    const empty = top && top.activeLeafId === undefined && !top.titleIsCustom && !this.chat.isRunning(top.id) && !(top.id === this.chat.conversationId && this.chat.messages.length > 0);
+    const c = empty ? top : await this.conversations.create();
     await this.select(c.id);
     this.composerInput?.focus();
   }

@@ -45,8 +45,10 @@ describe('MarkdownRenderer', () => {
 
   it('drops javascript: and data: links but keeps http links, which open outside the app', () => {
     const el = dom(md.render('[a](javascript:alert(1)) [b](data:text/html,hi) [c](https://example.com)'));
+    // An unsafe link is shown as its text, not as a link.
     const links = [...el.querySelectorAll('a')];
-    expect(links.map((a) => a.getAttribute('href'))).toEqual([null, null, 'https://example.com']);
+    expect(links.map((a) => a.getAttribute('href'))).toEqual(['https://example.com']);
+    expect(el.textContent).toContain('a b c');
     for (const a of links) expect(a.getAttribute('rel')).toBe('noopener noreferrer');
   });
 
@@ -70,6 +72,8 @@ describe('MarkdownRenderer', () => {
     const boxes = [...el.querySelectorAll('input')];
     expect(boxes).toHaveLength(2);
     for (const b of boxes) expect(b.hasAttribute('disabled')).toBe(true);
+    // A checkbox, not the empty text field an input without its type is (issue 15, defect 9).
+    for (const b of boxes) expect(b.getAttribute('type')).toBe('checkbox');
   });
 });
 
