@@ -128,7 +128,8 @@ describe('reading and writing a conversation', () => {
     await waitSettled(page);
     const nav = page.locator('nav[aria-label="Chats"]');
     await expect.poll(() => nav.textContent(), { timeout: 10_000 }).toContain('To be deleted');
-    await nav.getByRole('button', { name: /^Delete To be deleted/ }).click({ force: true });
+    await nav.locator('.conv', { hasText: 'To be deleted' }).hover();
+    await nav.getByRole('button', { name: /^Delete To be deleted/ }).click();
     const toast = page.locator('.toast').first();
     await toast.waitFor();
     const t = (await toast.boundingBox())!;
