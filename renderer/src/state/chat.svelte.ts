@@ -205,6 +205,8 @@ export class ChatStore {
     const target = message.siblingIndex + step;
     if (id === undefined || this.busy || target < 0 || target >= message.siblingCount) return;
     await this.#client.call('messages.switchBranch', { messageId: message.id, index: target });
+    // The title follows the branch on screen: the list (and header) must learn it.
+    this.#hooks.onActivity(id);
     await this.open(id);
   }
 
