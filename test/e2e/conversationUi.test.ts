@@ -95,6 +95,11 @@ describe('reading and writing a conversation', () => {
     expect(copy!.y + copy!.height).toBeLessThanOrEqual(pre!.y + pre!.height + 0.5);
     await screenshot(page, 'rtl-and-gfm');
 
+    // Esc while editing puts focus back on Edit, not on <body> (defect 8).
+    await users(page).first().getByRole('button', { name: 'Edit' }).click();
+    await page.locator('textarea[aria-label="Edit message"]').press('Escape');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Edit');
+
     // Copy gives feedback.
     await assistants(page).first().getByRole('button', { name: 'Copy', exact: true }).click();
     await expect.poll(() => assistants(page).first().locator('.bar').textContent()).toContain('Copied');

@@ -60,7 +60,7 @@ describe('export and import from the UI in the browser mode', () => {
   });
 
   it('downloads the chat as Markdown with the question and the answer', async () => {
-    const md = await exportAs(/Markdown \(\.md\)/, /^chameleon-transcript-\d{4}-\d{2}-\d{2}\.md$/);
+    const md = await exportAs(/Markdown \(\.md\)/, /^Export me- 変色龍 .* \d{4}-\d{2}-\d{2}\.md$/);
     expect(md.startsWith('---\n')).toBe(true);
     expect(md).toContain('変色龍 · حرباء · 🦎');
     // The answer's words are in the file (Markdown may escape punctuation, so compare a plain run).

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
 import { openSession, screenshot, type Session } from './harness.ts';
+import { setChatMaxTokens } from './pageActions.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MODEL = tinyChameleonGguf();
@@ -93,12 +94,7 @@ describe('images in the browser mode against npm run serve', () => {
   it('pastes one image and drops another where the text puts them, then sends text, image, text, image in that order', async () => {
     await page.keyboard.press('Control+n');
     // A short answer keeps the image message in view for the screenshot.
-    await page.getByRole('button', { name: /Settings/ }).first().click();
-    const settings = page.getByRole('dialog', { name: 'Settings' });
-    await settings.getByLabel('Use custom sampling for this chat').check();
-    await settings.locator('#chat-max').fill('24');
-    await settings.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => settings.count()).toBe(0);
+await setChatMaxTokens(page, 24);
     await message(page).fill('What is in this first picture?');
     await message(page).evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(el.value.length, el.value.length));
     await pasteImage(page, GRADIENT, 'image/png');
@@ -137,6 +133,8 @@ describe('images in the browser mode against npm run serve', () => {
     await screenshot(page, 'images-03-lightbox');
     await page.keyboard.press('Escape');
     await expect.poll(() => viewer.count()).toBe(0);
+    // Focus goes back to the image that opened it, not to <body> (issue 15, defect 8).
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^View .* large$/);
   });
 
   it('finds the images and the answer after a server restart, and the codes come from the cache', async () => {

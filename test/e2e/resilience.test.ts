@@ -78,7 +78,8 @@ describe('a chat under stress', () => {
     await expect.poll(() => statusBar(page).textContent(), { timeout: 60_000 }).not.toContain('Disconnected');
     await waitModel(page, basename(MODEL));
     await composer(page).press('Enter');
-    await expect.poll(() => users(page).count(), { timeout: 20_000 }).toBe(1);
+    // The restarted server loads its model first: on a busy machine that takes a while.
+    await expect.poll(() => users(page).count(), { timeout: 90_000 }).toBe(1);
     expect(await users(page).first().textContent()).toContain('Do not lose me');
     await waitSettled(page);
   });
@@ -89,7 +90,9 @@ describe('a chat under stress', () => {
     await send(page, 'A very long story about a chameleon, please');
     await page.getByRole('button', { name: 'Stop generating' }).waitFor({ timeout: 30_000 });
     await expect.poll(() => answerLength(page), { timeout: 30_000 }).toBeGreaterThan(10);
-    const answeringChat = await page.locator('nav[aria-label="Chats"] [aria-current="page"] .title').textContent();
+    const current = page.locator('nav[aria-label="Chats"] [aria-current="page"] .title');
+    await expect.poll(() => current.textContent(), { timeout: 10_000 }).toContain('A very long story');
+    const answeringChat = await current.textContent();
 
     await page.keyboard.press('Control+n');
     await expect.poll(() => assistants(page).count()).toBe(0);
