@@ -170,6 +170,7 @@ describe('a wrong API key', () => {
       await s.page.goto(`${s.served.url}/#key=not-the-right-key`);
       await expect.poll(() => s.page.locator('main').textContent(), { timeout: 20_000 }).toMatch(/key/i);
       expect(await s.page.locator('main').textContent()).not.toContain('Waiting for Chameleon to start');
+      expect(await s.page.locator('footer[aria-label="Status"]').textContent()).toContain('Key refused');
       await screenshot(s.page, 'wrong-key');
     } finally {
       await s.close();
