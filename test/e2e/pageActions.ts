@@ -22,7 +22,7 @@ export async function send(page: Page, text: string): Promise<void> {
 export async function waitSettled(page: Page, i = -1): Promise<string | null> {
   const row = i < 0 ? assistants(page).last() : assistants(page).nth(i);
   await expect.poll(() => row.getAttribute('data-status'), { timeout: 90_000 }).not.toBe('streaming');
-  await expect.poll(() => page.locator('button[aria-label="Send"]').count(), { timeout: 10_000 }).toBe(1);
+  await expect.poll(() => page.locator('button[aria-label="Send"]').count(), { timeout: 30_000 }).toBe(1);
   return row.getAttribute('data-status');
 }
 

@@ -74,6 +74,22 @@ describe('Settings fields', () => {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
   });
 
+  it('says so when a chosen GPU backend is not there and the model runs on the CPU (defect 11)', async () => {
+    const dialog = await openSettings(page);
+    await dialog.getByLabel('GPU', { exact: true }).selectOption('cuda');
+    await dialog.getByRole('button', { name: 'Load model' }).click();
+    // This machine has no CUDA: either the load is refused with advice, or the status bar says the
+    // choice did not hold (wait for the load to finish first: the old status says "CPU fallback" too).
+    const bar = page.locator('footer[aria-label="Status"]');
+    await expect.poll(async () => (await bannerCode(page)) ?? ((await bar.getAttribute('data-gpu')) === 'cuda' && !(await bar.textContent())?.includes('Loading') ? await bar.textContent() : 'loading'), { timeout: 60_000 }).toMatch(/engine\.gpuUnavailable|CUDA is not available here/);
+    await screenshot(page, 'cuda-fallback');
+    await page.getByRole('button', { name: 'Dismiss' }).click().catch(() => undefined);
+    const again = await openSettings(page);
+    await again.getByLabel('GPU', { exact: true }).selectOption('auto');
+    await again.getByRole('button', { name: 'Load model' }).click();
+    await waitModel(page, basename(MODEL));
+  });
+
   it('keeps focus inside Settings and Export; Esc closes them from anywhere (defect 8)', async () => {
     await openSettings(page);
     for (let i = 0; i < 40; i++) {
