@@ -3,9 +3,11 @@
 // dir="auto" (an Arabic paragraph reads right to left). Model output is untrusted text, so the
 // configuration is safe by construction: raw HTML comes out as visible text, images as their alt
 // text (an offline app never fetches a URL on the model's say-so), links only for http(s) and
-// mailto, and task-list checkboxes disabled. The app also runs the result through DOMPurify.
-// Environment-free (marked only): the renderer and main both import it.
-import { Marked, type Token, type Tokens, type TokensList } from 'marked';
+// mailto, and task-list checkboxes disabled. Math ($…$, $$…$$, \(…\), \[…\]) becomes MathML
+// through KaTeX (no fonts or styles needed, trust off: no links or HTML from TeX). The app also runs
+// the result through DOMPurify. Environment-free (marked, katex): the renderer and main import it.
+import katex from 'katex';
+import { Marked, type Token, type TokenizerAndRendererExtension, type Tokens, type TokensList } from 'marked';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' }[c]};`);
@@ -75,6 +77,41 @@ function languageName(lang: string | undefined): string {
   return (lang ?? '').trim().split(/\s+/)[0]?.replace(/[^\w+#.-]/g, '') ?? '';
 }
 
+/** TeX → MathML; a formula KaTeX cannot parse shows as its source, in the error colour. */
+export function renderMath(tex: string, display: boolean): string {
+  return katex.renderToString(tex, { displayMode: display, output: 'mathml', throwOnError: false, trust: false, strict: 'ignore' });
+}
+
+const MATH_BLOCK = /^(?:\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\])[ \t]*(?:\n|$)/;
+// $…$ only when it hugs its content and is not a price ("$5 and $10"): no space inside the
+// dollars, no digit right after the closing one.
+const MATH_INLINE = /^(?:\$(?!\s)((?:\\.|[^\\$\n])+?)(?<!\s)\$(?!\d)|\\\((.+?)\\\))/;
+
+const MATH: TokenizerAndRendererExtension[] = [
+  {
+    name: 'mathBlock',
+    level: 'block',
+    start: (src: string) => src.match(/\$\$|\\\[/)?.index,
+    tokenizer(src: string) {
+      const m = MATH_BLOCK.exec(src);
+      if (m) return { type: 'mathBlock', raw: m[0], text: (m[1] ?? m[2] ?? '').trim() };
+      return undefined;
+    },
+    renderer: (token) => `<div class="math">${renderMath(String(token.text), true)}</div>\n`,
+  },
+  {
+    name: 'mathInline',
+    level: 'inline',
+    start: (src: string) => src.match(/\$|\\\(/)?.index,
+    tokenizer(src: string) {
+      const m = MATH_INLINE.exec(src);
+      if (m) return { type: 'mathInline', raw: m[0], text: m[1] ?? m[2] ?? '' };
+      return undefined;
+    },
+    renderer: (token) => renderMath(String(token.text), false),
+  },
+];
+
 export interface MarkdownOptions {
   /** Added to heading levels (the export nests a message under the page's own headings). */
   headingShift?: number;
@@ -102,6 +139,7 @@ export function createMarkdown(options: MarkdownOptions = {}): SharedMarkdown {
     gfm: true,
     breaks: true,
     async: false,
+    extensions: MATH,
     renderer: {
       html: ({ text }: Tokens.HTML | Tokens.Tag) => escapeHtml(text),
       image: ({ text }: Tokens.Image) => escapeHtml(text),

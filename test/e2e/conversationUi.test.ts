@@ -12,7 +12,7 @@ import { assistants, composer, send, setChatMaxTokens, users, waitModel, waitSet
 
 const MODEL = tinyChameleonGguf();
 const HEBREW = 'שלום עולם, מה שלומך היום?';
-const ANSWER_MD = `${HEBREW}\n\n- [x] done item\n- [ ] open item\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n\`\`\`\n\`\`\`\n`;
+const ANSWER_MD = `${HEBREW}\n\n- [x] done item\n- [ ] open item\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n\`\`\`\n\`\`\`\n\nMath: $e^{i\\pi}+1=0$\n\n$$\\int_0^1 x^2\\,dx = \\frac{1}{3}$$\n`;
 
 function transcript(title: string): string {
   const t = 1_760_000_000_000;
@@ -93,6 +93,9 @@ describe('reading and writing a conversation', () => {
     const copy = await assistants(page).first().locator('pre button.copy').boundingBox();
     expect(copy!.y).toBeGreaterThanOrEqual(pre!.y);
     expect(copy!.y + copy!.height).toBeLessThanOrEqual(pre!.y + pre!.height + 0.5);
+    // Math renders as MathML, inline and as a block, with height (not as raw dollars).
+    expect(await assistants(page).first().locator('math').count()).toBe(2);
+    expect((await assistants(page).first().locator('math[display="block"]').boundingBox())!.height).toBeGreaterThan(20);
     await screenshot(page, 'rtl-and-gfm');
 
     // Esc while editing puts focus back on Edit, not on <body> (defect 8).

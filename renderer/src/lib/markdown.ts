@@ -31,14 +31,22 @@ const ALLOWED_TAGS = [
   'p', 'br', 'hr', 'strong', 'em', 'del', 'code', 'pre', 'blockquote', 'a',
   'ul', 'ol', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6',
   'table', 'thead', 'tbody', 'tr', 'th', 'td', 'input', 'span', 'div',
+  // KaTeX's MathML output (main/contract/markdown.ts renders $…$ with trust off).
+  'math', 'semantics', 'annotation', 'mrow', 'mi', 'mn', 'mo', 'ms', 'mtext', 'mspace', 'msup', 'msub', 'msubsup',
+  'mfrac', 'msqrt', 'mroot', 'mover', 'munder', 'munderover', 'mtable', 'mtr', 'mtd', 'mstyle', 'mpadded', 'mphantom', 'menclose',
 ];
-const ALLOWED_ATTR = ['href', 'title', 'class', 'align', 'type', 'checked', 'disabled', 'start', 'dir'];
+const MATH_ATTR = [
+  'xmlns', 'display', 'encoding', 'mathvariant', 'stretchy', 'fence', 'separator', 'lspace', 'rspace', 'accent', 'accentunder',
+  'columnalign', 'rowspacing', 'columnspacing', 'width', 'height', 'depth', 'linethickness', 'scriptlevel', 'displaystyle',
+  'minsize', 'maxsize', 'movablelimits', 'notation', 'symmetric', 'largeop', 'voffset',
+];
+const ALLOWED_ATTR = ['href', 'title', 'class', 'align', 'type', 'checked', 'disabled', 'start', 'dir', ...MATH_ATTR];
 /**
  * DOMPurify checks every attribute not on its URI-safe list against ALLOWED_URI_REGEXP, so
  * type="checkbox", dir="auto" and start="3" were dropped as if they were bad URLs — a task-list
  * checkbox without its type became an empty text field (issue 15, defect 9).
  */
-const URI_SAFE = ['type', 'dir', 'start'];
+const URI_SAFE = ['type', 'dir', 'start', ...MATH_ATTR.filter((a) => a !== 'xmlns')];
 /** Only web and mail links; everything else (javascript:, data:, file:) is dropped. */
 const SAFE_URL = /^(?:https?:|mailto:)/i;
 

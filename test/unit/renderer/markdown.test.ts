@@ -67,6 +67,14 @@ describe('MarkdownRenderer', () => {
     expect(code?.className).toBe('language-js');
   });
 
+  it('keeps TeX inert: no link or HTML from \\href or \\htmlClass (KaTeX trust off)', () => {
+    const el = dom(md.render('$\\href{javascript:alert(1)}{x}$ and $\\htmlClass{evil}{y}$'));
+    expect(el.querySelector('a')).toBeNull();
+    expect(el.querySelector('.evil')).toBeNull();
+    // The TeX source stays only as the formula's text annotation; nothing points anywhere.
+    expect(el.querySelectorAll('[href], [src]')).toHaveLength(0);
+  });
+
   it('renders task lists as disabled checkboxes', () => {
     const el = dom(md.render('- [x] done\n- [ ] todo'));
     const boxes = [...el.querySelectorAll('input')];

@@ -1,7 +1,7 @@
 // One markdown configuration for the app and the HTML export (issue 15, defect 9), checked on one
 // fixture: both show the same elements with the same text (the export's headings sit two levels
-// lower), tables and task lists are real tables and disabled checkboxes, code is highlighted, and
-// every block takes its own direction.
+// lower), tables and task lists are real tables and disabled checkboxes, code is highlighted, math
+// is MathML, and every block takes its own direction.
 import { describe, expect, it } from 'vitest';
 import { JSDOM } from 'jsdom';
 import createDOMPurify from 'dompurify';
@@ -20,6 +20,8 @@ export const PARITY_FIXTURE = [
   '```python\nx = 42  # note\n```',
   '```\n```',
   '~~gone~~ and [docs](https://example.com/docs) and <b>raw</b>',
+  'Euler: $e^{i\\pi} + 1 = 0$, and it costs $5 or $10.',
+  '$$\n\\frac{a}{b}\n$$',
 ].join('\n\n');
 
 function dom(html: string): HTMLElement {
@@ -53,6 +55,11 @@ describe('the app and the export render markdown alike', () => {
       const arabic = [...el.querySelectorAll('p')].find((p) => p.textContent === ARABIC);
       expect(arabic?.getAttribute('dir')).toBe('auto');
       expect(el.querySelector('b')).toBeNull();
+      // Math is MathML (no fonts, no styles): inline and as a block; prices stay text.
+      expect(el.querySelectorAll('math')).toHaveLength(2);
+      expect(el.querySelector('math[display="block"] mfrac')).not.toBeNull();
+      expect(el.querySelector('math msup mi')?.textContent).toBe('e');
+      expect(el.textContent).toContain('costs $5 or $10.');
       expect(el.textContent).toContain('<b>raw</b>');
     });
   }
