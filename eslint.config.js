@@ -28,19 +28,26 @@ export default tseslint.config(
       parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] },
     },
   },
-  // Only the engine talks to node-llama-cpp, only the Electron shell imports electron.
+  // Only the engine talks to node-llama-cpp, only the Electron shell imports electron (the engine
+  // included: its utilityProcess launcher lives in main/app). test/unit/architecture/layers.test.ts
+  // checks the whole import direction between main/'s folders.
   {
     files: ['**/*.ts', '**/*.svelte'],
-    ignores: ['main/engine/**', 'test/**'],
+    ignores: ['main/engine/**', 'main/app/**', 'test/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node-llama-cpp', 'node-llama-cpp/*'], message: 'Only main/engine may import node-llama-cpp.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['electron'], message: 'Only main/app (the Electron shell) may import electron.' }, { group: ['node-llama-cpp', 'node-llama-cpp/*'], message: 'Only main/engine may import node-llama-cpp.' }] }],
     },
   },
   {
-    files: ['main/**/*.ts'],
-    ignores: ['main/app/**', 'main/engine/**'],
+    files: ['main/engine/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['electron'], message: 'Only main/app (the Electron shell) may import electron.' }, { group: ['node-llama-cpp', 'node-llama-cpp/*'], message: 'Only main/engine may import node-llama-cpp.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['electron'], message: 'Only main/app (the Electron shell) may import electron.' }] }],
+    },
+  },
+  {
+    files: ['main/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node-llama-cpp', 'node-llama-cpp/*'], message: 'Only main/engine may import node-llama-cpp.' }] }],
     },
   },
   // The contract is environment-free: the renderer imports it too.

@@ -5,13 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrowserWindow, app, dialog, ipcMain, protocol, screen, session, shell, utilityProcess, type WebContents } from 'electron';
-import { toErrorData } from '../contract/errors.ts';
-import { utilityProcessLauncher } from '../engine/launchers/utilityProcessLauncher.ts';
+import { AppError, toErrorData } from '../contract/errors.ts';
+import { utilityProcessLauncher } from './utilityProcessLauncher.ts';
 import { AppServices } from '../services/appServices.ts';
 import { mimeTypeOf, resolveAppPath } from './appProtocol.ts';
 import { startIpcBridge, type IpcBridge } from './ipcBridge.ts';
 import { APP_SCHEME, APP_START_URL } from './ipcChannels.ts';
-import { SECURITY_HEADERS, isAllowedExternalUrl, isAppUrl, secureWebPreferences } from './security.ts';
+import { SECURITY_HEADERS } from '../platform/securityPolicy.ts';
+import { isAllowedExternalUrl, isAppUrl, secureWebPreferences } from './security.ts';
 import { MIN_HEIGHT, MIN_WIDTH, loadWindowState, saveWindowState } from './windowState.ts';
 import { electronPdfRenderer } from './printTranscriptPdf.ts';
 
@@ -126,7 +127,27 @@ async function start(): Promise<void> {
   ses.setPermissionCheckHandler(() => false);
   protocol.handle(APP_SCHEME, serveAppRequest);
 
-  services = await AppServices.start({
+  services = await startServices(false).catch(async (err: unknown) => {
+    // A damaged history: say which file, offer to keep it aside and go on from the newest backup.
+    if (!(err instanceof AppError && err.code === 'store.corrupt')) throw err;
+    const { response } = await dialog.showMessageBox({
+      type: 'error',
+      title: 'The chat history is damaged',
+      message: err.message,
+      buttons: ['Recover and start', 'Quit'],
+      defaultId: 0,
+      cancelId: 1,
+    });
+    if (response !== 0) throw err;
+    return startServices(true);
+  });
+  bridge = startIpcBridge(ipcMain, services.handlers, (what, url) => log(`refused an IPC ${what} from ${url ?? 'a destroyed frame'}`));
+  mainWindow = await createWindow();
+}
+
+function startServices(recoverHistory: boolean): Promise<AppServices> {
+  return AppServices.start({
+    recoverHistory,
     dataDir: app.getPath('userData'),
     launcher: utilityProcessLauncher(utilityProcess),
     info: { name: app.getName(), version: app.getVersion(), mode: 'electron', platform: process.platform },
@@ -137,8 +158,6 @@ async function start(): Promise<void> {
     pdf,
     loadModelAtStart: true,
   });
-  bridge = startIpcBridge(ipcMain, services.handlers, (what, url) => log(`refused an IPC ${what} from ${url ?? 'a destroyed frame'}`));
-  mainWindow = await createWindow();
 }
 
 async function shutDown(): Promise<void> {
@@ -172,8 +191,13 @@ if (!app.requestSingleInstanceLock()) {
       .catch((err: unknown) => log(`shutdown failed: ${toErrorData(err).message}`))
       .finally(() => app.quit());
   });
-  app.whenReady().then(start, (err: unknown) => {
-    dialog.showErrorBox('Chameleon Desktop could not start', toErrorData(err).message);
-    app.exit(1);
-  });
+  // A failed start (the data folder held by `npm run serve`, an unreadable settings file …) says
+  // why in a dialog and exits non-zero instead of leaving a window-less process behind.
+  app
+    .whenReady()
+    .then(start)
+    .catch((err: unknown) => {
+      dialog.showErrorBox('Chameleon Desktop could not start', toErrorData(err).message);
+      app.exit(1);
+    });
 }

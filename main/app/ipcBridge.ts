@@ -4,7 +4,7 @@
 import type { IpcMain, IpcMainEvent, IpcMainInvokeEvent, MessagePortMain, WebContents, WebFrameMain } from 'electron';
 import type { Handlers } from '../contract/api.ts';
 import type { CallOutcome } from '../contract/wire.ts';
-import { ApiDispatcher } from '../transport/dispatcher.ts';
+import { ApiDispatcher } from '../services/dispatcher.ts';
 import { IPC_CHANNELS } from './ipcChannels.ts';
 import { isTrustedSender } from './security.ts';
 

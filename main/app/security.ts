@@ -1,6 +1,6 @@
 // The renderer is an untrusted web page (house style rule 3). Everything that decides what it may
 // do lives here as pure functions, so it is unit-tested without Electron: the window's
-// webPreferences, the CSP, which links may open in the browser, and which IPC senders are ours.
+// webPreferences, which links may open in the browser, and which IPC senders are ours.
 import { APP_HOST, APP_SCHEME } from './ipcChannels.ts';
 
 /** The webPreferences of every window: one function, so no window can be created less safe. */
@@ -21,38 +21,6 @@ export function secureWebPreferences(preloadPath: string) {
     safeDialogs: true,
   } as const;
 }
-
-/**
- * The app's Content-Security-Policy: nothing from anywhere but the app itself; no eval, no inline
- * script, no plugins, no frames, no forms. Inline *styles* are allowed because Svelte's style:
- * directives and transitions set them; CSS cannot run script.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "worker-src 'self'",
-  "manifest-src 'self'",
-  "media-src 'none'",
-  "object-src 'none'",
-  "frame-src 'none'",
-  "child-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-/** Headers sent with every app:// response. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-  'X-Content-Type-Options': 'nosniff',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'Referrer-Policy': 'no-referrer',
-};
 
 function parse(url: string): URL | null {
   try {

@@ -8,7 +8,6 @@ import {
   ConversationSummarySchema,
   IdSchema,
   ImagePartSchema,
-  MessageErrorSchema,
   MessageSchema,
   PageRequestSchema,
   SearchHitSchema,
@@ -17,7 +16,17 @@ import {
   UserMessagePartsSchema,
   pageSchema,
 } from './chat.ts';
-import { EngineStatusSchema, GenerationResultSchema, GpuChoiceSchema, ModelLoadSettingsSchema, StopReasonSchema } from './engine.ts';
+import {
+  DefaultSamplingSchema,
+  EngineStatusSchema,
+  GenerationResultSchema,
+  LoadChoicesSchema,
+  ModelLoadSettingsSchema,
+  SamplingOverridesSchema,
+  SamplingPatchSchema,
+  StopReasonSchema,
+} from './engine.ts';
+import { ErrorDataSchema } from './errors.ts';
 import { ExportProgressSchema, ExportRequestSchema, TRANSCRIPT_TEXT_MAX_CHARS } from './transcript.ts';
 
 // ── shared shapes ─────────────────────────────────────────────────────────────────────────────
@@ -25,37 +34,12 @@ import { ExportProgressSchema, ExportRequestSchema, TRANSCRIPT_TEXT_MAX_CHARS } 
 const Empty = z.object({}).strict();
 const Ok = z.null();
 
-/** Per-chat or per-request sampling: every field optional, no defaults (absent = the app default). */
-export const SamplingOverridesSchema = z
-  .object({
-    temperature: z.number().min(0).max(10),
-    topP: z.number().gt(0).max(1),
-    topK: z.number().int().min(0),
-    repeatPenalty: z.number().min(1).max(10),
-    seed: z.number().int().min(0).max(0xffff_ffff),
-    maxTokens: z.number().int().min(1),
-    stop: z.array(z.string().min(1)).max(16),
-  })
-  .partial()
-  .strict();
-export type SamplingOverrides = z.infer<typeof SamplingOverridesSchema>;
-
 /** The settings screen's view of the settings file (main/settings owns the file and its version). */
-export const SettingsSchema = z.object({
+export const SettingsSchema = LoadChoicesSchema.extend({
   modelPath: z.string().min(1).optional(),
-  gpu: GpuChoiceSchema,
-  gpuLayers: z.union([z.literal('auto'), z.number().int().min(0)]),
-  contextSize: z.number().int().min(64).max(1 << 20),
-  threads: z.number().int().min(1).max(256).optional(),
   /** The VQ-GAN weights for image input; checked (header and tensors) when set: vqgan.* errors. */
   vqganWeightsPath: z.string().min(1).optional(),
-  sampling: z.object({
-    temperature: z.number().min(0).max(10),
-    topP: z.number().gt(0).max(1),
-    topK: z.number().int().min(0),
-    repeatPenalty: z.number().min(1).max(10),
-    maxTokens: z.number().int().min(1),
-  }),
+  sampling: DefaultSamplingSchema,
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -74,11 +58,18 @@ const ConversationRef = z.object({ id: IdSchema }).strict();
 /** Whether images can be attached now, and why not (image.tokenizerMissing …) when they cannot. */
 export const ImageCapabilitySchema = z.object({
   available: z.boolean(),
-  reason: MessageErrorSchema.optional(),
+  /** Why images cannot be attached now; absent when they can. */
+  reason: ErrorDataSchema.optional(),
   /** What one image costs in the context: BOI + 1024 codes + EOI. */
   tokensPerImage: z.number().int(),
 });
 export type ImageCapability = z.infer<typeof ImageCapabilitySchema>;
+
+/** A one-time handle for a file the user picked in a native dialog: main accepts handles, not paths. */
+const FileHandleSchema = z.string().regex(/^file_[A-Za-z0-9_-]{16,64}$/);
+/** A file picked in a native dialog: the handle to pass back, the path to show. */
+export const PickedFileSchema = z.object({ handle: FileHandleSchema, path: z.string() });
+export type PickedFile = z.infer<typeof PickedFileSchema>;
 
 const ImageHashSchema = z.string().regex(/^[0-9a-f]{64}$/);
 /** Base64 of at most 64 MiB of image bytes (inspectImage's limit); transports size frames by it. */
@@ -99,9 +90,13 @@ export const commands = {
   'chats.delete': { input: ConversationRef, output: Ok },
   'chats.restore': { input: ConversationRef, output: ConversationSummarySchema },
   'chats.search': { input: SearchQuerySchema.strict(), output: z.array(SearchHitSchema) },
+  /** The chat's own sampling (also on its summary as `sampling`); null: the app defaults. */
   'chats.getSampling': { input: ConversationRef, output: SamplingOverridesSchema.nullable() },
-  /** null clears the chat's overrides ("reset to defaults"). */
-  'chats.setSampling': { input: z.object({ id: IdSchema, sampling: SamplingOverridesSchema.nullable() }).strict(), output: Ok },
+  /**
+   * Changes only the fields named (null clears one back to the default); `sampling: null` resets
+   * the chat to the defaults. Stored with the chat, in one transaction; announced as chats.changed.
+   */
+  'chats.setSampling': { input: z.object({ id: IdSchema, sampling: SamplingPatchSchema.nullable() }).strict(), output: ConversationSummarySchema },
 
   /** Keyset pages of the active branch, newest page first, items oldest first inside a page. */
   'messages.page': { input: PageRequestSchema.extend({ conversationId: IdSchema }).strict(), output: pageSchema(MessageSchema) },
@@ -141,18 +136,18 @@ export const commands = {
 
   /**
    * Import a lossless transcript (.json, see transcript.ts) or ChatGPT's conversations.json, all
-   * or nothing; each new chat is announced as chats.changed 'created'. `path` is read by main (the
-   * file picked in transcripts.pickImportFile); `text` is the file's content (browser mode; larger
-   * files go through POST /api/transcripts/import).
+   * or nothing; each new chat is announced as chats.changed 'created'. `handle`: the file picked in
+   * transcripts.pickImportFile (Electron; main never takes a path); `text`: the file's content
+   * (browser mode; larger files go through POST /api/transcripts/import).
    */
   'transcripts.import': {
-    input: z.union([z.object({ path: z.string().min(1).max(4096) }).strict(), z.object({ text: z.string().min(1).max(TRANSCRIPT_TEXT_MAX_CHARS) }).strict()]),
+    input: z.union([z.object({ handle: FileHandleSchema }).strict(), z.object({ text: z.string().min(1).max(TRANSCRIPT_TEXT_MAX_CHARS) }).strict()]),
     output: z.object({ format: z.enum(['transcript', 'chatgpt']), conversations: z.array(ConversationSummarySchema) }),
   },
   /** The native save dialog (Electron only; the browser downloads from POST /api/transcripts/export): null when cancelled. */
-  'transcripts.pickExportPath': { input: z.object({ defaultName: z.string().min(1).max(255) }).strict(), output: z.object({ path: z.string().nullable() }) },
+  'transcripts.pickExportPath': { input: z.object({ defaultName: z.string().min(1).max(255) }).strict(), output: z.object({ file: PickedFileSchema.nullable() }) },
   /** The native open dialog for an import (Electron only): null when cancelled. */
-  'transcripts.pickImportFile': { input: Empty, output: z.object({ path: z.string().nullable() }) },
+  'transcripts.pickImportFile': { input: Empty, output: z.object({ file: PickedFileSchema.nullable() }) },
 
   'settings.get': { input: Empty, output: SettingsSchema },
   'settings.set': { input: SettingsSchema.strict(), output: SettingsSchema },
@@ -163,7 +158,7 @@ export const commands = {
 export const events = {
   'model.stateChanged': EngineStatusSchema,
   'chats.changed': z.object({
-    reason: z.enum(['created', 'renamed', 'deleted', 'restored', 'messages']),
+    reason: z.enum(['created', 'renamed', 'deleted', 'restored', 'messages', 'sampling']),
     conversationId: IdSchema,
   }),
   'settings.changed': SettingsSchema,
@@ -192,7 +187,7 @@ export const GenerationPacketSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('imageProgress'), imageHash: z.string(), stage: z.string(), done: z.number(), total: z.number() }),
   z.object({ type: z.literal('fragment'), text: z.string() }),
   z.object({ type: z.literal('success'), message: MessageSchema, stats: GenerationStatsSchema }),
-  z.object({ type: z.literal('error'), error: MessageErrorSchema, message: MessageSchema.optional() }),
+  z.object({ type: z.literal('error'), error: ErrorDataSchema, message: MessageSchema.optional() }),
 ]);
 export type GenerationPacket = z.infer<typeof GenerationPacketSchema>;
 
@@ -200,7 +195,7 @@ export type GenerationPacket = z.infer<typeof GenerationPacketSchema>;
 export const ExportPacketSchema = z.discriminatedUnion('type', [
   ExportProgressSchema.extend({ type: z.literal('progress') }),
   z.object({ type: z.literal('success'), path: z.string(), bytes: z.number().int().nonnegative(), progress: ExportProgressSchema }),
-  z.object({ type: z.literal('error'), error: MessageErrorSchema }),
+  z.object({ type: z.literal('error'), error: ErrorDataSchema }),
 ]);
 export type ExportPacket = z.infer<typeof ExportPacketSchema>;
 
@@ -216,7 +211,7 @@ export const CancelPacketSchema = z.object({ type: z.literal('cancel') });
 export const ImageAttachPacketSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), stage: z.string(), done: z.number(), total: z.number() }),
   z.object({ type: z.literal('success'), part: ImagePartSchema, cached: z.boolean() }),
-  z.object({ type: z.literal('error'), error: MessageErrorSchema }),
+  z.object({ type: z.literal('error'), error: ErrorDataSchema }),
 ]);
 export type ImageAttachPacket = z.infer<typeof ImageAttachPacketSchema>;
 
@@ -241,12 +236,12 @@ export const streams = {
     packet: GenerationPacketSchema,
   },
   /**
-   * Write an export to `path` (a path main may write: from transcripts.pickExportPath). Packets:
+   * Write an export to the file picked in transcripts.pickExportPath (`handle`, used once). Packets:
    * `progress`* after each page of messages, then exactly one of `success` or `error`
    * (export.cancelled after a cancel packet; the partial file is removed).
    */
   'transcripts.export': {
-    input: ExportRequestSchema.extend({ path: z.string().min(1).max(4096) }).strict(),
+    input: ExportRequestSchema.extend({ handle: FileHandleSchema }).strict(),
     packet: ExportPacketSchema,
   },
 } as const satisfies Record<string, { input: z.ZodType; packet: z.ZodType }>;

@@ -2,7 +2,8 @@
 // Environment-free (zod + errors.ts only), so the renderer can import it too. The store that
 // produces these lives in main/store.
 import { z } from 'zod';
-import { ERROR_CODES } from './errors.ts';
+import { SamplingOverridesSchema } from './engine.ts';
+import { ErrorDataSchema } from './errors.ts';
 
 /** Row ids are SQLite integer keys, never reused (AUTOINCREMENT), so a stale id can't alias new data. */
 export const IdSchema = z.number().int().positive();
@@ -29,12 +30,6 @@ export type MessageStatus = z.infer<typeof MessageStatusSchema>;
 export const FinishStatusSchema = z.enum(['complete', 'stopped']);
 export type FinishStatus = z.infer<typeof FinishStatusSchema>;
 
-// Same shape as ErrorData in errors.ts (engine.ts has its own copy; named apart to keep `export *` unambiguous).
-export const MessageErrorSchema = z.object({
-  code: z.enum(ERROR_CODES),
-  message: z.string(),
-  details: z.record(z.string(), z.unknown()).optional(),
-});
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
 
@@ -56,6 +51,19 @@ export type GeneratedImagePart = z.infer<typeof GeneratedImagePartSchema>;
 export type MessagePart = z.infer<typeof MessagePartSchema>;
 /** What a user message may be made of: text and attached images, at least one part. */
 export const UserMessagePartsSchema = z.array(z.discriminatedUnion('kind', [TextPartSchema, ImagePartSchema])).min(1).max(64);
+
+/** The file extension an image of this MIME type is stored and exported under. */
+export const IMAGE_EXTENSION_BY_MIME: Readonly<Record<string, string>> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+  'image/tiff': 'tiff',
+  'image/avif': 'avif',
+};
+export function imageExtension(mime: string): string {
+  return IMAGE_EXTENSION_BY_MIME[mime] ?? 'bin';
+}
 
 export const ModelIdentitySchema = z.object({
   fileName: z.string().min(1).max(1000),
@@ -93,7 +101,7 @@ export const MessageSchema = z.object({
   model: ModelIdentitySchema.optional(),
   tokens: TokenCountsSchema.optional(),
   timings: MessageTimingsSchema.optional(),
-  error: MessageErrorSchema.optional(),
+  error: ErrorDataSchema.optional(),
   createdAt: TimestampSchema,
   /** 0-based position among its siblings (oldest first); shown as ‹ siblingIndex+1 / siblingCount ›. */
   siblingIndex: z.number().int().nonnegative(),
@@ -112,6 +120,8 @@ export const ConversationSummarySchema = z.object({
   activeLeafId: IdSchema.optional(),
   /** All messages of the conversation, every branch included. */
   messageCount: z.number().int().nonnegative().optional(),
+  /** The chat's own sampling settings over the app defaults; absent: the defaults. */
+  sampling: SamplingOverridesSchema.optional(),
 });
 export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
 

@@ -3,7 +3,7 @@
 // can import it. The engine itself lives in main/engine; only it imports node-llama-cpp.
 import { z } from 'zod';
 import { CONTEXT_LENGTH, DEFAULT_SAMPLING, IMAGE_CODEBOOK_SIZE, IMAGE_CODES_PER_IMAGE } from './chameleon.ts';
-import { ERROR_CODES } from './errors.ts';
+import { ErrorDataSchema } from './errors.ts';
 
 export const GpuChoiceSchema = z.enum(['auto', 'cuda', 'metal', 'vulkan', 'cpu']);
 export type GpuChoice = z.infer<typeof GpuChoiceSchema>;
@@ -11,14 +11,23 @@ export type GpuChoice = z.infer<typeof GpuChoiceSchema>;
 export const BackendKindSchema = z.enum(['cuda', 'metal', 'vulkan', 'cpu']);
 export type BackendKind = z.infer<typeof BackendKindSchema>;
 
-export const ModelLoadSettingsSchema = z.object({
-  modelPath: z.string().min(1),
-  gpu: GpuChoiceSchema.default('auto'),
+/** How a model is loaded, as the user chooses it (the settings screen and the settings file). */
+export const LoadChoicesSchema = z.object({
+  gpu: GpuChoiceSchema,
   /** 'auto' lets node-llama-cpp fit as many layers as VRAM allows; a number forces that many. */
-  gpuLayers: z.union([z.literal('auto'), z.number().int().min(0)]).default('auto'),
-  contextSize: z.number().int().min(64).max(1 << 20).default(CONTEXT_LENGTH),
-  /** Omitted: the engine picks cores-1 (capped), leaving headroom for the UI and the OS. */
+  gpuLayers: z.union([z.literal('auto'), z.number().int().min(0)]),
+  contextSize: z.number().int().min(64).max(1 << 20),
+  /** Omitted: the engine picks a thread count that leaves headroom for the UI and the OS. */
   threads: z.number().int().min(1).max(256).optional(),
+});
+export type LoadChoices = z.infer<typeof LoadChoicesSchema>;
+export const DEFAULT_LOAD_CHOICES = { gpu: 'auto', gpuLayers: 'auto', contextSize: CONTEXT_LENGTH } as const satisfies LoadChoices;
+
+export const ModelLoadSettingsSchema = LoadChoicesSchema.extend({
+  modelPath: z.string().min(1),
+  gpu: LoadChoicesSchema.shape.gpu.default(DEFAULT_LOAD_CHOICES.gpu),
+  gpuLayers: LoadChoicesSchema.shape.gpuLayers.default(DEFAULT_LOAD_CHOICES.gpuLayers),
+  contextSize: LoadChoicesSchema.shape.contextSize.default(DEFAULT_LOAD_CHOICES.contextSize),
   /** Omitted: the context size (llama.cpp's Chameleon graph aborts on a micro-batch without logits). */
   batchSize: z.number().int().min(1).optional(),
 });
@@ -40,17 +49,61 @@ export const ChatTurnSchema = z.object({
 });
 export type ChatTurn = z.infer<typeof ChatTurnSchema>;
 
-export const SamplingSettingsSchema = z.object({
-  temperature: z.number().min(0).max(10).default(DEFAULT_SAMPLING.temperature),
-  topP: z.number().gt(0).max(1).default(DEFAULT_SAMPLING.topP),
+/** Every sampling parameter with its range, declared once; the variants below are derived. */
+export const SamplingFieldsSchema = z.object({
+  temperature: z.number().min(0).max(10),
+  topP: z.number().gt(0).max(1),
   /** 0 disables top-k. */
-  topK: z.number().int().min(0).default(DEFAULT_SAMPLING.topK),
+  topK: z.number().int().min(0),
   /** 1 disables the penalty. */
-  repeatPenalty: z.number().min(1).max(10).default(DEFAULT_SAMPLING.repeatPenalty),
+  repeatPenalty: z.number().min(1).max(10),
   /** Omitted: a random seed is drawn and reported back in the result. */
-  seed: z.number().int().min(0).max(0xffff_ffff).optional(),
-  maxTokens: z.number().int().min(1).default(DEFAULT_SAMPLING.maxTokens),
-  stop: z.array(z.string().min(1)).max(16).optional(),
+  seed: z.number().int().min(0).max(0xffff_ffff),
+  maxTokens: z.number().int().min(1),
+  stop: z.array(z.string().min(1)).max(16),
+});
+const S = SamplingFieldsSchema.shape;
+
+/** The app-wide defaults (settings) and what an API request falls back to: the reference values. */
+export const DefaultSamplingSchema = SamplingFieldsSchema.pick({ temperature: true, topP: true, topK: true, repeatPenalty: true, maxTokens: true });
+export type DefaultSampling = z.infer<typeof DefaultSamplingSchema>;
+
+/** Per-chat or per-request sampling: every field optional, no defaults (absent = the app default). */
+export const SamplingOverridesSchema = SamplingFieldsSchema.partial().strict();
+export type SamplingOverrides = z.infer<typeof SamplingOverridesSchema>;
+
+/**
+ * A change to a chat's sampling: a value sets that field, null clears it back to the app default,
+ * an absent field stays as stored. So a window with a stale copy changes only what its user touched.
+ */
+export const SamplingPatchSchema = z
+  .object(
+    Object.fromEntries(Object.entries(SamplingFieldsSchema.shape).map(([k, v]) => [k, v.nullable().optional()])) as {
+      [K in keyof typeof S]: z.ZodOptional<z.ZodNullable<(typeof S)[K]>>;
+    },
+  )
+  .strict();
+export type SamplingPatch = z.infer<typeof SamplingPatchSchema>;
+
+/** The stored overrides after a patch (an empty result means "the defaults"). */
+export function applySamplingPatch(current: SamplingOverrides | undefined, patch: SamplingPatch): SamplingOverrides {
+  const next: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete next[key];
+    else if (value !== undefined) next[key] = value;
+  }
+  return next as SamplingOverrides;
+}
+
+/** What the engine samples with: the defaults filled in, seed and stop strings optional. */
+export const SamplingSettingsSchema = z.object({
+  temperature: S.temperature.default(DEFAULT_SAMPLING.temperature),
+  topP: S.topP.default(DEFAULT_SAMPLING.topP),
+  topK: S.topK.default(DEFAULT_SAMPLING.topK),
+  repeatPenalty: S.repeatPenalty.default(DEFAULT_SAMPLING.repeatPenalty),
+  seed: S.seed.optional(),
+  maxTokens: S.maxTokens.default(DEFAULT_SAMPLING.maxTokens),
+  stop: S.stop.optional(),
 });
 export type SamplingSettings = z.infer<typeof SamplingSettingsSchema>;
 export type SamplingSettingsInput = z.input<typeof SamplingSettingsSchema>;
@@ -70,12 +123,6 @@ export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;
 
 export const StopReasonSchema = z.enum(['eos', 'endOfTurn', 'stopString', 'maxTokens', 'aborted', 'crashed']);
 export type StopReason = z.infer<typeof StopReasonSchema>;
-
-export const ErrorDataSchema = z.object({
-  code: z.enum(ERROR_CODES),
-  message: z.string(),
-  details: z.record(z.string(), z.unknown()).optional(),
-});
 
 export const GenerationResultSchema = z.object({
   text: z.string(),

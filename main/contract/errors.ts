@@ -1,5 +1,6 @@
 // Errors are data at every boundary (house style rule 4): inside a process we throw an AppError
 // with a namespaced code; across a boundary only the plain ErrorData shape travels.
+import { z } from 'zod';
 
 export const ERROR_CODES = [
   // model files and loading
@@ -42,6 +43,10 @@ export const ERROR_CODES = [
   'store.tooNew',
   'store.conflict',
   'store.closed',
+  /** The history file is damaged: named, with its backups; recovery keeps the damaged file. */
+  'store.corrupt',
+  /** The history file or its folder cannot be written (read-only, disk full, permissions). */
+  'store.unwritable',
   // API and transport
   'api.badRequest',
   'api.unauthorized',
@@ -50,8 +55,12 @@ export const ERROR_CODES = [
   'api.payloadTooLarge',
   'api.noModel',
   'api.methodNotAllowed',
-  // settings
+  /** A file path main may not open: not chosen by the user (dialog, settings, models folder). */
+  'api.forbiddenPath',
+  // settings and the data folder
   'settings.invalid',
+  /** Another process (the app or `npm run serve`) holds the data folder. */
+  'app.dataDirInUse',
   // transcripts: export and import
   'export.cancelled',
   'export.writeFailed',
@@ -67,11 +76,13 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export interface ErrorData {
-  code: ErrorCode;
-  message: string;
-  details?: Record<string, unknown>;
-}
+/** The one shape of an error at every boundary: IPC, WebSocket, the host protocol, stored messages. */
+export const ErrorDataSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type ErrorData = z.infer<typeof ErrorDataSchema>;
 
 export class AppError extends Error {
   readonly code: ErrorCode;

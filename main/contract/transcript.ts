@@ -3,12 +3,13 @@
 // conversation exactly is here: every message of every branch, the tree (parentId), part order,
 // images (embedded, base64), sampling settings, seeds, model identity, token counts and timings.
 //
-// Version 1, as written (`npm` consumers: `TranscriptFileSchema` is the normative definition):
+// Version 2, as written (`npm` consumers: `TranscriptFileSchema` is the normative definition):
 //   {
-//     "format": "chameleon-desktop/transcript", "version": 1,
+//     "format": "chameleon-desktop/transcript", "version": 2,
 //     "exportedAt": <ms since epoch>, "app": { "name", "version" },
 //     "conversations": [ {
 //       "title", "titleIsCustom", "createdAt", "updatedAt", "activeLeafId"?: <message id>,
+//       "sampling"?: { temperature?, topP?, … }  // the chat's own sampling settings (version 2)
 //       "branches": "all" | "active",          // "active": only the branch that was shown
 //       "messages": [ {                         // parents before children (creation order)
 //         "id": 1.., "parentId": null | <id>,   // ids are local to the conversation, 1-based
@@ -23,21 +24,12 @@
 // ever added in a new version. Message ids and the conversation's database id are not kept across
 // an import (they are renumbered), everything else is.
 import { z } from 'zod';
-import {
-  MessageErrorSchema,
-  MessagePartSchema,
-  MessageRoleSchema,
-  MessageStatusSchema,
-  MessageTimingsSchema,
-  ModelIdentitySchema,
-  SamplingJsonSchema,
-  TITLE_MAX_CHARS,
-  TimestampSchema,
-  TokenCountsSchema,
-} from './chat.ts';
+import { SamplingOverridesSchema } from './engine.ts';
+import { MessagePartSchema, MessageSchema, TITLE_MAX_CHARS, TimestampSchema } from './chat.ts';
 
 export const TRANSCRIPT_FORMAT = 'chameleon-desktop/transcript';
-export const TRANSCRIPT_VERSION = 1;
+/** Version 2 added the chat's own sampling settings; version 1 files are read as they are. */
+export const TRANSCRIPT_VERSION = 2;
 /** Import refuses larger files (import.tooLarge): JSON is parsed whole. */
 export const TRANSCRIPT_IMPORT_MAX_BYTES = 512 * 1024 * 1024;
 /** The largest transcript the transcripts.import command takes inline as text (bigger: a path or the HTTP route). */
@@ -49,20 +41,12 @@ export const TRANSCRIPT_IMAGE_MAX_BASE64_CHARS = 64 * 1024 * 1024;
 const LocalIdSchema = z.number().int().positive();
 const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
 
-export const TranscriptMessageSchema = z
-  .object({
+/** A stored message as a transcript carries it: conversation-local ids, no sibling position. */
+export const TranscriptMessageSchema = MessageSchema.pick({ role: true, status: true, createdAt: true, sampling: true, seed: true, model: true, tokens: true, timings: true, error: true })
+  .extend({
     id: LocalIdSchema,
     parentId: LocalIdSchema.nullable(),
-    role: MessageRoleSchema,
-    status: MessageStatusSchema,
-    createdAt: TimestampSchema,
     parts: z.array(MessagePartSchema).max(256),
-    sampling: SamplingJsonSchema.optional(),
-    seed: z.number().int().nonnegative().optional(),
-    model: ModelIdentitySchema.optional(),
-    tokens: TokenCountsSchema.optional(),
-    timings: MessageTimingsSchema.optional(),
-    error: MessageErrorSchema.optional(),
   })
   .strict();
 export type TranscriptMessage = z.infer<typeof TranscriptMessageSchema>;
@@ -88,6 +72,7 @@ export const TranscriptConversationSchema = z
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
     activeLeafId: LocalIdSchema.optional(),
+    sampling: SamplingOverridesSchema.optional(),
     branches: z.enum(['all', 'active']),
     messages: z.array(TranscriptMessageSchema).max(TRANSCRIPT_MAX_MESSAGES),
     images: z.array(TranscriptImageSchema),
@@ -98,7 +83,7 @@ export type TranscriptConversation = z.infer<typeof TranscriptConversationSchema
 export const TranscriptFileSchema = z
   .object({
     format: z.literal(TRANSCRIPT_FORMAT),
-    version: z.literal(TRANSCRIPT_VERSION),
+    version: z.number().int().min(1).max(TRANSCRIPT_VERSION),
     exportedAt: TimestampSchema,
     app: z.object({ name: z.string().max(200), version: z.string().max(100) }).strict(),
     conversations: z.array(TranscriptConversationSchema).max(100_000),

@@ -2,7 +2,7 @@
 // packets and events from main. Envelopes only; the payloads are checked against api.ts by the
 // dispatcher (main) and the client (renderer).
 import { z } from 'zod';
-import { ERROR_CODES } from './errors.ts';
+import { ErrorDataSchema, type ErrorData } from './errors.ts';
 
 export const WIRE_PROTOCOL = 'chameleon.v1';
 /** The WebSocket path the local server answers on. */
@@ -12,10 +12,12 @@ export const WS_PATH = '/api/ws';
  * Sec-WebSocket-Protocol entry, `bearer.<key>`; the server answers with WIRE_PROTOCOL only.
  */
 export const WS_KEY_PROTOCOL_PREFIX = 'bearer.';
-/** Close code for a refused key (4000-4999 is the application range). */
-export const WS_CLOSE_UNAUTHORIZED = 4401;
+/**
+ * GET with the bearer key: 204 when the key is right, 401 when not. The server refuses a wrong key
+ * at the WebSocket's HTTP upgrade, whose status a browser never sees; the page asks here why.
+ */
+export const SESSION_PATH = '/api/session';
 
-const ErrorDataSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
 const FrameId = z.number().int().positive();
 const Name = z.string().min(1).max(100);
 
@@ -38,4 +40,4 @@ export const ServerFrameSchema = z.union([
 export type ServerFrame = z.infer<typeof ServerFrameSchema>;
 
 /** A command's answer as it crosses Electron IPC (`invoke` would flatten an error to a string). */
-export type CallOutcome = { ok: true; value: unknown } | { ok: false; error: z.infer<typeof ErrorDataSchema> };
+export type CallOutcome = { ok: true; value: unknown } | { ok: false; error: ErrorData };

@@ -3,7 +3,7 @@
 // the same code runs on the browser's WebSocket and, in tests, on the `ws` package.
 import { AppError, type ErrorData } from './errors.ts';
 import type { ClientTransport, StreamReceiver } from './apiClient.ts';
-import { ServerFrameSchema, WIRE_PROTOCOL, WS_CLOSE_UNAUTHORIZED, WS_KEY_PROTOCOL_PREFIX, type ClientFrame } from './wire.ts';
+import { SESSION_PATH, ServerFrameSchema, WIRE_PROTOCOL, WS_KEY_PROTOCOL_PREFIX, type ClientFrame } from './wire.ts';
 
 /** The slice of the WHATWG WebSocket this transport uses (the browser's and ws's both fit). */
 export interface WebSocketLike {
@@ -43,11 +43,18 @@ export function connectWebSocket(WebSocketImpl: WebSocketConstructor, url: strin
       accepted = true;
       resolve();
     };
-    socket.addEventListener('close', (event) => {
-      const error: ErrorData =
-        event.code === WS_CLOSE_UNAUTHORIZED
-          ? { code: 'api.unauthorized', message: event.reason || 'The API key was refused.' }
-          : { code: 'engine.aborted', message: `The connection to Chameleon closed (${event.code}${event.reason ? `: ${event.reason}` : ''}).` };
+    let closing = false;
+    const onGone = (event: { code: number; reason: string }): void => {
+      if (closing) return;
+      closing = true;
+      void whyClosed(event).then((error) => closeWith(error));
+    };
+    socket.addEventListener('close', onGone);
+    // A refused handshake: browsers follow 'error' with 'close' (1006), Node's WebSocket may not.
+    socket.addEventListener('error', () => {
+      if (!accepted) onGone({ code: 1006, reason: '' });
+    });
+    const closeWith = (error: ErrorData): void => {
       closedWith = error;
       reject(AppError.fromData(error));
       for (const pending of calls.values()) pending.reject(AppError.fromData(error));
@@ -55,11 +62,23 @@ export function connectWebSocket(WebSocketImpl: WebSocketConstructor, url: strin
       for (const receiver of receivers.values()) receiver.end(error);
       receivers.clear();
       for (const l of closeListeners) l(error);
-    });
+    };
   });
+
+  /** A socket that closed before the server's hello was refused at the upgrade: ask whether the key is why. */
+  async function whyClosed(event: { code: number; reason: string }): Promise<ErrorData> {
+    const closed: ErrorData = { code: 'engine.aborted', message: `The connection to Chameleon closed (${event.code}${event.reason ? `: ${event.reason}` : ''}).` };
+    if (accepted) return closed;
+    try {
+      const res = await fetch(new URL(SESSION_PATH, url.replace(/^ws/, 'http')), { headers: { authorization: `Bearer ${apiKey}` } });
+      if (res.status === 401) return { code: 'api.unauthorized', message: 'The API key was refused.' };
+    } catch {
+      // The server is not there at all.
+    }
+    return closed;
+  }
   // The rejection is reported through `ready`'s users and onClose; an unobserved one is not an error.
   ready.catch(() => undefined);
-  socket.addEventListener('error', () => undefined);
 
   socket.addEventListener('message', (event) => {
     if (typeof event.data !== 'string') return;

@@ -17,7 +17,7 @@ import {
   type ModelLoadSettings,
   type ModelLoadSettingsInput,
 } from '../contract/engine.ts';
-import type { HostChannel, HostLauncher, HostMessage, HostRequest, HostResultValue, ImageEncodeResult } from './protocol.ts';
+import { checkResult, HostMessageSchema, HostRequestSchema, type HostChannel, type HostLauncher, type HostMessage, type HostRequest, type HostResultValue, type ImageEncodeResult } from './protocol.ts';
 import { crashError, crashedResult } from './crashReport.ts';
 import { parseOrBadRequest, type DistributiveOmit, type EngineClientOptions, type Kind, type Pending } from './engineClientTypes.ts';
 import type { EncodeImageOptions, GenerateOptions, LoadOptions } from './engineClientTypes.ts';
@@ -64,13 +64,13 @@ export class EngineClient {
     const settings = parseOrBadRequest(() => ModelLoadSettingsSchema.parse(input));
     this.#lastSettings = settings;
     try {
-      return await this.#call<'load'>({ kind: 'load', settings, avoid: this.#gpu.list() }, options.signal, { onProgress: options.onProgress });
+      return this.#gpu.decorate(await this.#call<'load'>({ kind: 'load', settings, avoid: this.#gpu.list() }, options.signal, { onProgress: options.onProgress }));
     } catch (err) {
-      // The next request must not quietly load a cancelled model after all: remember the model that
-      // is still loaded (a cancel that came before the load started leaves it in place), if any.
-      if (err instanceof AppError && err.code === 'model.loadCancelled' && this.#lastSettings === settings) {
-        this.#lastSettings = this.#status.state === 'ready' ? (this.#status.settings ?? null) : null;
-      }
+      // The next request must not quietly retry a refused or cancelled model: remember the model that
+      // is still loaded (the host keeps or restores the previous one), if any. A host that died
+      // while loading is different: the next request reloads (crash recovery, GPU fallback).
+      const hostDied = this.#status.state === 'crashed';
+      if (this.#lastSettings === settings && !hostDied) this.#lastSettings = this.#status.state === 'ready' ? (this.#status.settings ?? null) : null;
       throw err;
     }
   }
@@ -81,7 +81,7 @@ export class EngineClient {
       this.#setStatus({ state: 'empty' });
       return this.#status;
     }
-    return this.#call<'unload'>({ kind: 'unload' });
+    return this.#gpu.decorate(await this.#call<'unload'>({ kind: 'unload' }));
   }
 
   async generate(input: GenerateRequestInput, options: GenerateOptions = {}): Promise<GenerationResult> {
@@ -161,17 +161,31 @@ export class EngineClient {
     }
   }
 
-  #call<K extends Kind>(
+  /** Sends a request and checks its answer against the protocol's schema for that kind. */
+  async #call<K extends Kind>(
     message: DistributiveOmit<Extract<HostRequest, { kind: K }>, 'id'>,
     signal?: AbortSignal,
     hooks: { onProgress?: (p: number) => void; onImageProgress?: (stage: string, done: number, total: number) => void; onEvent?: (e: GenerationEvent) => void } = {},
   ): Promise<HostResultValue[K]> {
+    const value = await this.#request(message, signal, hooks);
+    const checked = checkResult[message.kind](value);
+    if (!checked.success) throw new AppError('engine.internal', `The inference process answered ${message.kind} with an unexpected value.`);
+    return checked.data;
+  }
+
+  #request(
+    message: DistributiveOmit<HostRequest, 'id'>,
+    signal: AbortSignal | undefined,
+    hooks: { onProgress?: (p: number) => void; onImageProgress?: (stage: string, done: number, total: number) => void; onEvent?: (e: GenerationEvent) => void },
+  ): Promise<unknown> {
     if (this.#disposed) return Promise.reject(new AppError('engine.aborted', 'The engine was shut down.'));
+    if (message.kind === 'cancel') return Promise.reject(new AppError('internal', 'cancel is not a request'));
     const id = this.#nextId++;
-    return new Promise<HostResultValue[K]>((resolve, reject) => {
+    const request = HostRequestSchema.parse({ ...message, id });
+    return new Promise<unknown>((resolve, reject) => {
       const pending: Pending = {
-        kind: message.kind as Kind,
-        resolve: resolve as (v: unknown) => void,
+        kind: message.kind,
+        resolve,
         reject,
         onProgress: hooks.onProgress,
         onImageProgress: hooks.onImageProgress,
@@ -187,7 +201,7 @@ export class EngineClient {
       const settle = (): void => signal?.removeEventListener('abort', onAbort);
       pending.resolve = (v) => {
         settle();
-        resolve(v as HostResultValue[K]);
+        resolve(v);
       };
       pending.reject = (e) => {
         settle();
@@ -196,7 +210,7 @@ export class EngineClient {
       this.#startHost().then(
         (host) => {
           if (!this.#pending.has(id)) return;
-          host.send({ ...message, id } as HostRequest);
+          host.send(request);
           if (signal?.aborted) onAbort();
         },
         (err: unknown) => {
@@ -221,7 +235,10 @@ export class EngineClient {
       this.#host = host;
       this.#gpu.hostStarted();
       let greeted = false;
-      host.onMessage((msg) => {
+      host.onMessage((raw) => {
+        const parsed = HostMessageSchema.safeParse(raw);
+        if (!parsed.success) return; // not a message of protocol.ts: never acted on
+        const msg = parsed.data;
         if (msg.kind === 'hello') {
           greeted = true;
           resolve(host);
@@ -268,7 +285,7 @@ export class EngineClient {
         const pending = this.#pending.get(msg.id);
         if (!pending) return;
         this.#pending.delete(msg.id);
-        if (msg.ok) pending.resolve(pending.kind === 'load' || pending.kind === 'unload' ? this.#gpu.decorate(msg.value as EngineStatus) : msg.value);
+        if (msg.ok) pending.resolve(msg.value);
         else pending.reject(AppError.fromData(msg.error));
         return;
       }

@@ -56,7 +56,8 @@ export async function validateChameleonGguf(path: string, signal?: AbortSignal):
   try {
     info = await readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false, readTensorInfo: true, signal });
   } catch (err) {
-    throw new AppError('model.corrupt', `Not a readable GGUF file (${err instanceof Error ? err.message : String(err)}).`, { path }, { cause: err });
+    // The reader's message can quote the file's first bytes ("Expected GGUF but got …"): never echo them.
+    throw new AppError('model.corrupt', 'Not a readable GGUF file: it does not start with a valid GGUF header.', { path }, { cause: err });
   }
 
   // The reader pads a cut-off header with zeros instead of failing: check that the header itself

@@ -2,7 +2,6 @@
 // input is untrusted: size-bounded, schema-validated, every image checked against its hash, and
 // written in one transaction, so a bad file leaves nothing behind.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { ConversationSummary } from '../contract/chat.ts';
@@ -14,6 +13,7 @@ import {
   TRANSCRIPT_VERSION,
   TranscriptFileSchema,
 } from '../contract/transcript.ts';
+import { readRegularFile } from '../platform/regularFile.ts';
 import type { ImportConversation, TranscriptStore } from '../store/TranscriptStore.ts';
 import { chatGptToTranscript, folderAssets, isChatGptExport, type ChatGptAssets } from './chatgptImport.ts';
 
@@ -42,13 +42,9 @@ export async function importFile(
   options: ImportOptions = {},
 ): Promise<ImportResult> {
   const max = options.maxBytes ?? TRANSCRIPT_IMPORT_MAX_BYTES;
-  const size = (await stat(path)).size;
-  if (size > max)
-    throw new AppError('import.tooLarge', `The file is ${size} bytes; at most ${max} can be imported.`, {
-      size,
-      max,
-    });
-  return importText(await readFile(path, 'utf8'), store, images, {
+  // A regular file only (a FIFO or a device would block a thread or never end), bounded in size.
+  const bytes = await readRegularFile(path, max, { notFound: 'import.invalid', tooLarge: 'import.tooLarge', what: 'The file' });
+  return importText(bytes.toString('utf8'), store, images, {
     assets: folderAssets(dirname(path)),
     ...options,
   });
@@ -66,9 +62,10 @@ export function importText(
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch {
-    // Not JSON at all. The parser's message would quote the file's first bytes: never shown.
-    throw new AppError('import.invalid', 'The file is not JSON, so it is not a transcript we can read.');
+  } catch (err) {
+    // V8's message quotes the text around the error: never echo a file's contents back.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new AppError('import.invalid', `The file is not valid JSON${at === undefined ? '' : ` (at character ${at})`}: it is not a transcript we can read.`);
   }
   return importValue(value, store, images, options.assets);
 }
@@ -143,6 +140,7 @@ function toImport(c: TranscriptConversation, index: number, images: ImageSink): 
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
     ...(c.activeLeafId !== undefined ? { activeLeafKey: c.activeLeafId } : {}),
+    ...(c.sampling !== undefined ? { sampling: c.sampling } : {}),
     prepare: () => {
       for (const image of c.images) {
         const bytes = Buffer.from(image.base64, 'base64');

@@ -17,6 +17,7 @@ export async function writeJsonTranscript(ctx: ExportContext): Promise<void> {
       titleIsCustom: c.titleIsCustom,
       createdAt: c.createdAt,
       updatedAt: c.updatedAt,
+      ...(c.sampling ? { sampling: c.sampling } : {}),
     };
     await sink.write(
       `${firstConversation ? '' : ','}\n${JSON.stringify(head).slice(0, -1)},"branches":${JSON.stringify(ctx.branches)},"messages":[`,

@@ -1,19 +1,12 @@
 // Markdown transcripts: one .md with images as data: URIs, or a .zip with transcript.md and an
 // images/ folder it links to. Front matter (YAML, values JSON-quoted) carries title, dates, model
 // and sampling settings; each message is a heading plus its text as the model wrote it.
-import type { ConversationSummary } from '../contract/chat.ts';
+import { imageExtension, type ConversationSummary } from '../contract/chat.ts';
 import type { ExportContext } from './exportContext.ts';
 import type { ByteSink } from './fileSink.ts';
 import { conversationsInScope, messagePages } from './source.ts';
 import { ZipWriter } from './zipWriter.ts';
 
-const EXT: Record<string, string> = {
-  'image/png': 'png',
-  'image/jpeg': 'jpg',
-  'image/webp': 'webp',
-  'image/gif': 'gif',
-  'image/avif': 'avif',
-};
 const ROLE = { user: 'You', assistant: 'Chameleon', system: 'System' } as const;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -99,7 +92,7 @@ export async function writeMarkdownZip(ctx: ExportContext): Promise<void> {
   await writeMarkdown(ctx, entry, async (sha256, alt) => {
     let name = names.get(sha256);
     if (!name) {
-      name = `images/${sha256}.${EXT[ctx.images.read(sha256).mime] ?? 'bin'}`;
+      name = `images/${sha256}.${imageExtension(ctx.images.read(sha256).mime)}`;
       names.set(sha256, name);
     }
     return `![${alt}](${name})`;

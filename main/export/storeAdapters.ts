@@ -4,15 +4,6 @@ import type { ChatStore } from '../store/ChatStore.ts';
 import type { ImageSink } from './importTranscript.ts';
 import type { ExportReader, ImageSource } from './source.ts';
 
-const EXT_BY_MIME: Record<string, string> = {
-  'image/png': 'png',
-  'image/jpeg': 'jpg',
-  'image/webp': 'webp',
-  'image/gif': 'gif',
-  'image/tiff': 'tiff',
-  'image/avif': 'avif',
-};
-
 export function exportReaderOf(store: ChatStore): ExportReader {
   return { transcripts: store.transcripts(), getConversation: (id) => store.getConversation(id) };
 }
@@ -22,5 +13,5 @@ export function imageSourceOf(store: ChatStore): ImageSource {
 }
 
 export function imageSinkOf(store: ChatStore): ImageSink {
-  return { put: (bytes, meta) => store.images.put(bytes, { ...meta, ext: EXT_BY_MIME[meta.mime] ?? 'bin' }) };
+  return { put: (bytes, meta) => store.images.put(bytes, meta) };
 }

@@ -3,6 +3,7 @@
 // a file whose body is damaged still fails later, at encode, with image.corrupt.
 import sharp from 'sharp';
 import type { Metadata } from 'sharp';
+import { imageExtension } from '../contract/chat.ts';
 import { AppError } from '../contract/errors.ts';
 import { DEFAULT_MAX_PIXELS } from './preprocess.ts';
 
@@ -55,5 +56,5 @@ export async function inspectImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PI
       maxPixels,
     });
   }
-  return { mime, ext: mime.split('/')[1]!.replace('jpeg', 'jpg'), width, height };
+  return { mime, ext: imageExtension(mime), width, height };
 }

@@ -4,6 +4,8 @@ import { join, resolve, win32 } from 'node:path';
 
 /** Must match package.json `productName`: Electron names its userData folder after it. */
 export const PRODUCT_NAME = 'Chameleon Desktop';
+/** <dataDir>/models: downloaded and imported models and weights; files there may always be opened. */
+export const MODELS_DIR_NAME = 'models';
 
 export interface DataDirInputs {
   /** An explicit choice (e.g. `--data-dir`); wins over everything. Relative paths resolve against `cwd`. */

@@ -32,6 +32,25 @@ export function allowedHosts(port: number): string[] {
   return [`127.0.0.1:${port}`, `localhost:${port}`];
 }
 
+/** Headers a request may carry once: a second Host (or Origin, or key) is how a proxy or a rebinding page smuggles one past a check. */
+const SINGLE_HEADERS = new Set(['host', 'origin', 'authorization', 'sec-websocket-protocol']);
+
+/** Refuses a request that repeats Host, Origin or Authorization (Node keeps only the first). */
+export function assertSingleHeaders(rawHeaders: readonly string[]): void {
+  const seen = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (!SINGLE_HEADERS.has(name)) continue;
+    if (seen.has(name)) throw new AppError('api.badRequest', `The ${name} header may be sent once.`, { header: name });
+    seen.add(name);
+  }
+}
+
+/** A request URL fit for a log: the values of key-like query parameters are replaced. */
+export function redactedUrl(url: string): string {
+  return url.replace(/([?&](?:key|api_key|apikey|token|access_token)=)[^&#]*/gi, '$1[redacted]');
+}
+
 /**
  * DNS-rebinding guard: a web page that points its own domain at 127.0.0.1 still sends its own
  * name in `Host` (and `Origin`), so anything but our loopback names on our port is refused.

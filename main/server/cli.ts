@@ -48,6 +48,8 @@ async function main(): Promise<number> {
       dataDir,
       port: args.port,
       ...(args.modelPath ? { modelPath: args.modelPath } : {}),
+      modelDirs: args.modelDirs,
+      recoverHistory: args.recoverHistory,
       onEvent: (event) => (event.type === 'modelFailed' || event.type === 'requestFailed' ? console.error : console.log)(describe(event)),
     });
   } catch (err) {
@@ -61,7 +63,9 @@ async function main(): Promise<number> {
       : `API key stored in ${app.apiKey.path}${app.apiKey.created ? ' (generated now)' : ''}`,
   );
   console.log(`data dir: ${dataDir}`);
-  if (!app.model) console.log('no model configured: pass --model <file.gguf> or choose one in the app; the API answers api.noModel until then');
+  const recovery = app.app.store.recovery;
+  if (recovery) console.log(`history recovered: the damaged file is kept as ${recovery.movedTo}; ${recovery.restoredFrom ? `restored from the backup ${recovery.restoredFrom}` : 'no good backup existed, so the history starts empty'}`);
+  if (!app.startupModelPath) console.log('no model configured: pass --model <file.gguf> or choose one in the app; the API answers api.noModel until then');
   // Like a notebook server's token URL: the page reads the key from the fragment (never sent to the
   // server in the request line) and removes it from the address bar.
   console.log(`browser UI: ${app.url}/#key=${encodeURIComponent(app.apiKey.key)}`);

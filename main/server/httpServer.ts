@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError, toErrorData, type ErrorData } from '../contract/errors.ts';
-import { assertAuthorized, assertLocalOrigin } from './auth.ts';
+import { assertAuthorized, assertLocalOrigin, assertSingleHeaders, redactedUrl } from './auth.ts';
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './body.ts';
 import { sendError } from './httpErrors.ts';
 
@@ -34,7 +34,8 @@ export interface LocalHttpServerOptions {
   apiKey: string;
   maxBodyBytes?: number;
   /** Errors that reach the top of a request (diagnostics; the client already got its answer). */
-  onError?: (error: ErrorData, req: IncomingMessage) => void;
+  /** A failed request, for the log: its path has key-like query values redacted. */
+  onError?: (error: ErrorData, request: { method: string; path: string }) => void;
 }
 
 export class LocalHttpServer {
@@ -95,6 +96,7 @@ export class LocalHttpServer {
       if (!res.writableFinished) controller.abort();
     });
     try {
+      assertSingleHeaders(req.rawHeaders);
       assertLocalOrigin(req.headers, this.#port);
       const url = new URL(req.url ?? '/', `http://${HOST}:${this.#port}`);
       const route = this.#route(req, url);
@@ -117,7 +119,7 @@ export class LocalHttpServer {
       } else {
         sendError(res, error);
       }
-      this.#onError?.(error, req);
+      this.#onError?.(error, { method: req.method ?? '?', path: redactedUrl(req.url ?? '') });
     }
   }
 

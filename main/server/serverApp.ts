@@ -1,33 +1,36 @@
-// Composition root of `npm run serve`: builds the services in order (settings → API key → engine
-// → model → HTTP server) and disposes them in reverse (house style rule 9). The CLI and the
-// integration tests both start the server through here.
+// `npm run serve`: the app's services (AppServices, the one composition root) plus the HTTP API
+// key, the OpenAI-compatible routes, the transcript routes, the browser UI's files and its
+// WebSocket. Nothing here owns a model, settings or history of its own: the routes read the same
+// live state the browser UI changes. The CLI and the integration tests both start it through here.
 import { resolve } from 'node:path';
+import type { EngineStatus } from '../contract/engine.ts';
 import type { ErrorData } from '../contract/errors.ts';
-import type { EngineStatus, ModelLoadSettingsInput } from '../contract/engine.ts';
-import { EngineClient } from '../engine/engineClient.ts';
+import { SESSION_PATH } from '../contract/wire.ts';
 import { forkLauncher } from '../engine/launchers/forkLauncher.ts';
 import type { HostLauncher } from '../engine/protocol.ts';
 import { AppServices } from '../services/appServices.ts';
 import { appVersion } from '../services/appVersion.ts';
-import { readSettings } from '../settings/settingsFile.ts';
-import { defaultRendererRoot, rendererRoutes } from '../transport/rendererRoutes.ts';
-import { attach, type WsAttachment } from '../transport/wsServer.ts';
-import type { AppSettings } from '../settings/settingsSchema.ts';
+import type { ServedModel } from '../services/modelService.ts';
 import { resolveApiKey, type ApiKey } from './apiKey.ts';
 import { LocalHttpServer } from './httpServer.ts';
-import { ModelService, type ServedModel } from './modelService.ts';
+import { serviceImageInput } from './openai/imageInput.ts';
+import { defaultRendererRoot, rendererRoutes } from './rendererRoutes.ts';
 import { openAiRoutes, type CompletionLog } from './routes/openai.ts';
 import { transcriptRoutes } from './routes/transcripts.ts';
-import { serviceImageInput } from './openai/imageInput.ts';
+import { attach, type WsAttachment } from './wsServer.ts';
 
 export const DEFAULT_PORT = 11435;
 
 export interface ServerAppOptions {
   dataDir: string;
-  /** Overrides the model chosen in the settings file. */
+  /** Load this model instead of the settings' one (it then becomes the settings' model). */
   modelPath?: string;
+  /** Folders whose models and weights the browser UI may open (--models-dir), besides <dataDir>/models. */
+  modelDirs?: readonly string[];
   /** 0 picks a free port. */
   port: number;
+  /** A damaged history is moved aside and the newest good backup restored (--recover-history). */
+  recoverHistory?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Defaults to forking the engine host. */
   launcher?: HostLauncher;
@@ -44,21 +47,18 @@ export type ServerEvent =
   | { type: 'requestFailed'; method: string; path: string; error: ErrorData };
 
 export class ServerApp {
-  readonly settings: AppSettings;
   readonly apiKey: ApiKey;
-  readonly engine: EngineClient;
-  readonly models: ModelService;
-  /** The chat app behind the browser UI (history, generation), on the same engine. */
+  /** The chat app behind the browser UI and the API: settings, history, engine, model. */
   readonly app: AppServices;
+  /** The model loaded at start (--model or the settings'), null when none was chosen. */
+  readonly startupModelPath: string | null;
   readonly #http: LocalHttpServer;
   readonly #ws: WsAttachment;
   #disposed = false;
 
-  private constructor(settings: AppSettings, apiKey: ApiKey, engine: EngineClient, models: ModelService, app: AppServices, http: LocalHttpServer, ws: WsAttachment) {
-    this.settings = settings;
+  private constructor(apiKey: ApiKey, app: AppServices, http: LocalHttpServer, ws: WsAttachment, startupModelPath: string | null) {
     this.apiKey = apiKey;
-    this.engine = engine;
-    this.models = models;
+    this.startupModelPath = startupModelPath;
     this.app = app;
     this.#http = http;
     this.#ws = ws;
@@ -66,47 +66,46 @@ export class ServerApp {
 
   static async start(options: ServerAppOptions): Promise<ServerApp> {
     const emit = options.onEvent ?? (() => undefined);
-    const settings = await readSettings(options.dataDir);
     const apiKey = await resolveApiKey(options.dataDir, options.env ?? process.env);
-
-    const engine = new EngineClient({ launcher: options.launcher ?? forkLauncher() });
-    let app: AppServices | undefined;
+    const modelPath = options.modelPath ? resolve(options.modelPath) : undefined;
+    const app = await AppServices.start({
+      dataDir: options.dataDir,
+      launcher: options.launcher ?? forkLauncher(),
+      info: { name: 'Chameleon Desktop', version: appVersion(), mode: 'browser', platform: process.platform },
+      loadModelAtStart: true,
+      ...(modelPath ? { modelPath } : {}),
+      ...(options.modelDirs ? { modelDirs: options.modelDirs.map((d) => resolve(d)) } : {}),
+      ...(options.recoverHistory ? { recoverHistory: true } : {}),
+    });
+    const startPath = modelPath ?? app.settings.get().modelPath;
+    const startupModelPath = startPath ? app.model.loadRequest({ modelPath: startPath }).modelPath : null;
     try {
-      app = await AppServices.start({
-        dataDir: options.dataDir,
-        engine,
-        info: { name: 'Chameleon Desktop', version: appVersion(), mode: 'browser', platform: process.platform },
-      });
-      // A relative path in the settings file is relative to the data dir.
-      const modelPath = options.modelPath ? resolve(options.modelPath) : settings.modelPath ? resolve(options.dataDir, settings.modelPath) : null;
-      const loadSettings: ModelLoadSettingsInput | null = modelPath
-        ? {
-            modelPath,
-            gpu: settings.gpu,
-            gpuLayers: settings.gpuLayers,
-            contextSize: settings.contextSize,
-            ...(settings.threads === undefined ? {} : { threads: settings.threads }),
-          }
-        : null;
-      const models = new ModelService(engine, loadSettings);
       const http = new LocalHttpServer({
         apiKey: apiKey.key,
         maxBodyBytes: options.maxBodyBytes,
-        routes: [...openAiRoutes({ models, sampling: settings.sampling, imageInput: serviceImageInput(app.images), onCompletion: (log) => emit({ type: 'completion', log }) }), ...transcriptRoutes({ transcripts: app.transcripts }), ...rendererRoutes(defaultRendererRoot())],
-        onError: (error, req) => emit({ type: 'requestFailed', method: req.method ?? '?', path: req.url ?? '', error }),
+        routes: [
+          ...openAiRoutes({
+            model: app.model,
+            sampling: () => app.settings.get().sampling,
+            imageInput: serviceImageInput(app.images),
+            onCompletion: (log) => emit({ type: 'completion', log }),
+          }),
+          ...transcriptRoutes({ transcripts: app.transcripts }),
+          // Behind the key like every API route: 204 tells the page its key is right (see wire.ts).
+          { method: 'GET', path: SESSION_PATH, handle: ({ res }) => void res.writeHead(204).end() },
+          ...rendererRoutes(defaultRendererRoot()),
+        ],
+        onError: (error, { method, path }) => emit({ type: 'requestFailed', method, path, error }),
       });
       await http.listen(options.port);
       const ws = attach(http.nodeServer, { handlers: app.handlers, apiKey: apiKey.key });
-      if (loadSettings) {
-        emit({ type: 'modelLoading', path: loadSettings.modelPath });
-        models.startLoading((report) =>
-          emit(report.ok ? { type: 'modelReady', status: report.status! } : { type: 'modelFailed', error: report.error! }),
-        );
-      }
-      return new ServerApp(settings, apiKey, engine, models, app, http, ws);
+      if (startupModelPath) emit({ type: 'modelLoading', path: startupModelPath });
+      void app.startupLoad.then((report) => {
+        if (report) emit(report.ok ? { type: 'modelReady', status: report.status! } : { type: 'modelFailed', error: report.error! });
+      });
+      return new ServerApp(apiKey, app, http, ws, startupModelPath);
     } catch (err) {
-      await app?.dispose();
-      await engine.dispose();
+      await app.dispose();
       throw err;
     }
   }
@@ -119,17 +118,17 @@ export class ServerApp {
     return this.#http.url;
   }
 
+  /** The model the API answers with now (null while none is loaded). */
   get model(): ServedModel | null {
-    return this.models.model;
+    return this.app.model.served;
   }
 
-  /** Stops accepting requests, ends open streams, then stops the engine host. */
+  /** Stops accepting requests, ends open streams, then the app's services (engine host included). */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
     await this.#ws.close();
     await this.#http.dispose();
     await this.app.dispose();
-    await this.engine.dispose();
   }
 }

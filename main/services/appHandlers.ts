@@ -2,31 +2,26 @@
 // `Handlers` annotation makes the compiler check every command and stream against the contract.
 import { expandHome } from '../platform/expandHome.ts';
 import type { AppInfo, Handlers, Settings } from '../contract/api.ts';
+import type { ConversationSummary } from '../contract/chat.ts';
 import { AppError, toErrorData } from '../contract/errors.ts';
-import type { EngineStatus, ModelLoadSettingsInput, SamplingSettingsInput } from '../contract/engine.ts';
-import type { LoadOptions } from '../engine/engineClient.ts';
+import type { SamplingSettingsInput } from '../contract/engine.ts';
 import type { ChatStore } from '../store/ChatStore.ts';
-import type { ChatSamplingFile } from './chatSamplingFile.ts';
 import type { EventHub } from './eventHub.ts';
 import type { GenerationService } from './generationService.ts';
 import type { SettingsService } from './settingsService.ts';
 import type { ImageService } from './imageService.ts';
+import type { FileAccess } from './fileAccess.ts';
+import type { ModelService } from './modelService.ts';
 import { checkVqganWeights } from '../images/vqgan/weights/loadWeights.ts';
 import { transcriptCommands, transcriptStreams, type TranscriptHandlerDeps } from './transcriptHandlers.ts';
-
-/** The slice of EngineClient the handlers drive. */
-export interface ModelEngine {
-  load(input: ModelLoadSettingsInput, options?: LoadOptions): Promise<EngineStatus>;
-  unload(): Promise<EngineStatus>;
-  getStatus(): EngineStatus;
-}
 
 export interface AppHandlerDeps {
   info: AppInfo;
   store: ChatStore;
-  engine: ModelEngine;
+  model: ModelService;
+  /** Which files the page may name (house style: paths are capabilities). */
+  files: FileAccess;
   settings: SettingsService;
-  chatSampling: ChatSamplingFile;
   generation: GenerationService;
   events: EventHub;
   /** The native open dialog (Electron); absent in browser mode. */
@@ -37,15 +32,14 @@ export interface AppHandlerDeps {
   transcripts: TranscriptHandlerDeps;
 }
 
-/** App defaults under the chat's own overrides. */
-export function samplingFor(settings: Settings, chatSampling: ChatSamplingFile, conversationId: number): SamplingSettingsInput {
-  return { ...settings.sampling, ...chatSampling.get(conversationId) };
+/** App defaults under the chat's own settings (a message's one-off overrides go on top later). */
+export function samplingFor(settings: Settings, chat: ConversationSummary): SamplingSettingsInput {
+  return { ...settings.sampling, ...chat.sampling };
 }
 
 export function createAppHandlers(deps: AppHandlerDeps): Handlers {
-  const { store, engine, settings, chatSampling, generation, events, images } = deps;
-  let loading: AbortController | null = null;
-  const changed = (reason: 'created' | 'renamed' | 'deleted' | 'restored', conversationId: number): void =>
+  const { store, model, files, settings, generation, events, images } = deps;
+  const changed = (reason: 'created' | 'renamed' | 'deleted' | 'restored' | 'sampling', conversationId: number): void =>
     events.emit('chats.changed', { reason, conversationId });
 
   return {
@@ -76,14 +70,11 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
         return chat;
       },
       'chats.search': ({ query, limit }) => store.search(query, limit),
-      'chats.getSampling': ({ id }) => {
-        store.getConversation(id);
-        return chatSampling.get(id);
-      },
+      'chats.getSampling': ({ id }) => store.getConversation(id).sampling ?? null,
       'chats.setSampling': ({ id, sampling }) => {
-        store.getConversation(id);
-        chatSampling.set(id, sampling);
-        return null;
+        const chat = store.patchSampling(id, sampling);
+        changed('sampling', id);
+        return chat;
       },
 
       'messages.page': ({ conversationId, ...page }) => store.getActivePath(conversationId, page),
@@ -94,40 +85,18 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       'generation.stop': ({ conversationId }) => ({ stopped: generation.stop(conversationId) }),
       'generation.promptTokens': ({ conversationId, leafId }) => generation.promptTokens(conversationId, leafId),
 
-      'model.load': async (given) => {
-        const input = { ...given, modelPath: expandHome(given.modelPath) };
-        const current = settings.get();
-        loading?.abort();
-        const controller = new AbortController();
-        loading = controller;
-        const request: ModelLoadSettingsInput = {
-          gpu: current.gpu,
-          gpuLayers: current.gpuLayers,
-          contextSize: current.contextSize,
-          ...(current.threads === undefined ? {} : { threads: current.threads }),
-          ...input,
-        };
-        try {
-          const status = await engine.load(request, {
-            signal: controller.signal,
-            onProgress: (progress) => events.emit('model.stateChanged', { ...engine.getStatus(), state: 'loading', loadProgress: progress }),
-          });
-          // The model that loaded is the one to open next time.
-          if (current.modelPath !== input.modelPath) await settings.set({ ...settings.get(), modelPath: input.modelPath });
-          return status;
-        } finally {
-          if (loading === controller) loading = null;
-        }
-      },
+      // A typed `~/…` is the home folder (issue 15, defect 11).
+      'model.load': (input) => model.load({ ...input, modelPath: files.check('model', expandHome(input.modelPath)) }),
       'model.cancelLoad': () => {
-        loading?.abort();
+        model.cancelLoad();
         return null;
       },
-      'model.unload': () => engine.unload(),
-      'model.status': () => engine.getStatus(),
+      'model.unload': () => model.unload(),
+      'model.status': () => model.status(),
       'model.pickFile': async () => {
-        if (!deps.pickModelFile) throw new AppError('api.notFound', 'There is no file dialog in the browser: type the path of the .gguf file.');
-        return { path: await deps.pickModelFile() };
+        if (!deps.pickModelFile) throw new AppError('api.notFound', 'There is no file dialog in the browser: choose a model from the models folder.');
+        const path = await deps.pickModelFile();
+        return { path: path === null ? null : files.chose('model', path) };
       },
 
       'images.capability': () => images.capability(),
@@ -136,17 +105,21 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
         return { mime, dataBase64: bytes.toString('base64') };
       },
       'images.pickWeightsFile': async () => {
-        if (!deps.pickWeightsFile) throw new AppError('api.notFound', 'There is no file dialog in the browser: type the path of the VQ-GAN weights.');
-        return { path: await deps.pickWeightsFile() };
+        if (!deps.pickWeightsFile) throw new AppError('api.notFound', 'There is no file dialog in the browser: put the VQ-GAN weights in the models folder.');
+        const path = await deps.pickWeightsFile();
+        return { path: path === null ? null : files.chose('vqganWeights', path) };
       },
 
       ...transcriptCommands(deps.transcripts),
 
       'settings.get': () => settings.get(),
       'settings.set': async (next) => {
+        const current = settings.get();
+        // A path reaches the settings (and so the next start) only if the user chose that file.
+        if (next.modelPath && next.modelPath !== current.modelPath) files.check('model', next.modelPath);
         // New VQ-GAN weights are checked on selection (headers and every tensor's shape, no
         // weights read): a wrong file is refused now with its vqgan.* code, not at the first image.
-        if (next.vqganWeightsPath && next.vqganWeightsPath !== settings.get().vqganWeightsPath) await checkVqganWeights(next.vqganWeightsPath);
+        if (next.vqganWeightsPath && next.vqganWeightsPath !== current.vqganWeightsPath) await checkVqganWeights(files.check('vqganWeights', next.vqganWeightsPath));
         return settings.set(next);
       },
     },

@@ -1,27 +1,30 @@
-// Composition root of the chat app (house style rule 9): settings → store → engine client →
-// generation → handlers, built in that order and disposed in reverse. The Electron shell and the
-// browser mode (the local server) both build the app through here; each passes its own engine
-// host launcher (utilityProcess or fork), or an EngineClient it already owns.
+// The one composition root (house style rule 9): data-folder lock → settings → store → engine →
+// model → images → generation → transcripts → handlers, built in that order and disposed in
+// reverse. Every shell is these services plus its transport and nothing more: the Electron app adds
+// IPC, `npm run serve` adds the HTTP routes and the WebSocket. So the model, the settings and the
+// history that the UI, the browser mode and the OpenAI API see are one and the same.
 import type { AppInfo, Handlers } from '../contract/api.ts';
 import { EngineClient } from '../engine/engineClient.ts';
 import type { HostLauncher } from '../engine/protocol.ts';
+import type { PdfRenderer } from '../export/pdfTranscript.ts';
+import { join } from 'node:path';
+import { MODELS_DIR_NAME } from '../platform/dataDir.ts';
+import { lockDataDir, type DataDirLock } from '../platform/dataDirLock.ts';
 import { ChatStore, type ChatStoreOptions } from '../store/ChatStore.ts';
 import { createAppHandlers, samplingFor } from './appHandlers.ts';
-import { ChatSamplingFile } from './chatSamplingFile.ts';
 import { EventHub } from './eventHub.ts';
+import { FileAccess } from './fileAccess.ts';
 import { GenerationService } from './generationService.ts';
 import { ImageService } from './imageService.ts';
+import { ModelService, type ModelLoadReport } from './modelService.ts';
 import { SettingsService } from './settingsService.ts';
 import { TranscriptService } from './transcriptService.ts';
-import type { PdfRenderer } from '../export/pdfTranscript.ts';
 
 export interface AppServicesOptions {
   dataDir: string;
   info: Omit<AppInfo, 'dataDir'>;
-  /** Starts engine hosts for a new EngineClient owned (and disposed) by these services. */
-  launcher?: HostLauncher;
-  /** An EngineClient the caller owns (the local server shares its engine); not disposed here. */
-  engine?: EngineClient;
+  /** Starts engine hosts (utilityProcess in the app, fork in the server and tests). */
+  launcher: HostLauncher;
   pickModelFile?: () => Promise<string | null>;
   pickWeightsFile?: () => Promise<string | null>;
   store?: ChatStoreOptions;
@@ -30,97 +33,126 @@ export interface AppServicesOptions {
   /** Native save/open dialogs for transcripts (Electron); absent in browser mode. */
   pickExportPath?: (defaultName: string) => Promise<string | null>;
   pickImportFile?: () => Promise<string | null>;
-  /** Load the model named in the settings at start (the desktop app does; tests may not). */
+  /** Load a model at start: the settings' model, or `modelPath` when given (the server's --model). */
   loadModelAtStart?: boolean;
+  modelPath?: string;
+  /** More folders whose models and weights may be opened (the server's --models-dir), after <dataDir>/models. */
+  modelDirs?: readonly string[];
   /** Delta coalescing interval (default one 60 Hz frame). */
   frameMs?: number;
+  /** Start on a recovered history when the file is damaged (the damaged file is kept, renamed). */
+  recoverHistory?: boolean;
+  /** Daily online backups of the history (default on; tests of other things turn them off). */
+  backups?: boolean;
 }
 
+/** How often the app looks whether the daily history backup is due. */
+const BACKUP_CHECK_MS = 60 * 60 * 1000;
+
 export class AppServices {
+  readonly dataDir: string;
   readonly events: EventHub;
   readonly settings: SettingsService;
   readonly store: ChatStore;
   readonly engine: EngineClient;
+  readonly model: ModelService;
   readonly generation: GenerationService;
   readonly images: ImageService;
   readonly transcripts: TranscriptService;
   readonly handlers: Handlers;
-  readonly #ownsEngine: boolean;
+  /** The start-up load (null when none was asked for or no model is chosen); never rejects. */
+  readonly startupLoad: Promise<ModelLoadReport | null>;
+  readonly #lock: DataDirLock;
   readonly #unsubscribeEngine: () => void;
   #disposed = false;
 
-  private constructor(parts: {
-    events: EventHub;
-    settings: SettingsService;
-    store: ChatStore;
-    engine: EngineClient;
-    ownsEngine: boolean;
-    generation: GenerationService;
-    images: ImageService;
-    transcripts: TranscriptService;
-    handlers: Handlers;
-    unsubscribeEngine: () => void;
-  }) {
-    this.images = parts.images;
-    this.transcripts = parts.transcripts;
+  private constructor(parts: Omit<AppServices, 'dispose' | 'startupLoad'> & { lock: DataDirLock; unsubscribeEngine: () => void; options: AppServicesOptions }) {
+    this.dataDir = parts.dataDir;
     this.events = parts.events;
     this.settings = parts.settings;
     this.store = parts.store;
     this.engine = parts.engine;
-    this.#ownsEngine = parts.ownsEngine;
+    this.model = parts.model;
     this.generation = parts.generation;
+    this.images = parts.images;
+    this.transcripts = parts.transcripts;
     this.handlers = parts.handlers;
+    this.#lock = parts.lock;
     this.#unsubscribeEngine = parts.unsubscribeEngine;
+    const { loadModelAtStart, modelPath } = parts.options;
+    this.startupLoad = loadModelAtStart ? this.model.loadAtStart(modelPath) : Promise.resolve(null);
+    if (parts.options.backups !== false) {
+      this.#backupIfDue();
+      this.#backupTimer = setInterval(() => this.#backupIfDue(), BACKUP_CHECK_MS);
+      this.#backupTimer.unref();
+    }
+  }
+
+  /** The running (or last) backup; dispose waits for it before closing the history. */
+  #backup: Promise<unknown> = Promise.resolve();
+  #backupTimer: ReturnType<typeof setInterval> | undefined;
+
+  #backupIfDue(): void {
+    if (this.#disposed || !this.store.backupDue()) return;
+    // A failed backup (disk full …) must not stop the app; the next check tries again.
+    this.#backup = this.#backup.then(() => this.store.backup()).catch(() => undefined);
   }
 
   static async start(options: AppServicesOptions): Promise<AppServices> {
-    if (!options.engine && !options.launcher) throw new TypeError('AppServices needs an engine or a launcher');
-    const events = new EventHub();
-    const settings = await SettingsService.open(options.dataDir, events);
-    const chatSampling = new ChatSamplingFile(options.dataDir);
-    const store = ChatStore.open(options.dataDir, options.store);
-    const ownsEngine = !options.engine;
-    const engine = options.engine ?? new EngineClient({ launcher: options.launcher! });
-    const unsubscribeEngine = engine.onStatus((status) => events.emit('model.stateChanged', status));
-    const images = new ImageService({ images: store.images, engine, weightsPath: () => settings.get().vqganWeightsPath });
-    const generation = new GenerationService({
-      store,
-      engine,
-      images,
-      samplingFor: (id) => samplingFor(settings.get(), chatSampling, id),
-      onChanged: (conversationId) => events.emit('chats.changed', { reason: 'messages', conversationId }),
-      ...(options.frameMs === undefined ? {} : { frameMs: options.frameMs }),
-    });
-    const transcripts = new TranscriptService({ store, events, app: { name: options.info.name, version: options.info.version }, ...(options.pdf ? { pdf: options.pdf } : {}) });
-    const handlers = createAppHandlers({
-      info: { ...options.info, dataDir: options.dataDir },
-      store,
-      engine,
-      settings,
-      chatSampling,
-      generation,
-      events,
-      images,
-      transcripts: {
-        transcripts,
-        ...(options.pickExportPath ? { pickExportPath: options.pickExportPath } : {}),
-        ...(options.pickImportFile ? { pickImportFile: options.pickImportFile } : {}),
-      },
-      ...(options.pickModelFile ? { pickModelFile: options.pickModelFile } : {}),
-      ...(options.pickWeightsFile ? { pickWeightsFile: options.pickWeightsFile } : {}),
-    });
-    const services = new AppServices({ events, settings, store, engine, ownsEngine, generation, images, transcripts, handlers, unsubscribeEngine });
-    const modelPath = settings.get().modelPath;
-    if (options.loadModelAtStart && modelPath && engine.getStatus().state === 'empty') {
-      // A failed start-up load is reported through model.stateChanged; the UI shows it.
-      void Promise.resolve()
-        .then(() => handlers.commands['model.load']({ modelPath }))
-        .catch(() => undefined);
+    const { dataDir } = options;
+    const lock = lockDataDir(dataDir, options.info.mode === 'electron' ? options.info.name : `${options.info.name} server (npm run serve)`);
+    const undo: (() => unknown)[] = [() => lock.release()];
+    try {
+      const events = new EventHub();
+      const settings = await SettingsService.open(dataDir, events);
+      const store = ChatStore.open(dataDir, { ...options.store, ...(options.recoverHistory ? { recover: true } : {}) });
+      undo.push(() => store.dispose());
+      const engine = new EngineClient({ launcher: options.launcher });
+      undo.push(() => engine.dispose());
+      const unsubscribeEngine = engine.onStatus((status) => events.emit('model.stateChanged', status));
+      const model = new ModelService({ engine, settings, events, dataDir });
+      const files = new FileAccess({
+        dataDir,
+        modelDirs: [join(dataDir, MODELS_DIR_NAME), ...(options.modelDirs ?? [])],
+        configured: (purpose) => (purpose === 'model' ? [settings.get().modelPath, options.modelPath] : [settings.get().vqganWeightsPath]),
+        dialogs: options.info.mode === 'electron',
+      });
+      const images = new ImageService({ images: store.images, engine, weightsPath: () => settings.get().vqganWeightsPath });
+      const generation = new GenerationService({
+        store,
+        engine,
+        images,
+        samplingFor: (id) => samplingFor(settings.get(), store.getConversation(id)),
+        onChanged: (conversationId) => events.emit('chats.changed', { reason: 'messages', conversationId }),
+        ...(options.frameMs === undefined ? {} : { frameMs: options.frameMs }),
+      });
+      const transcripts = new TranscriptService({ store, events, app: { name: options.info.name, version: options.info.version }, ...(options.pdf ? { pdf: options.pdf } : {}) });
+      const handlers = createAppHandlers({
+        info: { ...options.info, dataDir },
+        store,
+        model,
+        files,
+        settings,
+        generation,
+        events,
+        images,
+        transcripts: {
+          transcripts,
+          files,
+          ...(options.pickExportPath ? { pickExportPath: options.pickExportPath } : {}),
+          ...(options.pickImportFile ? { pickImportFile: options.pickImportFile } : {}),
+        },
+        ...(options.pickModelFile ? { pickModelFile: options.pickModelFile } : {}),
+        ...(options.pickWeightsFile ? { pickWeightsFile: options.pickWeightsFile } : {}),
+      });
+      return new AppServices({ dataDir, events, settings, store, engine, model, generation, images, transcripts, handlers, lock, unsubscribeEngine, options });
+    } catch (err) {
+      for (const step of undo.reverse()) await step();
+      throw err;
     }
-    return services;
   }
 
-  /** Reverse order: stop answers (their text is kept), close the engine, then the history. */
+  /** Reverse order: stop answers (their text is kept), close the engine, the history, then the lock. */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
@@ -128,8 +160,11 @@ export class AppServices {
     // Let stopped answers store their text as 'stopped' before the engine and the store close.
     await this.generation.idle(3000);
     this.#unsubscribeEngine();
-    if (this.#ownsEngine) await this.engine.dispose();
+    clearInterval(this.#backupTimer);
+    await this.engine.dispose();
+    await this.#backup;
     this.store.dispose();
     this.events.clear();
+    this.#lock.release();
   }
 }

@@ -5,7 +5,8 @@
 // (crash-safe streaming writer), stream the answer with deltas coalesced per frame, and store the
 // outcome. A stop keeps the text ('stopped'); a host crash or any failure keeps it too, next to
 // the error ('error').
-import type { GenerationPacket, GenerationStats, SamplingOverrides, StreamSink } from '../contract/api.ts';
+import type { GenerationPacket, GenerationStats, StreamSink } from '../contract/api.ts';
+import type { SamplingOverrides } from '../contract/engine.ts';
 import { DEFAULT_SAMPLING } from '../contract/chameleon.ts';
 import type { Message, MessagePart } from '../contract/chat.ts';
 import { PAGE_LIMIT_MAX } from '../contract/chat.ts';

@@ -2,8 +2,9 @@
 // address), and turn a stored image into its 1024 codes through the codes cache, encoding in the
 // engine host only on a miss. The one place that knows which VQ-GAN weights are in use.
 import { IMAGE_CODES_PER_IMAGE, TOKENS_PER_IMAGE } from '../contract/chameleon.ts';
+import type { ImageCapability } from '../contract/api.ts';
 import type { ImagePart } from '../contract/chat.ts';
-import { AppError, toErrorData, type ErrorData } from '../contract/errors.ts';
+import { AppError, toErrorData } from '../contract/errors.ts';
 import type { EncodeImageOptions } from '../engine/engineClient.ts';
 import type { ImageEncodeResult } from '../engine/protocol.ts';
 import { inspectImage } from '../images/inspectImage.ts';
@@ -20,13 +21,6 @@ export interface ImageServiceOptions {
   engine: ImageEngine;
   /** The VQ-GAN weights chosen in the settings, read at each use (settings can change). */
   weightsPath(): string | undefined;
-}
-
-export interface ImageCapability {
-  available: boolean;
-  /** Why images cannot be attached now; absent when they can. */
-  reason?: ErrorData;
-  tokensPerImage: number;
 }
 
 export class ImageService {

@@ -1,11 +1,14 @@
 // The transcripts part of the app's Handlers (api.ts): export as a stream (progress, cancel,
-// success with the written file), import from a file path or pasted text, and the native dialogs.
+// success with the written file), import from a picked file or pasted text, and the native dialogs,
+// which hand out one-time file handles (main never takes a path from the page).
 import type { Handlers } from '../contract/api.ts';
 import { AppError, toErrorData } from '../contract/errors.ts';
+import type { FileAccess } from './fileAccess.ts';
 import type { TranscriptService } from './transcriptService.ts';
 
 export interface TranscriptHandlerDeps {
   transcripts: TranscriptService;
+  files: FileAccess;
   /** Native save dialog (Electron); absent in browser mode, where the UI downloads over HTTP. */
   pickExportPath?: (defaultName: string) => Promise<string | null>;
   /** Native open dialog (Electron). */
@@ -28,27 +31,29 @@ export function transcriptCommands(deps: TranscriptHandlerDeps): TranscriptComma
   return {
     'transcripts.import': async (input) => {
       const result =
-        'path' in input
-          ? await deps.transcripts.importFile(input.path)
+        'handle' in input
+          ? await deps.transcripts.importFile(deps.files.take('import', input.handle))
           : deps.transcripts.importText(input.text);
       return { format: result.format, conversations: result.conversations };
     },
     'transcripts.pickExportPath': async ({ defaultName }) => {
       if (!deps.pickExportPath) throw noDialog();
-      return { path: await deps.pickExportPath(defaultName) };
+      const path = await deps.pickExportPath(defaultName);
+      return { file: path ? { handle: deps.files.handleFor('export', path), path } : null };
     },
     'transcripts.pickImportFile': async () => {
       if (!deps.pickImportFile) throw noDialog();
-      return { path: await deps.pickImportFile() };
+      const path = await deps.pickImportFile();
+      return { file: path ? { handle: deps.files.handleFor('import', path), path } : null };
     },
   };
 }
 
 export function transcriptStreams(deps: TranscriptHandlerDeps): TranscriptStreams {
   return {
-    'transcripts.export': async ({ path, ...request }, sink) => {
+    'transcripts.export': async ({ handle, ...request }, sink) => {
       try {
-        const result = await deps.transcripts.export(request, path, {
+        const result = await deps.transcripts.export(request, deps.files.take('export', handle), {
           signal: sink.signal,
           onProgress: (p) => sink.send({ type: 'progress', ...p }),
         });

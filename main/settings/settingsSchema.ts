@@ -1,33 +1,31 @@
-// The shape of the app's settings file. Only zod and the contract: the Electron shell, the server
-// and (later) the settings screen all read the same schema.
+// The shape of the app's settings file: the contract's Settings (one schema for the screen and the
+// file) with the file's version and the defaults filled in. Only zod and the contract: the Electron
+// shell, the server and the settings screen all read the same schema.
 import { z } from 'zod';
-import { CONTEXT_LENGTH } from '../contract/chameleon.ts';
-import { GpuChoiceSchema, SamplingSettingsSchema } from '../contract/engine.ts';
+import { SettingsSchema } from '../contract/api.ts';
+import { DEFAULT_SAMPLING } from '../contract/chameleon.ts';
+import { DEFAULT_LOAD_CHOICES } from '../contract/engine.ts';
 
 export const SETTINGS_VERSION = 1;
 
-/** Sampling defaults for new chats and API requests that leave a parameter out (reference values). */
-export const DefaultSamplingSchema = SamplingSettingsSchema.pick({
-  temperature: true,
-  topP: true,
-  topK: true,
-  repeatPenalty: true,
-  maxTokens: true,
-});
-export type DefaultSampling = z.infer<typeof DefaultSamplingSchema>;
+const F = SettingsSchema.shape;
+const S = F.sampling.shape;
 
-export const AppSettingsSchema = z.object({
+export const AppSettingsSchema = SettingsSchema.extend({
   version: z.literal(SETTINGS_VERSION).default(SETTINGS_VERSION),
-  /** The chosen Chameleon GGUF; absent until the user picks one. */
-  modelPath: z.string().min(1).optional(),
-  gpu: GpuChoiceSchema.default('auto'),
-  gpuLayers: z.union([z.literal('auto'), z.number().int().min(0)]).default('auto'),
-  contextSize: z.number().int().min(64).max(1 << 20).default(CONTEXT_LENGTH),
-  /** Absent: the engine picks a thread count that leaves headroom. */
-  threads: z.number().int().min(1).max(256).optional(),
-  /** The VQ-GAN image tokenizer's weights (vqgan.ckpt, .safetensors or a folder); absent: no image input. */
-  vqganWeightsPath: z.string().min(1).optional(),
-  sampling: DefaultSamplingSchema.prefault({}),
+  gpu: F.gpu.default(DEFAULT_LOAD_CHOICES.gpu),
+  gpuLayers: F.gpuLayers.default(DEFAULT_LOAD_CHOICES.gpuLayers),
+  contextSize: F.contextSize.default(DEFAULT_LOAD_CHOICES.contextSize),
+  /** Sampling defaults for new chats and API requests that leave a parameter out (reference values). */
+  sampling: z
+    .object({
+      temperature: S.temperature.default(DEFAULT_SAMPLING.temperature),
+      topP: S.topP.default(DEFAULT_SAMPLING.topP),
+      topK: S.topK.default(DEFAULT_SAMPLING.topK),
+      repeatPenalty: S.repeatPenalty.default(DEFAULT_SAMPLING.repeatPenalty),
+      maxTokens: S.maxTokens.default(DEFAULT_SAMPLING.maxTokens),
+    })
+    .prefault({}),
 });
 export type AppSettings = z.infer<typeof AppSettingsSchema>;
 export type AppSettingsInput = z.input<typeof AppSettingsSchema>;

@@ -8,10 +8,12 @@ import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
 import type { ConversationSummary, FinishStatus, Message, MessagePart, ModelIdentity, Page, PageRequest, SamplingJson, SearchHit } from '../contract/chat.ts';
 import { PageRequestSchema, TITLE_MAX_CHARS, UserMessagePartsSchema, messageText } from '../contract/chat.ts';
+import { applySamplingPatch, type SamplingPatch } from '../contract/engine.ts';
 import type { ErrorData } from '../contract/errors.ts';
 import { AppError } from '../contract/errors.ts';
 import { decodeConversationCursor, decodePathCursor, encodeConversationCursor, encodePathCursor } from './cursor.ts';
 import { MEMORY_DB, openDatabase } from './database.ts';
+import { backupDue, backupHistory, openHistoryDatabase, recoverHistory, type RecoveryReport } from './historyFile.ts';
 import { toFtsQuery } from './ftsQuery.ts';
 import { ImageStore } from './ImageStore.ts';
 import { deriveTitle, partColumns, toConversation, toMessage, toPart } from './rows.ts';
@@ -40,6 +42,8 @@ export interface ChatStoreOptions {
   flushPolicy?: Partial<StreamingFlushPolicy>;
   /** Clock in ms since the epoch; tests pass a controllable one. */
   now?: () => number;
+  /** A damaged history file is moved aside and the newest healthy backup (or nothing) takes its place. */
+  recover?: boolean;
 }
 
 export const IMAGES_DIR_NAME = 'images';
@@ -67,17 +71,33 @@ export class ChatStore {
 
   /** Open the history in `dataDir` (created if missing), or an in-memory one for ':memory:'. */
   static open(dataDir: string, options: ChatStoreOptions = {}): ChatStore {
-    let path = MEMORY_DB;
-    if (dataDir !== MEMORY_DB) {
-      mkdirSync(dataDir, { recursive: true });
-      path = join(dataDir, DATABASE_FILE_NAME);
+    if (dataDir === MEMORY_DB) {
+      const tempImagesDir = mkdtempSync(join(tmpdir(), 'chameleon-images-'));
+      return new ChatStore(openDatabase(MEMORY_DB), tempImagesDir, tempImagesDir, null, options);
     }
-    const tempImagesDir = dataDir === MEMORY_DB ? mkdtempSync(join(tmpdir(), 'chameleon-images-')) : undefined;
-    return new ChatStore(openDatabase(path), tempImagesDir ?? join(dataDir, IMAGES_DIR_NAME), tempImagesDir, options);
+    mkdirSync(dataDir, { recursive: true });
+    const path = join(dataDir, DATABASE_FILE_NAME);
+    let db: Database;
+    let recovery: RecoveryReport | undefined;
+    try {
+      db = openHistoryDatabase(path, dataDir);
+    } catch (err) {
+      if (!(options.recover && err instanceof AppError && err.code === 'store.corrupt')) throw err;
+      recovery = recoverHistory(path, dataDir, (options.now ?? Date.now)());
+      db = openHistoryDatabase(path, dataDir);
+    }
+    const store = new ChatStore(db, join(dataDir, IMAGES_DIR_NAME), undefined, dataDir, options);
+    store.recovery = recovery;
+    return store;
   }
 
-  private constructor(db: Database, imagesDir: string, tempImagesDir: string | undefined, options: ChatStoreOptions) {
+  /** Set when open() recovered a damaged history: where the damaged file went, what was restored. */
+  recovery: RecoveryReport | undefined;
+  readonly #dataDir: string | null;
+
+  private constructor(db: Database, imagesDir: string, tempImagesDir: string | undefined, dataDir: string | null, options: ChatStoreOptions) {
     this.#db = db;
+    this.#dataDir = dataDir;
     this.#tempImagesDir = tempImagesDir;
     this.images = new ImageStore(db, imagesDir, options.now);
     this.#st = prepareStatements(db);
@@ -130,6 +150,16 @@ export class ChatStore {
     const clean = [...title.replace(/\s+/g, ' ').trim()].slice(0, TITLE_MAX_CHARS).join('');
     if (clean !== '') this.#st.setTitle.run(clean, 1, id);
     else this.#st.setTitle.run(this.#derivedTitle(row.active_leaf_id), 0, id);
+    return this.getConversation(id);
+  }
+
+  /** Change the chat's own sampling (null: back to the app defaults); read-modify-write in one transaction. */
+  patchSampling(id: number, patch: SamplingPatch | null): ConversationSummary {
+    this.#db.transaction(() => {
+      this.#liveConversation(id);
+      const next = patch === null ? {} : applySamplingPatch(this.getConversation(id).sampling, patch);
+      this.#st.setSampling.run(Object.keys(next).length > 0 ? JSON.stringify(next) : null, id);
+    }).immediate();
     return this.getConversation(id);
   }
 
@@ -278,6 +308,17 @@ export class ChatStore {
   }
 
   /** Interrupt any answer still streaming (its text kept) and close the connection. Idempotent. */
+  /** A consistent online copy into <dataDir>/backups (the newest few are kept); null for an in-memory store. */
+  async backup(): Promise<string | null> {
+    this.#open();
+    return this.#dataDir === null ? null : backupHistory(this.#db, this.#dataDir, this.#now());
+  }
+
+  /** Whether a daily backup is due (none yet, or the newest is a day old). */
+  backupDue(): boolean {
+    return this.#dataDir !== null && backupDue(this.#dataDir, this.#now());
+  }
+
   dispose(): void {
     if (!this.#db.open) return;
     for (const writer of [...this.#writers]) writer.interrupt();

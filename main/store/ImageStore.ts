@@ -7,12 +7,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import { IMAGE_CODEBOOK_SIZE } from '../contract/chameleon.ts';
+import { imageExtension } from '../contract/chat.ts';
 import { AppError } from '../contract/errors.ts';
 
 export interface ImageMeta {
   mime: string;
-  /** File extension without the dot (png, jpg, webp, gif …). */
-  ext: string;
   width: number;
   height: number;
 }
@@ -34,8 +33,6 @@ interface ImageRow {
   bytes: number;
   created_at: number;
 }
-
-const EXT_BY_MIME: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/gif': 'gif', 'image/tiff': 'tiff', 'image/avif': 'avif' };
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -78,7 +75,7 @@ export class ImageStore {
 
   /** Where an image's bytes live; the extension comes from its MIME type. */
   filePath(sha256: string, mime: string): string {
-    return join(this.#dir, sha256.slice(0, 2), `${sha256}.${EXT_BY_MIME[mime] ?? 'bin'}`);
+    return join(this.#dir, sha256.slice(0, 2), `${sha256}.${imageExtension(mime)}`);
   }
 
   /** Store bytes once; the same bytes again return the existing record (nothing rewritten). */

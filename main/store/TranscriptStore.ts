@@ -14,10 +14,11 @@ import type {
   SamplingJson,
   TokenCounts,
 } from '../contract/chat.ts';
+import type { SamplingOverrides } from '../contract/engine.ts';
 import type { ErrorData } from '../contract/errors.ts';
 import { AppError } from '../contract/errors.ts';
 import { partColumns, toConversation, toMessage, toPart } from './rows.ts';
-import type { ConversationRow, MessageRow, PartRow } from './statements.ts';
+import { CONVERSATION_COLUMNS, type ConversationRow, type MessageRow, type PartRow } from './statements.ts';
 
 /** A message as exported: the tree's facts without the UI's sibling position (parentId + id order give it). */
 export type StoredMessage = Omit<Message, 'siblingIndex' | 'siblingCount'>;
@@ -45,13 +46,13 @@ export interface ImportConversation {
   updatedAt: number;
   /** The key of the message shown; absent: the newest message, or none for an empty chat. */
   activeLeafKey?: number;
+  /** The chat's own sampling settings, written with it. */
+  sampling?: SamplingOverrides;
   messages: Iterable<ImportMessage>;
   /** Runs first inside the import's transaction (stores the transcript's images on the same connection). */
   prepare?: () => void;
 }
 
-const CONVERSATION_COLUMNS = `c.id, c.title, c.title_is_custom, c.created_at, c.updated_at, c.active_leaf_id, c.deleted_at,
-  (SELECT count(*) FROM messages n WHERE n.conversation_id = c.id) AS message_count`;
 // Sibling position is left out (0 of 1): computing it per row costs two subqueries the export never needs.
 const MESSAGE_COLUMNS = `m.id, m.conversation_id, m.parent_id, m.role, m.status, m.created_at, m.sampling_json, m.seed,
   m.model_file_name, m.model_size_bytes, m.model_sha256, m.prompt_tokens, m.completion_tokens,
@@ -71,7 +72,7 @@ export const TRANSCRIPT_SQL = {
       SELECT p.id, p.parent_id, up.n + 1 FROM up JOIN messages p ON p.id = up.parent_id
     )
     SELECT id FROM up ORDER BY n DESC`,
-  insertConversation: `INSERT INTO conversations (title, title_is_custom, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+  insertConversation: `INSERT INTO conversations (title, title_is_custom, created_at, updated_at, sampling_json) VALUES (?, ?, ?, ?, ?)`,
   insertMessage: `INSERT INTO messages (conversation_id, parent_id, role, status, created_at, sampling_json, seed, model_file_name,
     model_size_bytes, model_sha256, prompt_tokens, completion_tokens, prompt_ms, first_token_ms, total_ms, tokens_per_second, error_json)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -151,6 +152,7 @@ export class TranscriptStore {
         input.titleIsCustom || twin ? 1 : 0,
         input.createdAt,
         input.updatedAt,
+        input.sampling && Object.keys(input.sampling).length > 0 ? JSON.stringify(input.sampling) : null,
       ).lastInsertRowid,
     );
     const ids = new Map<number, number>();

@@ -1,7 +1,9 @@
 // Row ↔ domain mapping for the store; the only place that knows both the column names and the
 // contract's shapes.
 import type { ConversationSummary, Message, MessagePart, MessageRole, MessageStatus } from '../contract/chat.ts';
-import { MessageErrorSchema, SamplingJsonSchema } from '../contract/chat.ts';
+import { SamplingJsonSchema } from '../contract/chat.ts';
+import { SamplingOverridesSchema, type SamplingOverrides } from '../contract/engine.ts';
+import { ErrorDataSchema } from '../contract/errors.ts';
 import type { ConversationRow, MessageRow, PartRow } from './statements.ts';
 
 export function toConversation(row: ConversationRow): ConversationSummary {
@@ -13,6 +15,7 @@ export function toConversation(row: ConversationRow): ConversationSummary {
     updatedAt: row.updated_at,
     ...(row.active_leaf_id !== null ? { activeLeafId: row.active_leaf_id } : {}),
     messageCount: row.message_count,
+    ...withSampling(parseJson(row.sampling_json, (v) => SamplingOverridesSchema.safeParse(v).data)),
   };
 }
 
@@ -41,7 +44,7 @@ function parseJson<T>(text: string | null, parse: (v: unknown) => T | undefined)
 
 export function toMessage(row: MessageRow, parts: MessagePart[]): Message {
   const sampling = parseJson(row.sampling_json, (v) => SamplingJsonSchema.safeParse(v).data);
-  const error = parseJson(row.error_json, (v) => MessageErrorSchema.safeParse(v).data);
+  const error = parseJson(row.error_json, (v) => ErrorDataSchema.safeParse(v).data);
   return {
     id: row.id,
     conversationId: row.conversation_id,
@@ -72,4 +75,8 @@ export function deriveTitle(text: string): string {
   const line = text.split('\n').map((l) => l.replace(/\s+/g, ' ').trim()).find((l) => l !== '') ?? '';
   const chars = [...line];
   return chars.length <= TITLE_CHARS ? line : `${chars.slice(0, TITLE_CHARS - 1).join('').trimEnd()}…`;
+}
+
+function withSampling(sampling: SamplingOverrides | undefined): { sampling?: SamplingOverrides } {
+  return sampling && Object.keys(sampling).length > 0 ? { sampling } : {};
 }

@@ -11,6 +11,7 @@ export interface ConversationRow {
   active_leaf_id: number | null;
   deleted_at: number | null;
   message_count: number;
+  sampling_json: string | null;
 }
 
 export interface MessageRow {
@@ -60,8 +61,8 @@ export interface SearchRow {
 /** How many of the newest matches search ranks; see SQL.search. */
 export const RANK_WINDOW = 1000;
 
-const CONVERSATION_COLUMNS = `c.id, c.title, c.title_is_custom, c.created_at, c.updated_at, c.active_leaf_id, c.deleted_at,
-  (SELECT count(*) FROM messages n WHERE n.conversation_id = c.id) AS message_count`;
+export const CONVERSATION_COLUMNS = `c.id, c.title, c.title_is_custom, c.created_at, c.updated_at, c.active_leaf_id, c.deleted_at,
+  c.sampling_json, (SELECT count(*) FROM messages n WHERE n.conversation_id = c.id) AS message_count`;
 
 // Siblings are ordered by id (creation order). Roots are siblings within their conversation.
 const MESSAGE_COLUMNS = `m.id, m.conversation_id, m.parent_id, m.role, m.status, m.created_at, m.sampling_json, m.seed,
@@ -85,6 +86,7 @@ export const SQL = {
   setTitle: `UPDATE conversations SET title = ?, title_is_custom = ? WHERE id = ?`,
   setAutoTitle: `UPDATE conversations SET title = ? WHERE id = ? AND title_is_custom = 0`,
   setActiveLeaf: `UPDATE conversations SET active_leaf_id = ? WHERE id = ?`,
+  setSampling: `UPDATE conversations SET sampling_json = ? WHERE id = ?`,
   touchConversation: `UPDATE conversations SET updated_at = max(updated_at, ?) WHERE id = ?`,
   softDelete: `UPDATE conversations SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`,
   restore: `UPDATE conversations SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL`,

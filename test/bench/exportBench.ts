@@ -31,7 +31,7 @@ async function seed(store: ChatStore): Promise<number> {
   })
     .png()
     .toBuffer();
-  const image = store.images.put(png, { mime: 'image/png', ext: 'png', width: 256, height: 256 });
+  const image = store.images.put(png, { mime: 'image/png', width: 256, height: 256 });
   const c = store.createConversation();
   let parent: number | null = null;
   for (let i = 0; i < MESSAGES / 2; i++) {

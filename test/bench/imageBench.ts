@@ -22,7 +22,7 @@ const weights = process.env.BENCH_WEIGHTS ?? path.join(FIXTURES, 'full16', 'weig
 const runs = Number(process.env.BENCH_RUNS ?? '3');
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chm-image-bench-'));
 
-const app = await AppServices.start({ dataDir, launcher: forkLauncher(), frameMs: 0, info: { name: 'bench', version: '0', mode: 'browser', platform: process.platform } });
+const app = await AppServices.start({ dataDir, launcher: forkLauncher(), frameMs: 0, modelDirs: [path.dirname(benchChameleonGguf()), path.dirname(weights)], info: { name: 'bench', version: '0', mode: 'browser', platform: process.platform } });
 await app.handlers.commands['settings.set']({ ...app.settings.get(), vqganWeightsPath: weights });
 const status = await app.handlers.commands['model.load']({ modelPath: benchChameleonGguf() });
 console.log(

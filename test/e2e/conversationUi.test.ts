@@ -46,6 +46,11 @@ async function importFile(page: Page, path: string): Promise<void> {
   await dialog.locator('input[type="file"]').setInputFiles(path);
 }
 
+/** An import runs to its end (it cannot be cancelled, so Esc does not close the dialog meanwhile). */
+async function importDone(page: Page): Promise<void> {
+  await expect.poll(() => page.getByRole('dialog', { name: /Export/ }).textContent(), { timeout: 30_000 }).toMatch(/Imported \d+ chat/);
+}
+
 describe('reading and writing a conversation', () => {
   let s: Session;
   let page: Page;
@@ -77,6 +82,7 @@ describe('reading and writing a conversation', () => {
     writeFileSync(path, transcript('Hebrew and tasks'));
     await importFile(page, path);
     await expect.poll(() => users(page).count(), { timeout: 10_000 }).toBe(1);
+    await importDone(page);
     await page.keyboard.press('Escape');
     // RTL: the user bubble and the answer's blocks run right to left.
     const dirOf = (loc: ReturnType<Page['locator']>) => loc.evaluate((el) => getComputedStyle(el).direction);
@@ -110,6 +116,7 @@ describe('reading and writing a conversation', () => {
     // A second import of the same file is marked, not an unmarked twin.
     await importFile(page, path);
     await expect.poll(() => page.locator('nav[aria-label="Chats"] .title').allTextContents(), { timeout: 10_000 }).toContain('Hebrew and tasks (imported again)');
+    await importDone(page);
     await page.keyboard.press('Escape');
   });
 

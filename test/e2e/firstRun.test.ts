@@ -1,6 +1,6 @@
 // First run in the browser: no model chosen yet. The page explains what to download and how to
 // open it; typing the model's path in Settings loads it and the chat becomes usable.
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyChameleonGguf, otherArchitectureGguf } from '../fixtures/gguf/fixtureModels.ts';
 import { openSession, screenshot, type Session } from './harness.ts';
@@ -30,9 +30,9 @@ describe('first run without a model', () => {
     expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
     await page.locator('textarea[aria-label="Message"]').fill('');
 
-    // A mistyped path is a typo, not a file that "moved" (defect 11).
+    // A mistyped path (in a models folder) is a typo, not a file that "moved" (defect 11).
     await guide.getByRole('button', { name: 'Open settings' }).click();
-    await page.getByRole('dialog', { name: 'Settings' }).getByLabel('Chameleon GGUF file').fill('/no/such/dir/chameleon.gguf');
+    await page.getByRole('dialog', { name: 'Settings' }).getByLabel('Chameleon GGUF file').fill(join(dirname(tinyChameleonGguf()), 'chameleon-typo.gguf'));
     await page.getByRole('dialog', { name: 'Settings' }).getByRole('button', { name: 'Load model' }).click();
     const missing = page.locator('[role="alert"][data-code]');
     await missing.waitFor({ timeout: 60_000 });

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { GENERATED_DIR } from '../fixtures/gguf/fixtureModels.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOT_DIR = join(import.meta.dirname, 'screenshots');
@@ -98,7 +99,10 @@ export interface Served {
 export async function startServe(opts: { dataDir: string; model?: string; key?: string; port?: number }): Promise<Served> {
   const key = opts.key ?? 'e2e-test-key-0123456789abcdef';
   // E2E_SERVE_ENTRY: point the suite at another server entry while developing it.
-  const args = [process.env.E2E_SERVE_ENTRY ?? 'main/server/cli.ts', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...(opts.model ? ['--model', opts.model] : [])];
+  // The browser UI opens only files in a models folder (paths are capabilities): the fixtures'
+  // folders are the server's --models-dir, as a user would give their own.
+  const modelDirs = [GENERATED_DIR, join(ROOT, '..', 'shared', 'fixtures', 'vqgan')].flatMap((d) => ['--models-dir', d]);
+  const args = [process.env.E2E_SERVE_ENTRY ?? 'main/server/cli.ts', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...modelDirs, ...(opts.model ? ['--model', opts.model] : [])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, CHAMELEON_API_KEY: key },

@@ -3,8 +3,8 @@
 // process.parentPort). Requests run one at a time (image encodes included: they compete with the
 // LLM for the same cores or GPU); `cancel` acts at once on the one it names.
 import { AppError, toErrorData } from '../../contract/errors.ts';
-import type { EngineStatus } from '../../contract/engine.ts';
-import type { HostMessage, HostRequest } from '../protocol.ts';
+import type { CrashedBackend, EngineStatus } from '../../contract/engine.ts';
+import { HostRequestSchema, type HostMessage, type HostRequest } from '../protocol.ts';
 import { validateChameleonGguf } from '../ggufValidation.ts';
 import { generate, promptTokensFor } from './generation.ts';
 import { AnswerCache } from './answerCache.ts';
@@ -16,7 +16,8 @@ interface ParentPort {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;
 }
 
-const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+// Electron's utilityProcess adds `process.parentPort`; under fork it is absent.
+const parentPort: ParentPort | undefined = Reflect.get(process, 'parentPort');
 const send = (message: HostMessage): void => {
   if (parentPort) parentPort.postMessage(message);
   else process.send?.(message);
@@ -43,14 +44,34 @@ async function unload(): Promise<void> {
   if (current) await unloadModel(current);
 }
 
+/** Puts the previous model back after a failed switch; false when it cannot be loaded either. */
+async function restore(previous: EngineStatus, avoid: CrashedBackend[]): Promise<boolean> {
+  if (loaded) {
+    setStatus(previous);
+    return true;
+  }
+  const settings = previous.settings!;
+  try {
+    const summary = await validateChameleonGguf(settings.modelPath, new AbortController().signal);
+    loaded = await runtime.load(settings, avoid, summary, new AbortController().signal, { onBackend: () => undefined, onProgress: () => undefined });
+  } catch {
+    return false;
+  }
+  setStatus({ state: 'ready', loadProgress: 1, settings, model: loaded.info, backend: loaded.backend });
+  return true;
+}
+
 async function handle(req: Exclude<HostRequest, { kind: 'cancel' }>, signal: AbortSignal): Promise<unknown> {
   switch (req.kind) {
     case 'load': {
+      // The model serving now keeps serving when the new one turns out bad: the file is checked
+      // before the old model goes, and if llama.cpp still fails on it, the old one is loaded again.
+      const previous = loaded && status.state === 'ready' ? status : null;
       setStatus({ state: 'loading', loadProgress: 0, settings: req.settings });
       try {
+        const summary = await validateChameleonGguf(req.settings.modelPath, signal);
         // Dispose the old model before loading the next one: two models rarely fit in memory.
         await unload();
-        const summary = await validateChameleonGguf(req.settings.modelPath, signal);
         let reported = 0;
         loaded = await runtime.load(req.settings, req.avoid, summary, signal, {
           onBackend: (backend) => send({ kind: 'backend', id: req.id, backend }),
@@ -66,6 +87,7 @@ async function handle(req: Exclude<HostRequest, { kind: 'cancel' }>, signal: Abo
         // Whatever a cancelled load failed on (the header reader's AbortError, say), it was cancelled.
         const err = signal.aborted ? new AppError('model.loadCancelled', 'Model loading was cancelled.') : caught;
         const error = toErrorData(err, 'model.loadFailed');
+        if (previous && (await restore(previous, req.avoid))) throw err;
         setStatus(error.code === 'model.loadCancelled' ? { state: 'empty' } : { state: 'error', settings: req.settings, error });
         throw err;
       }
@@ -76,9 +98,12 @@ async function handle(req: Exclude<HostRequest, { kind: 'cancel' }>, signal: Abo
       await unload();
       setStatus({ state: 'empty' });
       return status;
-    case 'generate':
+    case 'generate': {
       if (!loaded) throw new AppError('model.notLoaded', 'No model is loaded.');
-      return generate(loaded, req.request, signal, (event) => send({ kind: 'event', id: req.id, event }), answers);
+      const result = await generate(loaded, req.request, signal, (event) => send({ kind: 'event', id: req.id, event }), answers);
+      send({ kind: 'event', id: req.id, event: { type: 'done', result } });
+      return result;
+    }
     case 'countTokens':
       if (!loaded) throw new AppError('model.notLoaded', 'No model is loaded.');
       return promptTokensFor(loaded, { turns: req.turns }, answers).length;
@@ -107,10 +132,6 @@ function onRequest(req: HostRequest): void {
     try {
       if (controller.signal.aborted && req.kind === 'load') throw new AppError('model.loadCancelled', 'Model loading was cancelled.');
       const value = await handle(req, controller.signal);
-      if (req.kind === 'generate') {
-        const result = value as Awaited<ReturnType<typeof generate>>;
-        send({ kind: 'event', id: req.id, event: { type: 'done', result } });
-      }
       send({ kind: 'result', id: req.id, ok: true, value });
     } catch (err) {
       send({ kind: 'result', id: req.id, ok: false, error: toErrorData(err, 'engine.internal') });
@@ -123,8 +144,16 @@ function onRequest(req: HostRequest): void {
   queue = queue.then(run);
 }
 
-if (parentPort) parentPort.on('message', (e) => onRequest(e.data as HostRequest));
-else process.on('message', (m) => onRequest(m as HostRequest));
+/** Only requests of protocol.ts are acted on; a malformed one with an id is answered as such. */
+function onRaw(raw: unknown): void {
+  const parsed = HostRequestSchema.safeParse(raw);
+  if (parsed.success) return onRequest(parsed.data);
+  const id: unknown = typeof raw === 'object' && raw !== null ? Reflect.get(raw, 'id') : undefined;
+  if (typeof id === 'number' && Number.isInteger(id) && id > 0) send({ kind: 'result', id, ok: false, error: { code: 'api.badRequest', message: 'Malformed engine request.' } });
+}
+
+if (parentPort) parentPort.on('message', (e) => onRaw(e.data));
+else process.on('message', onRaw);
 
 // The parent went away (fork): nothing is left to answer to.
 process.on('disconnect', () => {

@@ -1,7 +1,7 @@
 // Starts the inference host with child_process.fork: used by `npm run serve`, the tests and the
 // benchmark. The Electron app uses utilityProcessLauncher instead; the host entry is the same.
 import { fork } from 'node:child_process';
-import type { HostChannel, HostExit, HostLauncher, HostMessage } from '../protocol.ts';
+import type { HostChannel, HostExit, HostLauncher } from '../protocol.ts';
 import { hostEntryPath } from './hostEntry.ts';
 import { StderrTail } from './stderrTail.ts';
 
@@ -49,7 +49,7 @@ export function forkLauncher(options: ForkLauncherOptions = {}): HostLauncher {
         if (child.connected) child.send(message);
       },
       onMessage(listener) {
-        child.on('message', (m) => listener(m as HostMessage));
+        child.on('message', listener);
       },
       onExit(listener) {
         exitListeners.push(listener);

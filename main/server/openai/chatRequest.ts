@@ -13,8 +13,7 @@
 //   serviceImageInput: data URLs only, stored and encoded through the chat app's image path).
 import { z } from 'zod';
 import { AppError } from '../../contract/errors.ts';
-import type { ChatTurn, PromptSegment, SamplingSettingsInput } from '../../contract/engine.ts';
-import type { DefaultSampling } from '../../settings/settingsSchema.ts';
+import type { ChatTurn, DefaultSampling, PromptSegment, SamplingSettingsInput } from '../../contract/engine.ts';
 
 const TextPartSchema = z.object({ type: z.literal('text'), text: z.string() });
 const ImageUrlPartSchema = z.object({

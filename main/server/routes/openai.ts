@@ -4,11 +4,10 @@
 // the new turns. Requests queue in the engine, one generation at a time.
 import { randomUUID } from 'node:crypto';
 import { AppError, toErrorData } from '../../contract/errors.ts';
-import type { GenerationResult } from '../../contract/engine.ts';
-import type { DefaultSampling } from '../../settings/settingsSchema.ts';
+import type { DefaultSampling, GenerationResult } from '../../contract/engine.ts';
 import type { Route, RequestContext } from '../httpServer.ts';
 import { sendJson } from '../httpErrors.ts';
-import type { ModelService } from '../modelService.ts';
+import type { ModelService } from '../../services/modelService.ts';
 import { SseWriter } from '../sse.ts';
 import { imageInputUnavailable, messagesToTurns, parseChatCompletionRequest, toSampling, type ImageInput } from '../openai/chatRequest.ts';
 import { chunkBody, completionBody, finishReason, usageChunkBody, type CompletionMeta } from '../openai/chatResponse.ts';
@@ -20,8 +19,10 @@ export interface CompletionLog {
 }
 
 export interface OpenAiRoutesOptions {
-  models: ModelService;
-  sampling: DefaultSampling;
+  /** The app's live model state: what the UI loads is what the API serves. */
+  model: ModelService;
+  /** The settings' sampling defaults, read per request (they change in Settings). */
+  sampling: () => DefaultSampling;
   imageInput?: ImageInput;
   /** Called once per finished generation (the CLI prints a line; tests check aborts). */
   onCompletion?: (log: CompletionLog) => void;
@@ -34,8 +35,10 @@ export function openAiRoutes(options: OpenAiRoutesOptions): Route[] {
   ];
 }
 
-function listModels(ctx: RequestContext, { models }: OpenAiRoutesOptions): void {
-  const model = models.model;
+/** The model being loaded counts: the list waits for its load, as a completion would. */
+async function listModels(ctx: RequestContext, options: OpenAiRoutesOptions): Promise<void> {
+  await options.model.settled();
+  const model = options.model.served;
   const data = model ? [{ id: model.id, object: 'model', created: model.created, owned_by: 'local' }] : [];
   sendJson(ctx.res, 200, { object: 'list', data });
 }
@@ -43,16 +46,17 @@ function listModels(ctx: RequestContext, { models }: OpenAiRoutesOptions): void 
 async function chatCompletions(ctx: RequestContext, options: OpenAiRoutesOptions): Promise<void> {
   const request = parseChatCompletionRequest(await ctx.readJson());
   const turns = await messagesToTurns(request.messages, options.imageInput ?? imageInputUnavailable);
-  const sampling = toSampling(request, options.sampling);
+  const sampling = toSampling(request, options.sampling());
+  await options.model.settled();
   const meta: CompletionMeta = {
     id: `chatcmpl-${randomUUID()}`,
     created: Math.floor(Date.now() / 1000),
-    model: options.models.model?.id ?? '',
+    model: options.model.served?.id ?? '',
   };
   const generate = { sessionId: meta.id, turns, sampling };
 
   if (!request.stream) {
-    const result = await options.models.generate(generate, { signal: ctx.signal });
+    const result = await options.model.generate(generate, { signal: ctx.signal });
     options.onCompletion?.({ id: meta.id, stream: false, result });
     if (result.stopReason === 'aborted') return; // the client is gone
     if (result.stopReason === 'crashed') {
@@ -71,7 +75,7 @@ async function chatCompletions(ctx: RequestContext, options: OpenAiRoutesOptions
   };
   let result: GenerationResult;
   try {
-    result = await options.models.generate(generate, {
+    result = await options.model.generate(generate, {
       signal: ctx.signal,
       onEvent: (event) => {
         if (event.type === 'promptProgress') begin();

@@ -2,7 +2,7 @@
 // contract's schema (one declaration, never re-typed here), so a field can say "0 to 10" next to
 // itself instead of the request failing behind the dialog (issue 15, defect 6).
 import type { z } from 'zod';
-import { SamplingOverridesSchema, type SamplingOverrides } from '../../../main/contract/api.ts';
+import { SamplingOverridesSchema, type SamplingOverrides } from '../../../main/contract/engine.ts';
 
 export type NumericSamplingKey = 'temperature' | 'topP' | 'topK' | 'repeatPenalty' | 'maxTokens' | 'seed';
 

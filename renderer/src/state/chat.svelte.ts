@@ -2,7 +2,8 @@
 // and the branch operations (regenerate, edit-and-resend, ‹ n/m ›). Running answers belong to
 // their own chat (Generation, one per chat): another chat stays usable while one answers.
 import { SvelteMap } from 'svelte/reactivity';
-import type { GenerationPacket, SamplingOverrides } from '../../../main/contract/api.ts';
+import type { GenerationPacket } from '../../../main/contract/api.ts';
+import type { SamplingOverrides } from '../../../main/contract/engine.ts';
 import type { ApiClient, ApiStream } from '../../../main/contract/apiClient.ts';
 import { PAGE_LIMIT_MAX, messageText, type ImagePart, type Message, type MessagePart, type TextPart } from '../../../main/contract/chat.ts';
 import { toErrorData, type ErrorData } from '../../../main/contract/errors.ts';

@@ -1,5 +1,6 @@
 // App settings (model, backend, default sampling) and the current chat's sampling overrides.
-import type { Settings, SamplingOverrides } from '../../../main/contract/api.ts';
+import type { Settings } from '../../../main/contract/api.ts';
+import { SamplingOverridesSchema, type SamplingOverrides } from '../../../main/contract/engine.ts';
 import type { ApiClient } from '../../../main/contract/apiClient.ts';
 import { DEFAULT_SAMPLING } from '../../../main/contract/chameleon.ts';
 import { differingKeys } from '../lib/samplingForm.ts';
@@ -73,7 +74,9 @@ export class SettingsStore {
     if (this.#chatId === undefined) return;
     const keys = differingKeys(overrides, this.defaults);
     const kept = keys.length > 0 ? (Object.fromEntries(keys.map((k) => [k, overrides![k]])) as SamplingOverrides) : undefined;
-    await this.#client.call('chats.setSampling', { id: this.#chatId, sampling: kept ?? null });
+    // chats.setSampling patches field by field: every other field is cleared back to the default.
+    const patch = kept ? Object.fromEntries(Object.keys(SamplingOverridesSchema.shape).map((k) => [k, kept[k as keyof SamplingOverrides] ?? null])) : null;
+    await this.#client.call('chats.setSampling', { id: this.#chatId, sampling: patch });
     this.#chatOverrides = kept;
   }
 

@@ -3,23 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineClient } from '../../../main/engine/engineClient.ts';
 import { forkLauncher } from '../../../main/engine/launchers/forkLauncher.ts';
-import { AppError } from '../../../main/contract/errors.ts';
 import type { ChatTurn, EngineStatus, GenerationEvent, SamplingSettingsInput } from '../../../main/contract/engine.ts';
 import { tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
+import { codeOf } from '../../fixtures/testKit.ts';
 
 const user = (text: string): ChatTurn => ({ role: 'user', segments: [{ type: 'text', text }] });
 const assistant = (text: string): ChatTurn => ({ role: 'assistant', segments: [{ type: 'text', text }] });
 const sampling = (s: SamplingSettingsInput = {}): SamplingSettingsInput => ({ maxTokens: 24, seed: 42, ...s });
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return (err as AppError).code;
-  }
-}
 
 describe('engine through the host process', () => {
   const client = new EngineClient({ launcher: forkLauncher() });
@@ -227,6 +218,13 @@ describe('engine crash recovery and bad input', () => {
 
   it('answers every bad model file with its code and stays usable', async () => {
     const { otherArchitectureGguf, noImageVocabularyGguf, truncatedGguf, headerTruncatedGguf } = await import('../../fixtures/gguf/fixtureModels.ts');
+    // A failed switch keeps the model that was serving (it is checked before the old one goes).
+    await client.load({ modelPath: tinyChameleonGguf() });
+    expect(await codeOf(client.load({ modelPath: '/nonexistent/model.gguf' }))).toBe('model.notFound');
+    expect(client.getStatus()).toMatchObject({ state: 'ready', settings: { modelPath: tinyChameleonGguf() } });
+    expect((await client.generate({ sessionId: 'kept', turns: [user('hi')], sampling: sampling({ maxTokens: 1 }) })).usage.completionTokens).toBe(1);
+    // With nothing loaded, the failure is the state.
+    await client.unload();
     expect(await codeOf(client.load({ modelPath: '/nonexistent/model.gguf' }))).toBe('model.notFound');
     expect(client.getStatus()).toMatchObject({ state: 'error', error: { code: 'model.notFound' } });
     expect(await codeOf(client.load({ modelPath: truncatedGguf() }))).toBe('model.corrupt');
@@ -238,6 +236,16 @@ describe('engine crash recovery and bad input', () => {
     expect(client.hostPid).toBe(pid); // no crash along the way
     const r = await client.generate({ sessionId: 'after-bad', turns: [user('hi')], sampling: sampling({ maxTokens: 2 }) });
     expect(r.usage.completionTokens).toBe(2);
+  });
+
+  it('puts the previous model back when a switch fails after the old model was unloaded', async () => {
+    await client.load({ modelPath: tinyChameleonGguf(), contextSize: 1024 });
+    const controller = new AbortController();
+    // Cancelled mid-load: the old model is gone by then, so the host loads it again.
+    const switching = client.load({ modelPath: tinyChameleonGguf(), contextSize: 2048 }, { signal: controller.signal, onProgress: () => controller.abort() });
+    expect(await codeOf(switching)).toBe('model.loadCancelled');
+    expect(client.getStatus()).toMatchObject({ state: 'ready', model: { contextSize: 1024 } });
+    expect((await client.generate({ sessionId: 'restored', turns: [user('hi')], sampling: sampling({ maxTokens: 1 }) })).usage.completionTokens).toBe(1);
   });
 
   it('honours a GPU override, and says why when it has to run on the CPU', async () => {

@@ -14,6 +14,12 @@ import { buildFixtureChat, type FixtureChat } from '../../unit/export/fixtureCha
 const KEY = 'chm-transcripts-test-key';
 const BrowserWebSocket = globalThis.WebSocket as unknown as WebSocketConstructor;
 
+async function drain<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const packets: T[] = [];
+  for await (const p of stream) packets.push(p);
+  return packets;
+}
+
 describe('transcripts over HTTP and the WebSocket API', () => {
   let dataDir: string;
   let server: ServerApp;
@@ -87,50 +93,22 @@ describe('transcripts over HTTP and the WebSocket API', () => {
     expect(await bad.json()).toMatchObject({ error: { code: 'import.unknownFormat' } });
   });
 
-  it('transcripts.export streams progress then success; transcripts.import reads a path', async () => {
+  it('over the WebSocket, transcripts.export and .import take no path: only a dialog handle, which browser mode has none of', async () => {
     const transport = connectWebSocket(BrowserWebSocket, `ws://127.0.0.1:${server.port}${WS_PATH}`, KEY);
     await transport.ready;
     const api = createApiClient(transport);
     try {
-      const path = join(dataDir, 'out.md');
-      const packets = [];
-      for await (const p of api.stream('transcripts.export', {
-        scope: { kind: 'all' },
-        format: 'markdown',
-        path,
-      }))
-        packets.push(p);
-      expect(packets.at(0)?.type).toBe('progress');
-      const last = packets.at(-1);
-      expect(last).toMatchObject({
-        type: 'success',
-        path,
-        progress: { conversationsDone: 2, conversationsTotal: 2 },
-      });
-      expect(readFileSync(path, 'utf8')).toContain('## Chameleon (stopped)');
-
-      const failed = [];
-      for await (const p of api.stream('transcripts.export', {
-        scope: { kind: 'conversation', id: 999 },
-        format: 'pdf',
-        path,
-      }))
-        failed.push(p);
-      expect(failed).toEqual([{ type: 'error', error: expect.objectContaining({ code: 'store.notFound' }) }]);
-
-      const json = join(dataDir, 'out.json');
-      for await (const p of api.stream('transcripts.export', {
-        scope: { kind: 'conversation', id: chat.conversationId },
-        format: 'json',
-        branches: 'all',
-        path: json,
-      }))
-        void p;
-      const imported = await api.call('transcripts.import', { path: json });
-      expect(imported.conversations).toHaveLength(1);
-      await expect(api.call('transcripts.pickExportPath', { defaultName: 'x.json' })).rejects.toMatchObject({
-        code: 'api.notFound',
-      });
+      const target = join(dataDir, 'history.sqlite3');
+      const before = readFileSync(target);
+      // The old shape (a path) is not in the contract any more…
+      expect(() => api.stream('transcripts.export', { scope: { kind: 'all' }, format: 'markdown', path: target } as never)).toThrow(expect.objectContaining({ code: 'api.badRequest' }));
+      // …and a handle that no dialog handed out is refused before anything is written.
+      const packets = await drain(api.stream('transcripts.export', { scope: { kind: 'all' }, format: 'markdown', handle: 'file_madeUpHandle0123456789' }));
+      expect(packets).toEqual([{ type: 'error', error: expect.objectContaining({ code: 'api.forbiddenPath' }) }]);
+      expect(readFileSync(target).equals(before)).toBe(true);
+      // (Raw frames that skip the typed client's checks: test/integration/services/fileCapabilities.test.ts.)
+      await expect(api.call('transcripts.import', { handle: 'file_madeUpHandle0123456789' })).rejects.toMatchObject({ code: 'api.forbiddenPath' });
+      await expect(api.call('transcripts.pickExportPath', { defaultName: 'x.json' })).rejects.toMatchObject({ code: 'api.notFound' });
     } finally {
       transport.close();
     }

@@ -14,7 +14,7 @@ import type { ImagePart, TextPart } from '../../../main/contract/chat.ts';
 type UserMessagePart = TextPart | ImagePart;
 import { forkLauncher } from '../../../main/engine/launchers/forkLauncher.ts';
 import { AppServices } from '../../../main/services/appServices.ts';
-import { tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
+import { tinyChameleonGguf, GENERATED_DIR } from '../../fixtures/gguf/fixtureModels.ts';
 import { FIXTURES, readF32, readI32 } from '../vqgan/goldenFixtures.ts';
 
 const WEIGHTS = path.join(FIXTURES, 'narrow', 'weights.safetensors');
@@ -39,7 +39,7 @@ describe('images in the chat (tiny GGUF + narrow VQ-GAN)', () => {
   const attached: Record<string, ImagePart> = {};
 
   beforeAll(async () => {
-    app = await AppServices.start({ dataDir, launcher: forkLauncher(), info: { name: 't', version: '0', mode: 'browser', platform: process.platform } });
+    app = await AppServices.start({ dataDir, launcher: forkLauncher(), modelDirs: [GENERATED_DIR, FIXTURES], info: { name: 't', version: '0', mode: 'browser', platform: process.platform } });
     await app.handlers.commands['settings.set']({ ...app.settings.get(), vqganWeightsPath: WEIGHTS });
     await app.handlers.commands['model.load']({ modelPath: tinyChameleonGguf(), contextSize: 4096 });
   });
@@ -52,7 +52,7 @@ describe('images in the chat (tiny GGUF + narrow VQ-GAN)', () => {
     expect(app.handlers.commands['images.capability']({})).toEqual({ available: true, tokensPerImage: 1026 });
     const err = await Promise.resolve(app.handlers.commands['settings.set']({ ...app.settings.get(), vqganWeightsPath: tinyChameleonGguf() })).catch((e: unknown) => e);
     expect((err as { code: string }).code).toMatch(/^vqgan\./);
-    const missing = await Promise.resolve(app.handlers.commands['settings.set']({ ...app.settings.get(), vqganWeightsPath: '/no/such/weights.safetensors' })).catch((e: unknown) => e);
+    const missing = await Promise.resolve(app.handlers.commands['settings.set']({ ...app.settings.get(), vqganWeightsPath: path.join(FIXTURES, 'no-such-weights.safetensors') })).catch((e: unknown) => e);
     expect((missing as { code: string }).code).toBe('vqgan.weightsNotFound');
     expect(app.settings.get().vqganWeightsPath).toBe(WEIGHTS);
   });

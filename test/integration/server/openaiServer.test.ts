@@ -1,6 +1,7 @@
 // The server end to end: ServerApp (the composition root `npm run serve` uses) on port 0, the real
 // engine host process, the tiny Chameleon fixture model, and the official `openai` client.
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { APIError } from 'openai';
@@ -29,6 +30,7 @@ describe('OpenAI-compatible server on the tiny model', () => {
   let app: ServerApp;
   let client: OpenAI;
   const completions: CompletionLog[] = [];
+  const failures: { method: string; path: string }[] = [];
   const auth = (): Record<string, string> => ({ authorization: `Bearer ${app.apiKey.key}`, host: `127.0.0.1:${app.port}` });
   const post = (body: string | string[], headers: Record<string, string> = {}) =>
     rawRequest({ port: app.port, method: 'POST', path: '/v1/chat/completions', headers: { ...auth(), 'content-type': 'application/json', ...headers }, body });
@@ -40,7 +42,10 @@ describe('OpenAI-compatible server on the tiny model', () => {
       port: 0,
       env: {},
       maxBodyBytes: MAX_BODY,
-      onEvent: (e) => e.type === 'completion' && completions.push(e.log),
+      onEvent: (e) => {
+        if (e.type === 'completion') completions.push(e.log);
+        if (e.type === 'requestFailed') failures.push({ method: e.method, path: e.path });
+      },
     });
     client = new OpenAI({ baseURL: `${app.url}/v1`, apiKey: app.apiKey.key, maxRetries: 0 });
   });
@@ -123,6 +128,23 @@ describe('OpenAI-compatible server on the tiny model', () => {
     const missing = await rawRequest({ port: app.port, path: '/v1/models', headers: { host: `127.0.0.1:${app.port}` } });
     expect(missing.status).toBe(401);
     expect(missing.json).toMatchObject({ error: { code: 'api.unauthorized', type: 'authentication_error' } });
+  });
+
+  it('refuses a duplicated Host header and keeps the key out of the failure log', async () => {
+    const raw = (text: string): Promise<string> =>
+      new Promise((resolve) => {
+        let answer = '';
+        const socket = netConnect(app.port, '127.0.0.1', () => socket.end(text));
+        socket.on('data', (d) => (answer += d.toString('latin1')));
+        socket.on('close', () => resolve(answer.split('\r\n')[0] ?? ''));
+      });
+    // Node keeps the first of two Host headers; a check on it alone would let the second through.
+    expect(await raw(`GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1:${app.port}\r\nHost: evil.example\r\nAuthorization: Bearer ${app.apiKey.key}\r\nConnection: close\r\n\r\n`)).toBe('HTTP/1.1 400 Bad Request');
+    failures.length = 0;
+    const r = await rawRequest({ port: app.port, path: '/v1/nothing?key=chm-leaked-key', headers: auth() });
+    expect(r.status).toBe(404);
+    expect(failures.at(-1)).toMatchObject({ path: '/v1/nothing?key=[redacted]' });
+    expect(JSON.stringify(failures)).not.toContain('chm-leaked-key');
   });
 
   it('refuses foreign Host and Origin headers with 403 (DNS rebinding)', async () => {
@@ -214,7 +236,7 @@ describe('OpenAI-compatible server on the tiny model', () => {
 
   it('reports a killed engine host mid-stream as engine.crashed, and keeps serving', async () => {
     const stream = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'keep going' }], max_tokens: 3000, stream: true });
-    const hostPid = app.engine.hostPid!;
+    const hostPid = app.app.engine.hostPid!;
     let received = '';
     const err = await apiErrorOf(
       (async () => {
@@ -231,7 +253,7 @@ describe('OpenAI-compatible server on the tiny model', () => {
 
     const after = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'are you back?' }], max_tokens: 3 });
     expect(after.usage!.completion_tokens).toBe(3);
-    expect(app.engine.hostPid).not.toBe(hostPid);
+    expect(app.app.engine.hostPid).not.toBe(hostPid);
   });
 });
 
@@ -256,11 +278,11 @@ describe('server without a model', () => {
     await writeSettings(dataDir, { modelPath: tinyChameleonGguf(), contextSize: 1024 });
     const app = await ServerApp.start({ dataDir, port: 0, env: {} });
     try {
-      expect(app.model?.path).toBe(tinyChameleonGguf());
+      expect(app.startupModelPath).toBe(tinyChameleonGguf());
       const client = new OpenAI({ baseURL: `${app.url}/v1`, apiKey: app.apiKey.key, maxRetries: 0 });
       const r = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
       expect(r.usage!.completion_tokens).toBe(2);
-      expect(app.engine.getStatus().model?.contextSize).toBe(1024);
+      expect(app.app.engine.getStatus().model?.contextSize).toBe(1024);
     } finally {
       await app.dispose();
     }

@@ -1,7 +1,7 @@
 // `npm run serve` as a user runs it: a subprocess that prints where it listens and where the key
 // is, answers the openai client (streaming too), and shuts down cleanly on SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -94,6 +94,27 @@ describe('npm run serve', () => {
     process.kill(-r.child.pid!, 'SIGINT');
     await r.exited;
     expect(r.output()).toMatch(/^stopped$/m);
+  });
+
+  it('says which process holds the data folder, and which file is damaged, exiting non-zero; --recover-history goes on', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'chm-serve-'));
+    const first = serve(['--port', '0', '--data-dir', dataDir]);
+    await waitForLine(first, /^listening on /m);
+    const second = serve(['--port', '0', '--data-dir', dataDir]);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(/could not start the server \[app\.dataDirInUse\]: The data folder .* is in use by .*\(process \d+, since /);
+    process.kill(-first.child.pid!, 'SIGTERM');
+    await first.exited;
+
+    writeFileSync(join(dataDir, 'history.sqlite3'), 'garbage, not SQLite'.repeat(200));
+    const damaged = serve(['--port', '0', '--data-dir', dataDir]);
+    expect(await damaged.exited).toBe(1);
+    expect(damaged.output()).toContain(`[store.corrupt]: The chat history ${join(dataDir, 'history.sqlite3')} is damaged`);
+    const recovered = serve(['--port', '0', '--data-dir', dataDir, '--recover-history']);
+    await waitForLine(recovered, /^listening on /m);
+    expect(recovered.output()).toMatch(/history recovered: the damaged file is kept as .*history\.sqlite3\.damaged-/);
+    process.kill(-recovered.child.pid!, 'SIGTERM');
+    await recovered.exited;
   });
 
   it('exits with usage on a bad flag', async () => {

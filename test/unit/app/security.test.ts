@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { APP_START_URL, BRIDGE_GLOBAL, IPC_CHANNELS } from '../../../main/app/ipcChannels.ts';
-import { CONTENT_SECURITY_POLICY, SECURITY_HEADERS, isAllowedExternalUrl, isAppUrl, isTrustedSender, secureWebPreferences } from '../../../main/app/security.ts';
+import { isAllowedExternalUrl, isAppUrl, isTrustedSender, secureWebPreferences } from '../../../main/app/security.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -21,20 +21,6 @@ describe('window options', () => {
       allowRunningInsecureContent: false,
       webviewTag: false,
     });
-  });
-});
-
-describe('CSP', () => {
-  const directives = new Map(CONTENT_SECURITY_POLICY.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)]));
-  it('allows only the app itself and forbids eval, inline script, plugins, frames and forms', () => {
-    expect(directives.get('default-src')).toEqual(["'none'"]);
-    expect(directives.get('script-src')).toEqual(["'self'"]);
-    expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-eval|\*|https?:/);
-    expect(directives.get('script-src')).not.toContain("'unsafe-inline'");
-    for (const d of ['object-src', 'frame-src', 'base-uri', 'form-action', 'frame-ancestors']) expect(directives.get(d)).toEqual(["'none'"]);
-    expect(directives.get('connect-src')).toEqual(["'self'"]);
-    expect(SECURITY_HEADERS['Content-Security-Policy']).toBe(CONTENT_SECURITY_POLICY);
-    expect(SECURITY_HEADERS['X-Content-Type-Options']).toBe('nosniff');
   });
 });
 

@@ -62,8 +62,8 @@ export interface FixtureChat {
 export async function buildFixtureChat(store: ChatStore): Promise<FixtureChat> {
   const red = await fixturePng({ r: 220, g: 30, b: 30 });
   const blue = await fixturePng({ r: 20, g: 60, b: 200 }, 40, 40);
-  const a = store.images.put(red, { mime: 'image/png', ext: 'png', width: 64, height: 48 });
-  const b = store.images.put(blue, { mime: 'image/png', ext: 'png', width: 40, height: 40 });
+  const a = store.images.put(red, { mime: 'image/png', width: 64, height: 48 });
+  const b = store.images.put(blue, { mime: 'image/png', width: 40, height: 40 });
   const c = store.createConversation();
   const u1 = store.addUserMessage(c.id, null, [
     { kind: 'text', text: 'Describe these two images, please.' },

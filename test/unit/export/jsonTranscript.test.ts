@@ -67,7 +67,9 @@ describe('lossless JSON transcript', () => {
     const { store, dir } = setup();
     const chat = await buildFixtureChat(store);
     exchange(store, store.createConversation().id, null, 'second chat', 'second answer');
+    store.patchSampling(chat.conversationId, { temperature: 0.3, stop: ['END'] });
     const before = await exportJson(store, dir.file('a.json'), { kind: 'all' });
+    expect(JSON.parse(before).conversations[0].sampling).toEqual({ temperature: 0.3, stop: ['END'] });
 
     const target = memoryStore();
     cleanup.push(() => target.dispose());
@@ -78,8 +80,17 @@ describe('lossless JSON transcript', () => {
     expect(after).toBe(before);
     // The imported chat is a working chat: its images are stored and its active branch pages.
     const imported = result.conversations[0]!;
+    expect(imported.sampling).toEqual({ temperature: 0.3, stop: ['END'] });
     expect(target.getActivePath(imported.id).items).toHaveLength(10);
     for (const h of chat.imageHashes) expect(target.images.read(h).subarray(1, 4).toString()).toBe('PNG');
+
+    // A version-1 file (before chats kept their own sampling) still imports.
+    const v1 = JSON.parse(before);
+    v1.version = 1;
+    for (const c of v1.conversations) delete c.sampling;
+    writeFileSync(dir.file('v1.json'), JSON.stringify(v1));
+    const old = await importFile(dir.file('v1.json'), target.transcripts(), imageSinkOf(target));
+    expect(old.conversations.map((c) => c.sampling)).toEqual([undefined, undefined]);
   });
 
   it('marks a chat imported a second time instead of adding an unmarked twin (issue 15, defect 11)', async () => {

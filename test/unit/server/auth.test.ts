@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../main/contract/errors.ts';
-import { assertAuthorized, assertLocalOrigin, bearerMatches } from '../../../main/server/auth.ts';
+import { assertAuthorized, assertLocalOrigin, assertSingleHeaders, bearerMatches, redactedUrl } from '../../../main/server/auth.ts';
 
 function codeOf(fn: () => void): string {
   try {
@@ -55,5 +55,20 @@ describe('assertLocalOrigin (DNS rebinding guard)', () => {
     for (const origin of ['http://evil.example', 'http://evil.example:4567', 'null', 'https://127.0.0.1:4567', 'http://127.0.0.1:4568', 'http://localhost']) {
       expect(codeOf(() => assertLocalOrigin({ host: '127.0.0.1:4567', origin }, port)), origin).toBe('api.forbiddenOrigin');
     }
+  });
+});
+
+describe('assertSingleHeaders and redactedUrl', () => {
+  it('refuses a repeated Host, Origin or key header, whatever its case', () => {
+    expect(codeOf(() => assertSingleHeaders(['Host', '127.0.0.1:1', 'Accept', '*/*', 'accept', 'text/html']))).toBe('ok');
+    expect(codeOf(() => assertSingleHeaders(['Host', '127.0.0.1:1', 'host', 'evil.example']))).toBe('api.badRequest');
+    expect(codeOf(() => assertSingleHeaders(['Origin', 'http://127.0.0.1:1', 'ORIGIN', 'http://evil.example']))).toBe('api.badRequest');
+    expect(codeOf(() => assertSingleHeaders(['authorization', 'Bearer a', 'Authorization', 'Bearer b']))).toBe('api.badRequest');
+  });
+
+  it('keeps keys out of logged URLs', () => {
+    expect(redactedUrl('/v1/models?key=chm-secret&x=1')).toBe('/v1/models?key=[redacted]&x=1');
+    expect(redactedUrl('/a?x=1&api_key=s3cret#f')).toBe('/a?x=1&api_key=[redacted]#f');
+    expect(redactedUrl('/a?monkey=1')).toBe('/a?monkey=1');
   });
 });

@@ -4,6 +4,7 @@ import { IMAGE_CODES_PER_IMAGE } from '../../../main/contract/chameleon.ts';
 import type { PromptSegment } from '../../../main/contract/engine.ts';
 import { messagesToTurns, parseChatCompletionRequest, toSampling, type ImageInput } from '../../../main/server/openai/chatRequest.ts';
 import { DEFAULT_SETTINGS } from '../../../main/settings/settingsSchema.ts';
+import { errorOf as asyncErrorOf } from '../../fixtures/testKit.ts';
 
 function errorOf(fn: () => unknown): AppError {
   try {
@@ -15,15 +16,6 @@ function errorOf(fn: () => unknown): AppError {
   throw new Error('expected an error');
 }
 
-async function asyncErrorOf(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected an error');
-}
 
 const parse = (body: unknown) => parseChatCompletionRequest(body);
 const turnsOf = async (messages: unknown, imageInput?: ImageInput) =>

@@ -16,13 +16,15 @@ function messageOf(fn: () => unknown): string {
 
 describe('parseServeArgs', () => {
   it('defaults to the default port and nothing else', () => {
-    expect(parse()).toEqual({ port: 11435, help: false });
+    expect(parse()).toEqual({ port: 11435, help: false, modelDirs: [], recoverHistory: false });
   });
   it('reads --model, --port and --data-dir, resolving paths against the caller directory', () => {
-    expect(parse('--model', 'models/c.gguf', '--port', '0', '--data-dir', '/tmp/d')).toEqual({
+    expect(parse('--model', 'models/c.gguf', '--port', '0', '--data-dir', '/tmp/d', '--models-dir', 'models', '--models-dir', '/srv/w')).toEqual({
       modelPath: '/home/me/work/models/c.gguf',
       port: 0,
       dataDir: '/tmp/d',
+      modelDirs: ['/home/me/work/models', '/srv/w'],
+      recoverHistory: false,
       help: false,
     });
     expect(parse('--port=8080', '--model=/abs/m.gguf')).toMatchObject({ port: 8080, modelPath: '/abs/m.gguf' });

@@ -108,3 +108,20 @@ describe('conversations', () => {
     store.dispose();
   });
 });
+
+describe("a chat's own sampling", () => {
+  it('is patched field by field, cleared by null, and goes with the chat', () => {
+    store = memoryStore();
+    const c = store.createConversation();
+    expect(store.getConversation(c.id).sampling).toBeUndefined();
+    expect(store.patchSampling(c.id, { temperature: 0.2, seed: 7 }).sampling).toEqual({ temperature: 0.2, seed: 7 });
+    // A second window that only changed top-p does not overwrite the first window's temperature.
+    expect(store.patchSampling(c.id, { topP: 0.5 }).sampling).toEqual({ temperature: 0.2, seed: 7, topP: 0.5 });
+    expect(store.patchSampling(c.id, { seed: null }).sampling).toEqual({ temperature: 0.2, topP: 0.5 });
+    expect(store.listConversations().items[0]!.sampling).toEqual({ temperature: 0.2, topP: 0.5 });
+    expect(store.patchSampling(c.id, null).sampling).toBeUndefined();
+    store.patchSampling(c.id, { maxTokens: 9 });
+    store.purgeConversation(c.id);
+    expect(() => store.patchSampling(c.id, { maxTokens: 1 })).toThrow(expect.objectContaining({ code: 'store.notFound' }));
+  });
+});

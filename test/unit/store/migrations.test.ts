@@ -115,3 +115,15 @@ describe('migrations', () => {
     db.close();
   });
 });
+
+describe('migration 0003: chat sampling', () => {
+  it('upgrades a version-2 database, keeping its chats, with no sampling set and only JSON accepted', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.slice(0, 2));
+    db.exec(`INSERT INTO conversations (title, created_at, updated_at) VALUES ('kept', 1, 1)`);
+    expect(migrate(db, MIGRATIONS.slice(0, 3))).toEqual([3]);
+    expect(db.prepare(`SELECT title, sampling_json FROM conversations`).get()).toEqual({ title: 'kept', sampling_json: null });
+    expect(() => db.exec(`UPDATE conversations SET sampling_json = 'not json'`)).toThrow(/CHECK/);
+    db.exec(`UPDATE conversations SET sampling_json = '{"temperature":0.2}'`);
+  });
+});

@@ -78,7 +78,7 @@ describe('the message tree', () => {
     store = memoryStore();
     const c = store.createConversation().id;
     // An image part names an image the store holds (images.attach stores it first).
-    const hash = store.images.put(Buffer.from('image bytes'), { mime: 'image/png', ext: 'png', width: 512, height: 384 }).sha256;
+    const hash = store.images.put(Buffer.from('image bytes'), { mime: 'image/png', width: 512, height: 384 }).sha256;
     const q = store.addUserMessage(c, null, [
       { kind: 'text', text: 'What is in' },
       { kind: 'image', imageHash: hash, mime: 'image/png', width: 512, height: 384 },

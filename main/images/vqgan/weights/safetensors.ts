@@ -55,7 +55,7 @@ export async function openSafetensors(file: string, keep: (name: string) => bool
     if (size < 8) throw invalid(file, `only ${size} bytes`);
     const lenBytes = await readExactly(fh, 0, 8, file);
     const headerLen = Number(new DataView(lenBytes.buffer).getBigUint64(0, true));
-    if (headerLen < 2 || headerLen > MAX_HEADER || 8 + headerLen > size) throw invalid(file, `implausible header length ${headerLen}`);
+    if (headerLen < 2 || headerLen > MAX_HEADER || 8 + headerLen > size) throw invalid(file, 'implausible header length');
     const headerText = new TextDecoder('utf-8', { fatal: true }).decode(await readExactly(fh, 8, headerLen, file));
     let header: unknown;
     try {

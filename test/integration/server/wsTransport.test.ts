@@ -3,33 +3,24 @@
 // the tiny fixture model), and the renderer's typed client over Node's WHATWG WebSocket.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { GenerationPacket } from '../../../main/contract/api.ts';
 import { createApiClient, type ApiClient } from '../../../main/contract/apiClient.ts';
-import { AppError } from '../../../main/contract/errors.ts';
-import { WIRE_PROTOCOL, WS_PATH } from '../../../main/contract/wire.ts';
+import { SESSION_PATH, WIRE_PROTOCOL, WS_PATH } from '../../../main/contract/wire.ts';
 import { connectWebSocket, type WebSocketConstructor, type WsClientTransport } from '../../../main/contract/wsClientTransport.ts';
 import { forkLauncher } from '../../../main/engine/launchers/forkLauncher.ts';
 import { AppServices } from '../../../main/services/appServices.ts';
-import { attach, type WsAttachment } from '../../../main/transport/wsServer.ts';
-import { tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
+import { attach, type WsAttachment } from '../../../main/server/wsServer.ts';
+import { GENERATED_DIR, tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
+import { codeOf } from '../../fixtures/testKit.ts';
 
 const KEY = 'chm-test-key-0123456789abcdefABCDEF_-';
 const BrowserWebSocket = globalThis.WebSocket as unknown as WebSocketConstructor;
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return (err as AppError).code;
-  }
-}
 
 async function collect(stream: AsyncIterable<GenerationPacket>, onPacket?: (p: GenerationPacket) => void): Promise<GenerationPacket[]> {
   const packets: GenerationPacket[] = [];
@@ -59,8 +50,10 @@ describe('WebSocket transport over the real services', () => {
       dataDir,
       launcher: forkLauncher(),
       info: { name: 'Chameleon Desktop', version: '0.0.0-test', mode: 'browser', platform: process.platform },
+      modelDirs: [GENERATED_DIR],
     });
-    server = createServer((_req, res) => res.writeHead(404).end());
+    // ServerApp's GET /api/session, which tells the page why its handshake was refused.
+    server = createServer((req, res) => res.writeHead(req.url === SESSION_PATH ? (req.headers.authorization === `Bearer ${KEY}` ? 204 : 401) : 404).end());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
     url = `ws://127.0.0.1:${port}${WS_PATH}`;
@@ -79,16 +72,56 @@ describe('WebSocket transport over the real services', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('refuses a wrong or missing key with api.unauthorized', async () => {
+  it('refuses a wrong or missing key at the HTTP upgrade, and the page learns it is the key', async () => {
     const wrong = connectWebSocket(BrowserWebSocket, url, 'not-the-key');
     expect(await codeOf(wrong.ready)).toBe('api.unauthorized');
     const closed = await new Promise((resolve) => wrong.onClose(resolve));
-    expect(closed).toMatchObject({ code: 'api.unauthorized', message: 'Invalid API key.' });
+    expect(closed).toMatchObject({ code: 'api.unauthorized' });
     expect(await codeOf(createApiClient(wrong).call('chats.list'))).toBe('api.unauthorized');
 
-    const none = new BrowserWebSocket(url, [WIRE_PROTOCOL]);
-    const code = await new Promise<number>((resolve) => none.addEventListener('close', (e) => resolve(e.code)));
-    expect(code).toBe(4401);
+    const statusOf = (protocols: string[]): Promise<number> =>
+      new Promise((resolve) => {
+        const s = new WebSocket(url, protocols);
+        s.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        s.on('open', () => resolve(101));
+        s.on('error', () => undefined);
+      });
+    expect(await statusOf([WIRE_PROTOCOL])).toBe(401);
+    expect(await statusOf([WIRE_PROTOCOL, 'bearer.not-the-key'])).toBe(401);
+    expect(ws.connections).toBe(1); // only the test's own, authorized socket
+  });
+
+  it('reads no frame before the key passed: a refused upgrade with a big frame behind it is dropped at once', async () => {
+    // Issue 10, 4: three upgrades with a wrong key, each followed at once by a large unfinished frame.
+    const rssBefore = process.memoryUsage().rss;
+    const attempts = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<{ status: string; closedMs: number }>((resolve) => {
+            const started = Date.now();
+            const socket = netConnect(port, '127.0.0.1', () => {
+              socket.write(
+                `GET ${WS_PATH} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+                  `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${WIRE_PROTOCOL}, bearer.wrong\r\n\r\n`,
+              );
+              // A masked binary frame header announcing 80 MB, then 8 MB of it.
+              const header = Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0x05, 0, 0, 0, 1, 2, 3, 4]);
+              socket.write(Buffer.concat([header, Buffer.alloc(8 * 1024 * 1024, 0x41)]), () => undefined);
+            });
+            let answer = '';
+            socket.on('data', (d) => (answer += d.toString('latin1')));
+            socket.on('error', () => undefined);
+            socket.on('close', () => resolve({ status: answer.split('\r\n')[0] ?? '', closedMs: Date.now() - started }));
+          }),
+      ),
+    );
+    for (const a of attempts) {
+      expect(a.status).toBe('HTTP/1.1 401 Unauthorized');
+      expect(a.closedMs).toBeLessThan(5000);
+    }
+    expect(ws.connections).toBe(1);
+    // Nothing like the 3 × 80 MB the frames announced was kept (the issue measured +464 MB before).
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * 1024 * 1024);
   });
 
   it('refuses a foreign Origin and a rebinding Host before the handshake', async () => {
@@ -181,7 +214,7 @@ describe('WebSocket transport over the real services', () => {
   it('reports a model that is not there with its code and publishes the state', async () => {
     const states: string[] = [];
     const off = api.on('model.stateChanged', (s) => states.push(s.state));
-    expect(await codeOf(api.call('model.load', { modelPath: join(dataDir, 'missing.gguf') }))).toBe('model.notFound');
+    expect(await codeOf(api.call('model.load', { modelPath: join(dataDir, 'models', 'missing.gguf') }))).toBe('model.notFound');
     expect(states.length).toBeGreaterThan(0);
     off();
     await api.call('model.load', { modelPath: tinyChameleonGguf(), contextSize: 4096 });

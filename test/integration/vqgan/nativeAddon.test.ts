@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../main/contract/errors.ts';
 import { loadNativeVqgan, nativeGgmlInfo, type NativeTensor, type VqganArchitecture } from '../../../main/images/vqgan/nativeAddon.ts';
-import { fixture, loadConfig, readF32, readI32 } from '../../integration/vqgan/goldenFixtures.ts';
+import { fixture, loadConfig, readF32, readI32 } from './goldenFixtures.ts';
 
 const opts = { backend: 'cpu', threads: 1 } as const;
 const input = () => readF32(fixture('small', 'preproc', 'photo.input.f32'));

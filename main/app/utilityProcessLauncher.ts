@@ -1,9 +1,9 @@
-// Starts the inference host as an Electron utilityProcess (the desktop app). Electron is passed in
-// by main/app, so this file never imports electron itself (only the shell may, house style rule 1).
+// Starts the inference host as an Electron utilityProcess (the desktop app). It belongs to the
+// Electron shell (main/app), which passes Electron's module in.
 // The host entry is the same one forkLauncher starts; it talks over process.parentPort there.
-import type { HostChannel, HostExit, HostLauncher, HostMessage, HostRequest } from '../protocol.ts';
-import { hostEntryPath } from './hostEntry.ts';
-import { StderrTail } from './stderrTail.ts';
+import type { HostChannel, HostExit, HostLauncher, HostRequest } from '../engine/protocol.ts';
+import { hostEntryPath } from '../engine/launchers/hostEntry.ts';
+import { StderrTail } from '../engine/launchers/stderrTail.ts';
 
 /** The slice of Electron's `utilityProcess` module this launcher uses. */
 export interface UtilityProcessModule {
@@ -46,7 +46,7 @@ export function utilityProcessLauncher(utilityProcess: UtilityProcessModule, env
         if (!exited) child.postMessage(message);
       },
       onMessage: (listener) => {
-        child.on('message', (m) => listener(m as HostMessage));
+        child.on('message', listener);
       },
       onExit: (listener) => {
         exitListeners.push(listener);

@@ -3,21 +3,12 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../../main/contract/errors.ts';
 import { readSettings, settingsPath, writeSettings } from '../../../main/settings/settingsFile.ts';
 import { DEFAULT_SETTINGS } from '../../../main/settings/settingsSchema.ts';
+import { errorOf } from '../../fixtures/testKit.ts';
 
 const freshDir = (): string => mkdtempSync(join(tmpdir(), 'chm-settings-'));
 
-async function errorOf(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('settings file', () => {
   it('gives the reference defaults when there is no file', async () => {

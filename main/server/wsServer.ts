@@ -1,17 +1,19 @@
 // The browser mode's side of api.ts: a WebSocket on the local HTTP server at WS_PATH. Admission
 // is the HTTP API's: loopback Host and Origin only (DNS-rebinding guard), and the same bearer key,
 // sent as the `bearer.<key>` subprotocol because browsers cannot set headers on a WebSocket.
-// A refused key still completes the handshake and is closed with WS_CLOSE_UNAUTHORIZED, since a
-// browser never sees the HTTP status of a failed handshake; no frame is read before the key passed.
+// A refused key is refused at the HTTP upgrade (401, socket destroyed): no WebSocket exists and no
+// frame is accepted before authentication, so a client without the key cannot make the server
+// buffer anything. A browser never sees that status, so the page asks GET /api/session (below)
+// with its key to tell "wrong key" from "server gone".
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { IMAGE_ATTACH_MAX_BASE64_CHARS, type Handlers } from '../contract/api.ts';
 import { toErrorData } from '../contract/errors.ts';
-import { ClientFrameSchema, WIRE_PROTOCOL, WS_CLOSE_UNAUTHORIZED, WS_KEY_PROTOCOL_PREFIX, WS_PATH, type ServerFrame } from '../contract/wire.ts';
-import { assertLocalOrigin, bearerMatches } from '../server/auth.ts';
-import { ApiDispatcher, type OpenStream } from './dispatcher.ts';
+import { ClientFrameSchema, WIRE_PROTOCOL, WS_KEY_PROTOCOL_PREFIX, WS_PATH, type ServerFrame } from '../contract/wire.ts';
+import { assertLocalOrigin, assertSingleHeaders, bearerMatches } from './auth.ts';
+import { ApiDispatcher, type OpenStream } from '../services/dispatcher.ts';
 
 export interface WsAttachOptions {
   handlers: Handlers;
@@ -28,8 +30,9 @@ export interface WsAttachment {
 }
 
 /** Loopback names on the server's own port: the only Host and Origin values accepted. */
-export function admissible(req: Pick<IncomingMessage, 'headers'>, port: number): boolean {
+export function admissible(req: Pick<IncomingMessage, 'headers' | 'rawHeaders'>, port: number): boolean {
   try {
+    assertSingleHeaders(req.rawHeaders);
     assertLocalOrigin(req.headers, port);
     return true;
   } catch {
@@ -64,14 +67,11 @@ export function attach(httpServer: Server, options: WsAttachOptions): WsAttachme
       return;
     }
     const key = offeredKey(req.headers['sec-websocket-protocol']);
-    const authorized = key !== undefined && bearerMatches(`Bearer ${key}`, options.apiKey);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!authorized) {
-        ws.close(WS_CLOSE_UNAUTHORIZED, key === undefined ? 'Missing API key.' : 'Invalid API key.');
-        return;
-      }
-      serve(ws, dispatcher);
-    });
+    if (key === undefined || !bearerMatches(`Bearer ${key}`, options.apiKey)) {
+      refuse(socket, 401, 'Unauthorized');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, dispatcher));
   };
   httpServer.on('upgrade', onUpgrade);
 
@@ -96,8 +96,11 @@ export function attach(httpServer: Server, options: WsAttachOptions): WsAttachme
   };
 }
 
+/** Answers the upgrade with an HTTP error and drops the socket: whatever the client sends next is never read. */
 function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+  // A client that never reads its answer must not keep the socket (and its unread bytes) alive.
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 function serve(ws: WebSocket, dispatcher: ApiDispatcher): void {

@@ -9,7 +9,7 @@ import { createApiClient } from '../../../main/contract/apiClient.ts';
 import { WS_PATH } from '../../../main/contract/wire.ts';
 import { connectWebSocket, type WebSocketConstructor } from '../../../main/contract/wsClientTransport.ts';
 import { ServerApp } from '../../../main/server/serverApp.ts';
-import { BROWSER_CSP } from '../../../main/transport/rendererRoutes.ts';
+import { CONTENT_SECURITY_POLICY } from '../../../main/platform/securityPolicy.ts';
 import { tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
 
 const KEY = 'chm-browser-mode-test-key';
@@ -34,7 +34,7 @@ describe('browser mode through ServerApp', () => {
     const res = await fetch(`${server.url}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(res.headers.get('content-security-policy')).toBe(BROWSER_CSP);
+    expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
     expect(await res.text()).toMatch(/<html/i);
     // The API keeps its key check: unknown API paths are still unauthorized without the key.
     expect((await fetch(`${server.url}/v1/models`)).status).toBe(401);

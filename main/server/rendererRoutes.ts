@@ -4,26 +4,19 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONTENT_SECURITY_POLICY } from '../app/security.ts';
-import type { Route } from '../server/httpServer.ts';
-import { mimeTypeOf, resolveStaticPath } from './staticFiles.ts';
+import { mimeTypeOf, resolveStaticPath } from '../platform/staticFiles.ts';
+import { SECURITY_HEADERS } from '../platform/securityPolicy.ts';
+import type { Route } from './httpServer.ts';
 
-/** The browser page gets the same CSP as the Electron window: one policy for one page. */
-export const BROWSER_CSP = CONTENT_SECURITY_POLICY;
-
-/** renderer/dist of this checkout: two levels up from the sources (main/transport), three from dist/. */
+/** renderer/dist of this checkout: two levels up from the sources (main/server), three from dist/. */
 export function defaultRendererRoot(): string {
   const fromSource = join(import.meta.dirname, '..', '..', 'renderer', 'dist');
   const fromBuild = join(import.meta.dirname, '..', '..', '..', 'renderer', 'dist');
   return existsSync(fromSource) || !existsSync(fromBuild) ? fromSource : fromBuild;
 }
 
-const HEADERS = {
-  'Content-Security-Policy': BROWSER_CSP,
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-cache',
-};
+/** The browser page gets the Electron window's policy and headers: one policy for one page. */
+const HEADERS = { ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' };
 
 /** Every file under `dir`, as URL paths ('/assets/index-abc.js'). */
 function listFiles(dir: string, prefix = ''): string[] {
