@@ -30,6 +30,9 @@ code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; background: var
 pre code { background: none; padding: 0; }
 .tok-k { color: var(--k); } .tok-s { color: var(--s); } .tok-n { color: var(--n); } .tok-c { color: var(--c); font-style: italic; }
 blockquote { margin: .5rem 0; padding-left: .75rem; border-left: 3px solid var(--border); color: var(--muted); }
+.math { overflow-x: auto; margin: .5rem 0; }
+table { border-collapse: collapse; margin: .5rem 0; } th, td { border: 1px solid var(--border); padding: .25rem .5rem; }
+li:has(> input[type="checkbox"]) { list-style: none; } li > input[type="checkbox"] { margin: 0 .4em 0 -1.2em; }
 img.attached { display: block; max-width: 100%; height: auto; border-radius: 8px; margin: .5rem 0; }
 .status { color: var(--muted); font-size: .8rem; font-style: italic; }
 @media print {

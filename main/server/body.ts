@@ -22,8 +22,9 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   if (text.trim() === '') throw new AppError('api.badRequest', 'The request body is empty; expected a JSON object.');
   try {
     return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new AppError('api.badRequest', `The request body is not valid JSON: ${(err as Error).message}`);
+  } catch {
+    // V8's parse message quotes the body's first bytes: error messages never quote contents.
+    throw new AppError('api.badRequest', 'The request body is not valid JSON.');
   }
 }
 

@@ -14,7 +14,7 @@ function describe(event: ServerEvent): string {
     case 'modelReady': {
       const b = event.status.backend;
       const m = event.status.model;
-      const backend = b ? `${b.kind}${b.deviceNames.length ? ` (${b.deviceNames.join(', ')})` : ''}, ${b.gpuLayers}/${b.totalLayers} layers on GPU, ${b.threads} threads` : 'unknown backend';
+      const backend = b ? `${b.kind}${b.deviceNames.length ? ` (${b.deviceNames.join(', ')})` : ''}, ${b.gpuLayers}/${b.totalLayers} layers on GPU, ${b.threads} thread${b.threads === 1 ? '' : 's'}` : 'unknown backend';
       return `model ready: ${m?.fileName ?? '?'}, context ${m?.contextSize ?? '?'}, ${backend}${b?.cpuFallbackReason ? ` — CPU because ${b.cpuFallbackReason}` : ''}`;
     }
     case 'modelFailed':

@@ -1,5 +1,6 @@
 // The app's implementation of api.ts on the real ChatStore, EngineClient and settings file. The
 // `Handlers` annotation makes the compiler check every command and stream against the contract.
+import { expandHome } from '../platform/expandHome.ts';
 import type { AppInfo, Handlers, Settings } from '../contract/api.ts';
 import type { ConversationSummary } from '../contract/chat.ts';
 import { AppError, toErrorData } from '../contract/errors.ts';
@@ -86,7 +87,8 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       'generation.stop': ({ conversationId }) => ({ stopped: generation.stop(conversationId) }),
       'generation.promptTokens': ({ conversationId, leafId }) => generation.promptTokens(conversationId, leafId),
 
-      'model.load': (input) => model.load({ ...input, modelPath: files.check('model', input.modelPath) }),
+      // A typed `~/…` is the home folder (issue 15, defect 11).
+      'model.load': (input) => model.load({ ...input, modelPath: files.check('model', expandHome(input.modelPath)) }),
       'model.cancelLoad': () => {
         model.cancelLoad();
         return null;

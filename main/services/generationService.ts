@@ -270,7 +270,9 @@ export class GenerationService {
   /** Applies the context policy (contextBudget.ts) when a model is loaded and knows its context. */
   async #fit(turns: ChatTurn[], sampling: SamplingSettingsInput): Promise<ChatTurn[]> {
     const status = this.#o.engine.getStatus();
-    const contextSize = status.state === 'ready' ? status.model?.contextSize : undefined;
+    // After a crash the host restarts with the same settings on this very request: the policy
+    // applies to that context too (issue 15, defect 3), or a long chat overflows it.
+    const contextSize = status.state === 'ready' || status.state === 'crashed' ? (status.model?.contextSize ?? status.settings?.contextSize) : undefined;
     if (contextSize === undefined || turns.length === 0) return turns;
     const maxTokens = sampling.maxTokens ?? DEFAULT_SAMPLING.maxTokens;
     const whole = await this.#o.engine.countTokens(turns);

@@ -3,6 +3,7 @@
 import type { Settings } from '../contract/api.ts';
 import { readSettings, writeSettings } from '../settings/settingsFile.ts';
 import type { AppSettings } from '../settings/settingsSchema.ts';
+import { expandHome } from '../platform/expandHome.ts';
 import type { EventHub } from './eventHub.ts';
 
 export function toView(settings: AppSettings): Settings {
@@ -30,7 +31,12 @@ export class SettingsService {
   }
 
   async set(next: Settings): Promise<Settings> {
-    this.#current = toView(await writeSettings(this.#dataDir, next));
+    // Typed paths: `~/…` means the home folder (issue 15, defect 11).
+    const paths = {
+      ...(next.modelPath ? { modelPath: expandHome(next.modelPath) } : {}),
+      ...(next.vqganWeightsPath ? { vqganWeightsPath: expandHome(next.vqganWeightsPath) } : {}),
+    };
+    this.#current = toView(await writeSettings(this.#dataDir, { ...next, ...paths }));
     this.#events.emit('settings.changed', this.get());
     return this.get();
   }

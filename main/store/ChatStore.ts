@@ -276,7 +276,11 @@ export class ChatStore {
   /** Show the branch ending at `messageId`. */
   setActiveLeaf(conversationId: number, messageId: number): ConversationSummary {
     this.#checkParent(conversationId, messageId);
-    this.#st.setActiveLeaf.run(messageId, conversationId);
+    this.#db.transaction(() => {
+      this.#st.setActiveLeaf.run(messageId, conversationId);
+      // The derived title follows the branch on screen (its first question), not the newest edit.
+      this.#st.setAutoTitle.run(this.#derivedTitle(messageId), conversationId);
+    })();
     return this.getConversation(conversationId);
   }
 

@@ -80,7 +80,14 @@ export const TRANSCRIPT_SQL = {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   setActiveLeaf: `UPDATE conversations SET active_leaf_id = ? WHERE id = ?`,
   getConversation: `SELECT ${CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = ?`,
+  /** A live chat this import would duplicate (same title and creation time). Imports are rare: a scan is fine. */
+  liveTwin: `SELECT 1 FROM conversations c WHERE c.deleted_at IS NULL AND c.title = ? AND c.created_at = ? LIMIT 1`,
 } as const;
+
+/** What a re-imported chat is called, so it never sits beside its twin unmarked. */
+export function reimportedTitle(title: string): string {
+  return `${title.trim() || 'Imported chat'} (imported again)`;
+}
 
 type TranscriptStatements = { [K in keyof typeof TRANSCRIPT_SQL]: Statement<unknown[], unknown> };
 
@@ -138,10 +145,11 @@ export class TranscriptStore {
 
   #insertConversation(input: ImportConversation): number {
     input.prepare?.();
+    const twin = this.#st.liveTwin.get(input.title, input.createdAt) !== undefined;
     const conversationId = Number(
       this.#st.insertConversation.run(
-        input.title,
-        input.titleIsCustom ? 1 : 0,
+        twin ? reimportedTitle(input.title) : input.title,
+        input.titleIsCustom || twin ? 1 : 0,
         input.createdAt,
         input.updatedAt,
         input.sampling && Object.keys(input.sampling).length > 0 ? JSON.stringify(input.sampling) : null,

@@ -12,10 +12,10 @@ import { AppState } from './state/app.svelte.ts';
 const target = document.getElementById('app');
 if (!target) throw new Error('#app missing from index.html');
 
-const app = new AppState(connect(window), new MarkdownRenderer(DOMPurify as unknown as Purifier));
+const app = new AppState(connect(window), new MarkdownRenderer(DOMPurify as unknown as Purifier), window.localStorage);
 // Every UI action runs as a fire-and-forget promise; a failure becomes the coded error banner.
 window.addEventListener('unhandledrejection', (event) => {
   event.preventDefault();
-  app.engine.report(toErrorData(event.reason));
+  app.notices.report(toErrorData(event.reason));
 });
 mount(App, { target, props: { app } });

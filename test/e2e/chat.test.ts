@@ -2,80 +2,30 @@
 // real engine host, the tiny fixture model) on a fresh data dir. One chat's whole life, in order:
 // send and stream, stop, regenerate, ‹ › branches, edit-and-resend, search and jump, rename,
 // delete + undo, restart the server and find everything, kill the host mid-answer.
-import { rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served, freePort } from './harness.ts';
+import { openSession, screenshot, type Session } from './harness.ts';
+import { answerLength, assistants, scrollToTop, send, setChatMaxTokens, users, waitSettled } from './pageActions.ts';
 
 const MODEL = tinyChameleonGguf();
 
-
-const assistants = (page: Page) => page.locator('article.assistant');
-const users = (page: Page) => page.locator('article.user');
-
-async function waitSettled(page: Page, i = -1): Promise<string | null> {
-  const row = i < 0 ? assistants(page).last() : assistants(page).nth(i);
-  await expect.poll(() => row.getAttribute('data-status'), { timeout: 60_000 }).not.toBe('streaming');
-  await expect.poll(() => page.locator('button[aria-label="Send"]').count(), { timeout: 10_000 }).toBe(1);
-  return row.getAttribute('data-status');
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  const box = page.locator('textarea[aria-label="Message"]');
-  await box.fill(text);
-  await box.press('Enter');
-}
-
-/** The list is virtualized: rows far from the viewport are not in the DOM. Go to the top. */
-async function scrollToTop(page: Page): Promise<void> {
-  await page.locator('[role="log"]').evaluate((el) => (el.scrollTop = 0));
-  await page.waitForTimeout(100);
-}
-
-/** Answer length per chat, set in Settings: short answers keep steps fast, long ones leave time to stop or kill. */
-async function setChatMaxTokens(page: Page, n: number): Promise<void> {
-  await page.getByRole('button', { name: /Settings/ }).first().click();
-  const dialog = page.getByRole('dialog', { name: 'Settings' });
-  await dialog.getByLabel('Use custom sampling for this chat').check();
-  await dialog.locator('#chat-max').fill(String(n));
-  await dialog.getByRole('button', { name: 'Save' }).click();
-  await expect.poll(() => dialog.count()).toBe(0);
-}
-
-/** Length of the last answer's text; 0 while the "Reading the prompt… N%" placeholder stands in its body. */
-async function answerLength(page: Page): Promise<number> {
-  const body = assistants(page).last().locator('.body');
-  if ((await body.locator('.typing').count()) > 0) return 0;
-  return ((await body.textContent()) ?? '').length;
-}
-
 describe('browser mode against npm run serve', () => {
-  let browser: Browser;
-  let served: Served;
-  let dataDir: string;
-  let port: number;
+  let s: Session;
   let page: Page;
-  const uiUrl = () => `${served.url}/#key=${served.key}`;
 
   beforeAll(async () => {
-    await ensureRendererBuilt();
-    dataDir = tempDataDir();
-    port = await freePort();
-    served = await startServe({ dataDir, model: MODEL, port });
-    browser = await launchBrowser();
-    page = browser.page;
+    s = await openSession({ model: MODEL, open: false });
+    page = s.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await s?.close();
   });
 
   it('opens with the model loaded and streams an answer to a first message', async () => {
-    await page.goto(uiUrl());
+    await page.goto(s.uiUrl());
     await expect.poll(() => page.locator('footer[aria-label="Status"]').textContent(), { timeout: 60_000 }).toContain(basename(MODEL));
     // The key left the address bar.
     expect(page.url()).not.toContain('key=');
@@ -190,13 +140,13 @@ describe('browser mode against npm run serve', () => {
 
   it('finds everything again after the server restarts', async () => {
     const titles = await page.locator('nav[aria-label="Chats"] .title').allTextContents();
-    await served.stop();
+    await s.stopServer();
     await expect.poll(() => page.locator('footer[aria-label="Status"]').textContent(), { timeout: 10_000 }).toContain('Disconnected');
-    served = await startServe({ dataDir, model: MODEL, port });
+    await s.startServer();
     // The page reconnects by itself…
     await expect.poll(() => page.locator('footer[aria-label="Status"]').textContent(), { timeout: 60_000 }).not.toContain('Disconnected');
     // …and a fresh load (the key kept for this tab) shows the same history.
-    await page.goto(`${served.url}/`);
+    await page.goto(`${s.served.url}/`);
     await expect.poll(() => page.locator('nav[aria-label="Chats"] .title').allTextContents(), { timeout: 30_000 }).toEqual(titles);
     await page.locator('nav[aria-label="Chats"] button.open', { hasText: 'Hello Chameleon' }).click();
     await expect.poll(() => users(page).count()).toBeGreaterThan(0);
@@ -210,7 +160,7 @@ describe('browser mode against npm run serve', () => {
     await page.getByRole('button', { name: 'Stop generating' }).waitFor({ timeout: 30_000 });
     await expect.poll(() => answerLength(page), { timeout: 30_000 }).toBeGreaterThan(20);
     const shown = (await assistants(page).last().locator('.body').textContent()) ?? '';
-    const hosts = served.children();
+    const hosts = s.served.children();
     expect(hosts.length).toBeGreaterThan(0);
     for (const pid of hosts) process.kill(pid, 'SIGKILL');
     const status = await waitSettled(page);
@@ -239,6 +189,6 @@ describe('browser mode against npm run serve', () => {
     await page.getByRole('button', { name: /Settings/ }).first().click();
     await screenshot(page, '08-settings-dark');
     await page.keyboard.press('Escape');
-    expect(browser.problems).toEqual([]);
+    expect(s.browser.problems).toEqual([]);
   });
 });

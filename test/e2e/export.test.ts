@@ -2,35 +2,29 @@
 // `npm run serve` (tiny fixture model). A chat is written through the composer, exported from the
 // dialog (Ctrl/Cmd+Shift+E) as Markdown and as the lossless JSON — each a real browser download
 // from POST /api/transcripts/export, its content checked — and the JSON imported back.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served } from './harness.ts';
+import { openSession, screenshot, type Session } from './harness.ts';
+import { setChatMaxTokens } from './pageActions.ts';
 
 const MODEL = tinyChameleonGguf();
 const QUESTION = 'Export me: 変色龍 · حرباء · 🦎 <b>not bold</b>';
 
 describe('export and import from the UI in the browser mode', () => {
-  let browser: Browser;
-  let served: Served;
-  let dataDir: string;
+  let s: Session;
   let page: Page;
   let answer = '';
 
   beforeAll(async () => {
-    await ensureRendererBuilt();
-    dataDir = tempDataDir();
-    served = await startServe({ dataDir, model: MODEL });
-    browser = await launchBrowser();
-    page = browser.page;
+    s = await openSession({ model: MODEL, open: false });
+    page = s.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await s?.close();
   });
 
   async function exportAs(formatLabel: RegExp, fileName: RegExp, allBranches = false): Promise<string> {
@@ -51,15 +45,10 @@ describe('export and import from the UI in the browser mode', () => {
   }
 
   it('writes a chat to export', async () => {
-    await page.goto(`${served.url}/#key=${served.key}`);
+    await page.goto(s.uiUrl());
     await expect.poll(() => page.locator('footer[aria-label="Status"]').textContent(), { timeout: 60_000 }).toContain(basename(MODEL));
     await page.keyboard.press('Control+n');
-    await page.getByRole('button', { name: /Settings/ }).first().click();
-    const settings = page.getByRole('dialog', { name: 'Settings' });
-    await settings.getByLabel('Use custom sampling for this chat').check();
-    await settings.locator('#chat-max').fill('16');
-    await settings.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => settings.count()).toBe(0);
+    await setChatMaxTokens(page, 16);
     const box = page.locator('textarea[aria-label="Message"]');
     await box.fill(QUESTION);
     await box.press('Enter');
@@ -71,7 +60,7 @@ describe('export and import from the UI in the browser mode', () => {
   });
 
   it('downloads the chat as Markdown with the question and the answer', async () => {
-    const md = await exportAs(/Markdown \(\.md\)/, /^chameleon-transcript-\d{4}-\d{2}-\d{2}\.md$/);
+    const md = await exportAs(/Markdown \(\.md\)/, /^Export me- 変色龍 .* \d{4}-\d{2}-\d{2}\.md$/);
     expect(md.startsWith('---\n')).toBe(true);
     expect(md).toContain('変色龍 · حرباء · 🦎');
     // The answer's words are in the file (Markdown may escape punctuation, so compare a plain run).
@@ -113,6 +102,6 @@ describe('export and import from the UI in the browser mode', () => {
     await screenshot(page, 'export-02-import-error');
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.count()).toBe(0);
-    expect(browser.problems).toEqual([]);
+    expect(s.browser.problems).toEqual([]);
   });
 });

@@ -165,3 +165,58 @@ export function freePort(): Promise<number> {
     s.on('error', reject);
   });
 }
+
+export interface Session {
+  browser: Browser;
+  page: Page;
+  served: Served;
+  dataDir: string;
+  /** The address with the key in its hash, as `npm run serve` prints it. */
+  uiUrl(): string;
+  /** Stop the server and start it again on the same port and data dir (the page reconnects). */
+  restart(): Promise<void>;
+  /** The two halves of restart(), for what happens while the server is away. */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The one way an e2e file starts: renderer built (if stale), `npm run serve` on a fresh data dir
+ * and a fixed free port, a headless chromium, and (unless `open: false`) the UI opened with its
+ * key. Every e2e file shares it, so a change to how the app starts is made once.
+ */
+export async function openSession(
+  opts: { model?: string; viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; key?: string; open?: boolean } = {},
+): Promise<Session> {
+  await ensureRendererBuilt();
+  const dataDir = tempDataDir();
+  const port = await freePort();
+  const serveOpts = { dataDir, port, ...(opts.model ? { model: opts.model } : {}), ...(opts.key ? { key: opts.key } : {}) };
+  let served = await startServe(serveOpts);
+  const browser = await launchBrowser(opts.viewport, opts.colorScheme);
+  const session: Session = {
+    browser,
+    page: browser.page,
+    get served() {
+      return served;
+    },
+    dataDir,
+    uiUrl: () => `${served.url}/#key=${served.key}`,
+    stopServer: () => served.stop(),
+    startServer: async () => {
+      served = await startServe(serveOpts);
+    },
+    restart: async () => {
+      await served.stop();
+      served = await startServe(serveOpts);
+    },
+    close: async () => {
+      await browser.close();
+      await served.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  if (opts.open !== false) await browser.page.goto(session.uiUrl());
+  return session;
+}

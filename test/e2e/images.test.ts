@@ -3,12 +3,13 @@
 // as the tokenizer). Choose the weights in Settings, paste one image and drop another around the
 // text, send, watch the answer stream, restart the server, find both images and the answer in the
 // history, and attach the same image again: a codes-cache hit (no second encode).
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { ensureRendererBuilt, launchBrowser, screenshot, startServe, tempDataDir, type Browser, type Served, freePort } from './harness.ts';
+import { openSession, screenshot, type Session } from './harness.ts';
+import { setChatMaxTokens } from './pageActions.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MODEL = tinyChameleonGguf();
@@ -53,29 +54,20 @@ async function dropImage(page: Page, file: string, mime: string): Promise<void> 
 }
 
 describe('images in the browser mode against npm run serve', () => {
-  let browser: Browser;
-  let served: Served;
-  let dataDir: string;
-  let port: number;
+  let s: Session;
   let page: Page;
 
   beforeAll(async () => {
-    await ensureRendererBuilt();
-    dataDir = tempDataDir();
-    port = await freePort();
-    served = await startServe({ dataDir, model: MODEL, port });
-    browser = await launchBrowser();
-    page = browser.page;
+    s = await openSession({ model: MODEL, open: false });
+    page = s.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await s?.close();
   });
 
   it('without VQ-GAN weights attaching is off with the reason, text chat is not', async () => {
-    await page.goto(`${served.url}/#key=${served.key}`);
+    await page.goto(s.uiUrl());
     await expect.poll(() => page.locator('footer[aria-label="Status"]').textContent(), { timeout: 60_000 }).toContain(basename(MODEL));
     const attach = page.getByRole('button', { name: 'Attach images' });
     expect(await attach.isDisabled()).toBe(true);
@@ -102,12 +94,7 @@ describe('images in the browser mode against npm run serve', () => {
   it('pastes one image and drops another where the text puts them, then sends text, image, text, image in that order', async () => {
     await page.keyboard.press('Control+n');
     // A short answer keeps the image message in view for the screenshot.
-    await page.getByRole('button', { name: /Settings/ }).first().click();
-    const settings = page.getByRole('dialog', { name: 'Settings' });
-    await settings.getByLabel('Use custom sampling for this chat').check();
-    await settings.locator('#chat-max').fill('24');
-    await settings.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => settings.count()).toBe(0);
+await setChatMaxTokens(page, 24);
     await message(page).fill('What is in this first picture?');
     await message(page).evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(el.value.length, el.value.length));
     await pasteImage(page, GRADIENT, 'image/png');
@@ -146,14 +133,15 @@ describe('images in the browser mode against npm run serve', () => {
     await screenshot(page, 'images-03-lightbox');
     await page.keyboard.press('Escape');
     await expect.poll(() => viewer.count()).toBe(0);
+    // Focus goes back to the image that opened it, not to <body> (issue 15, defect 8).
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^View .* large$/);
   });
 
   it('finds the images and the answer after a server restart, and the codes come from the cache', async () => {
     const hashes = await page.locator('article.user').last().locator('[data-image-hash]').evaluateAll((els) => els.map((e) => e.getAttribute('data-image-hash')));
     const answerText = await page.locator('article.assistant').last().locator('.body').textContent();
-    await served.stop();
-    served = await startServe({ dataDir, model: MODEL, port });
-    await page.goto(`${served.url}/`);
+    await s.restart();
+    await page.goto(`${s.served.url}/`);
     await expect.poll(() => page.locator('footer[aria-label="Status"]').textContent(), { timeout: 60_000 }).toContain(basename(MODEL));
     await page.locator('nav[aria-label="Chats"] button.open', { hasText: 'What is in this first picture' }).click();
     const user = page.locator('article.user').last();
@@ -185,6 +173,6 @@ describe('images in the browser mode against npm run serve', () => {
     const answer = page.locator('article.assistant').last();
     await expect.poll(() => answer.getAttribute('data-status'), { timeout: 120_000 }).not.toBe('streaming');
     expect(await answer.getAttribute('data-status')).toBe('complete');
-    expect(browser.problems).toEqual([]);
+    expect(s.browser.problems).toEqual([]);
   });
 });

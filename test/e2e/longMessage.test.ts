@@ -1,5 +1,5 @@
 // A 200 KB single-line message (issue 10.9): imported into `npm run serve`, it opens in the UI with
-// its whole text shown (a line that long is shown unformatted, see renderer/src/lib/longLines.ts),
+// its whole text shown (a line that long is shown unformatted, see main/contract/longLines.ts),
 // and prints to PDF through the export route with its text in the PDF.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

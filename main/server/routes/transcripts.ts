@@ -47,6 +47,14 @@ async function exportTranscript(ctx: RequestContext, options: TranscriptRoutesOp
 }
 
 async function importTranscript(ctx: RequestContext, options: TranscriptRoutesOptions): Promise<void> {
-  const result = options.transcripts.importValue(await ctx.readJson());
+  let value: unknown;
+  try {
+    value = await ctx.readJson();
+  } catch (err) {
+    // A body that is not JSON is a file that is not a transcript (issue 15, defect 10).
+    if (err instanceof AppError && err.code === 'api.badRequest') throw new AppError('import.invalid', 'The file is not JSON, so it is not a transcript we can read.');
+    throw err;
+  }
+  const result = options.transcripts.importValue(value);
   sendJson(ctx.res, 200, { format: result.format, conversations: result.conversations });
 }

@@ -13,6 +13,8 @@ export interface Connection {
   onConnection(listener: ConnectionListener): () => void;
   /** Set when there is no way to reach main at all (no key in browser mode). */
   fatal?: ErrorData;
+  /** Browser mode: the key the page authenticates with (shown in Settings → API server). */
+  apiKey?: string;
 }
 
 const KEY_STORAGE = 'chameleon.apiKey';
@@ -44,6 +46,7 @@ export function connect(win: Window & { chameleon?: ClientTransport }): Connecti
   return {
     client: createApiClient(transport),
     mode: 'browser',
+    apiKey: key || undefined,
     onConnection: (l) => transport.onConnection(l),
     ...(key ? {} : { fatal: { code: 'api.unauthorized', message: 'No API key: open the address that `npm run serve` printed.' } }),
   };

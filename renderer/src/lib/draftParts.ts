@@ -81,35 +81,42 @@ export function estimateTextTokens(text: string): number {
 }
 
 export interface ContextFit {
+  /** The message can be sent: alone (with room for an answer) it fits the context. */
   fits: boolean;
+  /** It fits only with older exchanges left out (main's context policy drops them whole). */
+  dropsOlder: boolean;
   /** Tokens the next prompt would hold: the chat so far + this message (+ turn markers). */
   needed: number;
   contextSize: number;
   /** Plain words for the composer when it does not fit; '' when it does. */
   explanation: string;
+  /** Plain words when it fits by dropping older messages; '' otherwise. */
+  note: string;
 }
 
 /** Per-turn markers around a user message and the answer's start (separators, end-of-turn). */
 export const TURN_OVERHEAD_TOKENS = 4;
 
 /**
- * Whether the next message fits: what the chat already uses, the draft's text (estimated) and
- * `tokensPerImage` per image, plus room for at least `answerReserve` tokens of answer.
+ * Whether the next message can go out. Main's context policy (main/services/contextBudget.ts)
+ * drops the oldest exchanges when the chat no longer fits, so only the new message itself —
+ * its text (estimated), `tokensPerImage` per image, turn markers and room for at least
+ * `answerReserve` tokens of answer — must fit; a full chat is no reason to refuse (issue 15, defect 2).
  */
 export function contextFit(input: { used: number; contextSize: number; textTokens: number; images: number; tokensPerImage: number; answerReserve?: number }): ContextFit {
   const reserve = input.answerReserve ?? 16;
   const message = input.textTokens + input.images * input.tokensPerImage + TURN_OVERHEAD_TOKENS;
   const needed = input.used + message;
-  const fits = needed + reserve <= input.contextSize;
+  const fits = message + reserve <= input.contextSize;
+  const dropsOlder = fits && needed + reserve > input.contextSize && input.used > 0;
+  const n = (x: number): string => x.toLocaleString('en-US');
   let explanation = '';
   if (!fits) {
     const imgs = input.images === 1 ? '1 image' : `${input.images} images`;
-    const what = input.images > 0 ? `This message needs about ${message.toLocaleString('en-US')} tokens (${imgs} × ${input.tokensPerImage.toLocaleString('en-US')})` : `This message needs about ${message.toLocaleString('en-US')} tokens`;
-    const left = Math.max(0, input.contextSize - input.used - reserve);
-    explanation =
-      message + reserve > input.contextSize || input.used === 0
-        ? `${what}, but the context holds ${input.contextSize.toLocaleString('en-US')} in all. Remove an image, or raise the context size in Settings.`
-        : `${what}; only ${left.toLocaleString('en-US')} of ${input.contextSize.toLocaleString('en-US')} are left in this chat. Start a new chat, remove an image, or raise the context size in Settings.`;
+    const what = input.images > 0 ? `This message needs about ${n(message)} tokens (${imgs} × ${n(input.tokensPerImage)})` : `This message needs about ${n(message)} tokens`;
+    const fix = input.images > 0 ? 'Remove an image, or raise the context size in Settings.' : 'Shorten it, or raise the context size in Settings.';
+    explanation = `${what}, but the context holds ${n(input.contextSize)} in all. ${fix}`;
   }
-  return { fits, needed, contextSize: input.contextSize, explanation };
+  const note = dropsOlder ? 'Older messages will be left out of what Chameleon sees, to make room for this one.' : '';
+  return { fits, dropsOlder, needed, contextSize: input.contextSize, explanation, note };
 }

@@ -34,3 +34,9 @@ export function fraction(used: number, total: number): number {
   if (!(total > 0)) return 0;
   return Math.min(1, Math.max(0, used / total));
 }
+
+/** The quantization named in a GGUF file name ("…-Q4_K_M.gguf" → "Q4_K_M"), if any. */
+export function quantOf(fileName: string): string | undefined {
+  const m = /(?:^|[-_.])((?:I?Q\d(?:_[A-Z0-9]+)*)|BF16|F16|F32)(?=[-_.]|$)/i.exec(fileName.replace(/\.gguf$/i, ''));
+  return m?.[1]?.toUpperCase();
+}

@@ -1,11 +1,11 @@
 // Model output is untrusted text (house style rule 3). Two layers keep it inert:
-// 1. marked never passes raw HTML through: an HTML block or tag in the answer is escaped and shows
+// 1. the shared markdown configuration (main/contract/markdown.ts, the same one the HTML export
+//    uses) never passes raw HTML through: an HTML block or tag in the answer is escaped and shows
 //    as the literal text the model wrote;
 // 2. the HTML marked produces then goes through DOMPurify with a small allow-list, so even a bug
 //    in layer 1 cannot add a script, an event handler or a javascript: URL.
 // DOMPurify needs a DOM; the caller passes the instance (the browser's window, or jsdom in tests).
-import { Marked, Tokenizer, type TokenizerObject, type Tokens, type TokensList } from 'marked';
-import { splitLongLines } from './longLines.ts';
+import { createMarkdown, type SharedMarkdown } from '../../../main/contract/markdown.ts';
 
 /** The part of DOMPurify this module uses; structural, so tests can hand in DOMPurify(jsdomWindow). */
 export interface Purifier {
@@ -23,6 +23,7 @@ export interface PurifyConfig {
   ALLOWED_ATTR: string[];
   ALLOW_DATA_ATTR: boolean;
   ALLOWED_URI_REGEXP: RegExp;
+  ADD_URI_SAFE_ATTR: string[];
   RETURN_TRUSTED_TYPE: false;
 }
 
@@ -30,20 +31,24 @@ const ALLOWED_TAGS = [
   'p', 'br', 'hr', 'strong', 'em', 'del', 'code', 'pre', 'blockquote', 'a',
   'ul', 'ol', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6',
   'table', 'thead', 'tbody', 'tr', 'th', 'td', 'input', 'span', 'div',
+  // KaTeX's MathML output (main/contract/markdown.ts renders $…$ with trust off).
+  'math', 'semantics', 'annotation', 'mrow', 'mi', 'mn', 'mo', 'ms', 'mtext', 'mspace', 'msup', 'msub', 'msubsup',
+  'mfrac', 'msqrt', 'mroot', 'mover', 'munder', 'munderover', 'mtable', 'mtr', 'mtd', 'mstyle', 'mpadded', 'mphantom', 'menclose',
 ];
-const ALLOWED_ATTR = ['href', 'title', 'class', 'align', 'type', 'checked', 'disabled', 'start'];
+const MATH_ATTR = [
+  'xmlns', 'display', 'encoding', 'mathvariant', 'stretchy', 'fence', 'separator', 'lspace', 'rspace', 'accent', 'accentunder',
+  'columnalign', 'rowspacing', 'columnspacing', 'width', 'height', 'depth', 'linethickness', 'scriptlevel', 'displaystyle',
+  'minsize', 'maxsize', 'movablelimits', 'notation', 'symmetric', 'largeop', 'voffset',
+];
+const ALLOWED_ATTR = ['href', 'title', 'class', 'align', 'type', 'checked', 'disabled', 'start', 'dir', ...MATH_ATTR];
+/**
+ * DOMPurify checks every attribute not on its URI-safe list against ALLOWED_URI_REGEXP, so
+ * type="checkbox", dir="auto" and start="3" were dropped as if they were bad URLs — a task-list
+ * checkbox without its type became an empty text field (issue 15, defect 9).
+ */
+const URI_SAFE = ['type', 'dir', 'start', ...MATH_ATTR.filter((a) => a !== 'xmlns')];
 /** Only web and mail links; everything else (javascript:, data:, file:) is dropped. */
 const SAFE_URL = /^(?:https?:|mailto:)/i;
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Language names go into a class attribute: keep them to a harmless alphabet. */
-function languageClass(lang: string | undefined): string {
-  const name = (lang ?? '').trim().split(/\s+/)[0]?.replace(/[^\w+#.-]/g, '') ?? '';
-  return name ? ` class="language-${name}"` : '';
-}
 
 /** A rendered top-level block; `key` is stable while the block's source is unchanged. */
 export interface RenderedBlock {
@@ -52,46 +57,11 @@ export interface RenderedBlock {
 }
 
 const BLOCK_CACHE_MAX = 2000;
-/** Also bounded by size: 2 000 blocks of pasted logs would otherwise hold hundreds of MB. */
+/** …and by size: a few huge blocks (a pasted log) must not pin hundreds of MB of source and HTML. */
 const BLOCK_CACHE_MAX_CHARS = 4_000_000;
-/** Lines this long are shown as plain text, unformatted (see longLines.ts). */
-export const LONG_LINE_CHARS = 10_000;
-const plainParagraph = (line: string): string => `<p>${escapeHtml(line)}</p>\n`;
-
-/**
- * How deep quotes, lists, emphasis and links may nest. marked recurses once per level, so 5 000
- * `>` in an answer overflowed the stack: the chat view kept the previous chat's content and threw
- * on every switch. Past this depth the markers are shown as the text they are.
- */
-export const MAX_MARKDOWN_NESTING = 32;
-
-/** The tokenizers that recurse, each refusing (so the text falls through to plain text) when too deep. */
-function boundedNesting(limit: number): TokenizerObject {
-  let depth = 0;
-  const bounded =
-    <A extends unknown[], R>(original: (this: Tokenizer, ...args: A) => R) =>
-    function (this: Tokenizer, ...args: A): R | undefined {
-      if (depth >= limit) return undefined;
-      depth++;
-      try {
-        return original.apply(this, args);
-      } finally {
-        depth--;
-      }
-    };
-  const p = Tokenizer.prototype;
-  return {
-    blockquote: bounded(p.blockquote),
-    list: bounded(p.list),
-    emStrong: bounded(p.emStrong),
-    del: bounded(p.del),
-    link: bounded(p.link),
-    reflink: bounded(p.reflink),
-  };
-}
 
 export class MarkdownRenderer {
-  readonly #marked: Marked;
+  readonly #markdown: SharedMarkdown;
   readonly #purifier: Purifier;
   /** Block source → sanitized HTML: a streaming answer re-renders only its last, growing block. */
   readonly #blocks = new Map<string, string>();
@@ -99,18 +69,7 @@ export class MarkdownRenderer {
 
   constructor(purifier: Purifier) {
     this.#purifier = purifier;
-    this.#marked = new Marked({
-      gfm: true,
-      breaks: true,
-      async: false,
-      tokenizer: boundedNesting(MAX_MARKDOWN_NESTING),
-      renderer: {
-        html: ({ text }: Tokens.HTML | Tokens.Tag) => escapeHtml(text),
-        // Images would fetch remote URLs from an offline app on the model's say-so: show the alt text.
-        image: ({ text }: Tokens.Image) => escapeHtml(text),
-        code: ({ text, lang }: Tokens.Code) => `<pre><code${languageClass(lang)}>${escapeHtml(text)}</code></pre>\n`,
-      },
-    });
+    this.#markdown = createMarkdown();
     purifier.addHook('afterSanitizeAttributes', (node) => {
       if (node.nodeName === 'A') {
         const href = node.getAttribute('href');
@@ -129,8 +88,7 @@ export class MarkdownRenderer {
 
   /** Markdown → sanitized HTML, safe to assign to innerHTML. */
   render(markdown: string): string {
-    const html = splitLongLines(markdown, LONG_LINE_CHARS).map((s) => (s.long ? plainParagraph(s.text) : this.#marked.parse(s.text, { async: false })));
-    return this.#sanitize(html.join(''));
+    return this.#sanitize(this.#markdown.parse(markdown));
   }
 
   /**
@@ -140,32 +98,22 @@ export class MarkdownRenderer {
    * finished blocks above it is left alone.
    */
   renderBlocks(markdown: string): RenderedBlock[] {
+    const tokens = this.#markdown.lexer(markdown);
     const out: RenderedBlock[] = [];
-    const cached = (raw: string, build: () => string): string => {
-      let html = this.#blocks.get(raw);
+    tokens.forEach((token, i) => {
+      if (token.type === 'space') return;
+      let html = this.#blocks.get(token.raw);
       if (html === undefined) {
-        html = this.#sanitize(build());
-        if (this.#blocks.size >= BLOCK_CACHE_MAX || this.#blockChars > BLOCK_CACHE_MAX_CHARS) {
+        html = this.#sanitize(this.#markdown.parseBlock(token, tokens.links));
+        if (this.#blocks.size >= BLOCK_CACHE_MAX || this.#blockChars + token.raw.length + html.length > BLOCK_CACHE_MAX_CHARS) {
           this.#blocks.clear();
           this.#blockChars = 0;
         }
-        this.#blocks.set(raw, html);
-        this.#blockChars += raw.length + html.length;
+        this.#blocks.set(token.raw, html);
+        this.#blockChars += token.raw.length + html.length;
       }
-      return html;
-    };
-    for (const segment of splitLongLines(markdown, LONG_LINE_CHARS)) {
-      if (segment.long) {
-        out.push({ key: String(out.length), html: cached(segment.text, () => plainParagraph(segment.text)) });
-        continue;
-      }
-      const tokens = this.#marked.lexer(segment.text);
-      for (const token of tokens) {
-        if (token.type === 'space') continue;
-        const one = Object.assign([token], { links: tokens.links }) as TokensList;
-        out.push({ key: String(out.length), html: cached(token.raw, () => this.#marked.parser(one)) });
-      }
-    }
+      out.push({ key: String(i), html });
+    });
     return out;
   }
 
@@ -176,6 +124,7 @@ export class MarkdownRenderer {
         ALLOWED_ATTR,
         ALLOW_DATA_ATTR: false,
         ALLOWED_URI_REGEXP: SAFE_URL,
+        ADD_URI_SAFE_ATTR: URI_SAFE,
         RETURN_TRUSTED_TYPE: false,
       }),
     );

@@ -31,6 +31,27 @@ async function failure(res: Response): Promise<AppError> {
   return new AppError(code, err?.message ?? `The server answered ${res.status} ${res.statusText}.`);
 }
 
+/**
+ * The name an export is saved under: the chat's title for one chat (characters no file system
+ * takes replaced, kept short), else what was exported; always with the day, so repeated exports
+ * sort and do not collide (issue 15, defect 11).
+ */
+export function exportFileName(scope: ExportScope, titleOf: (id: number) => string | undefined, day: string, format: ExportFormat): string {
+  const ext = EXPORT_EXTENSION[format];
+  let base: string;
+  if (scope.kind === 'conversation') {
+    const title = (titleOf(scope.id) ?? '')
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
+      .replace(/[\u0000-\u001f\u007f/\\?%*:|"<>]+/g, '-')
+      .replace(/\s+/g, ' ')
+      .replace(/^[\s.-]+|[\s.-]+$/g, '')
+      .slice(0, 80)
+      .trim();
+    base = title || 'chameleon-chat';
+  } else base = scope.kind === 'all' ? 'chameleon-all-chats' : `chameleon-${scope.ids.length}-chats`;
+  return `${base} ${day}.${ext}`;
+}
+
 /** The file name from Content-Disposition, else chameleon-transcript.<ext>. */
 export function attachmentName(header: string | null, format: ExportFormat): string {
   const m = header ? /filename="?([^";]+)"?/i.exec(header) : null;
@@ -43,6 +64,8 @@ export async function downloadExport(
   request: { scope: ExportScope; format: ExportFormat; branches: 'active' | 'all' },
   signal: AbortSignal,
   onProgress: (p: DownloadProgress) => void,
+  /** The name to save under (exportFileName); the server's header is the fallback. */
+  preferredName?: string,
 ): Promise<{ fileName: string; bytes: number }> {
   onProgress({ phase: 'preparing', received: 0, total: undefined });
   const res = await win.fetch('/api/transcripts/export', { method: 'POST', headers: authHeaders(win), body: JSON.stringify(request), signal });
@@ -58,7 +81,7 @@ export async function downloadExport(
     received += value.byteLength;
     onProgress({ phase: 'downloading', received, total });
   }
-  const fileName = attachmentName(res.headers.get('Content-Disposition'), request.format);
+  const fileName = preferredName ?? attachmentName(res.headers.get('Content-Disposition'), request.format);
   const url = URL.createObjectURL(new Blob(chunks as BlobPart[], { type: res.headers.get('Content-Type') ?? 'application/octet-stream' }));
   try {
     const a = win.document.createElement('a');

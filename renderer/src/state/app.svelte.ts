@@ -1,59 +1,60 @@
 // The renderer's composition root: builds the stores in order around the one API client and
 // disposes them in reverse (house style rule 9). Components get it from Svelte context, never
-// from a module global.
+// from a module global, and call its stores' methods; none of them talks to the client itself.
 import { getContext, setContext } from 'svelte';
 import type { Connection } from '../api/connect.ts';
 import type { MarkdownRenderer } from '../lib/markdown.ts';
 import type { ImagePart, TextPart } from '../../../main/contract/chat.ts';
 import { AttachmentsStore } from './attachments.svelte.ts';
-import { ChatStore } from './chat.svelte.ts';
+import { ChatStore, type SendOutcome } from './chat.svelte.ts';
 import { ConversationsStore } from './conversations.svelte.ts';
 import { EngineStore } from './engine.svelte.ts';
 import { ModelsStore } from './models.svelte.ts';
+import { Notices } from './notices.svelte.ts';
 import { SettingsStore } from './settings.svelte.ts';
 import { Toasts } from './toasts.svelte.ts';
+import { UiState } from './ui.svelte.ts';
 
 export class AppState {
   readonly connection: Connection;
   readonly markdown: MarkdownRenderer;
+  readonly notices: Notices;
   readonly toasts: Toasts;
+  readonly ui: UiState;
   readonly engine: EngineStore;
   readonly settings: SettingsStore;
   readonly conversations: ConversationsStore;
   readonly chat: ChatStore;
   readonly attachments: AttachmentsStore;
+  /** Catalog, downloads and installed models (the Models screen). */
   readonly models: ModelsStore;
-  /** The Models screen (first-run guide, header). */
-  modelsOpen = $state(false);
-  /** The image shown large over everything (click on an image in a message); Esc closes. */
-  lightbox = $state<{ src: string; alt: string } | undefined>(undefined);
-  /** The export/import dialog (sidebar menu, header, Ctrl/Cmd+Shift+E). */
-  exportOpen = $state(false);
   /** Registered by the components that own them, for keyboard focus management. */
   searchInput = $state<HTMLInputElement | undefined>(undefined);
   composerInput = $state<HTMLTextAreaElement | undefined>(undefined);
-  /** True once the first full load from main succeeded (until then the UI says it is connecting). */
-  loaded = $state(false);
+  #loaded = $state(false);
 
   readonly #disposers: Array<() => void> = [];
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(connection: Connection, markdown: MarkdownRenderer) {
+  constructor(connection: Connection, markdown: MarkdownRenderer, storage?: Storage) {
     const client = connection.client;
     this.connection = connection;
     this.markdown = markdown;
+    this.notices = new Notices();
     this.toasts = new Toasts();
-    this.engine = new EngineStore(client);
+    this.ui = new UiState(storage);
+    this.engine = new EngineStore(client, this.notices);
     this.settings = new SettingsStore(client);
     this.conversations = new ConversationsStore(client, this.toasts);
     this.attachments = new AttachmentsStore(client);
     this.models = new ModelsStore(client);
     this.chat = new ChatStore(
       client,
-      this.engine,
+      this.notices,
       {
         onActivity: () => this.#refreshList(),
-        sampling: () => this.settings.chatOverrides,
+        sampling: (id) => this.settings.overridesFor(id),
+        connected: () => this.engine.connected,
       },
       (cb) => requestAnimationFrame(() => cb()),
     );
@@ -65,8 +66,8 @@ export class AppState {
       }),
       connection.onConnection(({ connected, error }) => {
         const was = this.engine.connected;
-        this.engine.connected = connected;
-        if (!connected && error?.code === 'api.unauthorized') this.engine.report(error);
+        this.engine.setConnected(connected);
+        if (!connected && error?.code === 'api.unauthorized') this.notices.report(error);
         // Back after a drop (server restart): everything may have changed.
         if (connected && !was) void this.resync();
       }),
@@ -76,11 +77,23 @@ export class AppState {
   get mode(): 'electron' | 'browser' {
     return this.connection.mode;
   }
+  /** True once the first full load from main succeeded (until then the UI says it is connecting). */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+  /** The key this page talks to the local server with (browser mode), for the server panel. */
+  get apiKey(): string | undefined {
+    return this.connection.apiKey;
+  }
+  /** The key was refused: waiting will not help, the page needs the right address. */
+  get keyRefused(): boolean {
+    return this.notices.current?.code === 'api.unauthorized';
+  }
 
   async start(): Promise<void> {
     if (this.connection.fatal) {
-      this.engine.connected = false;
-      this.engine.report(this.connection.fatal);
+      this.engine.setConnected(false);
+      this.notices.report(this.connection.fatal);
       return;
     }
     try {
@@ -90,13 +103,13 @@ export class AppState {
       if (!this.engine.connected) return;
       throw err;
     }
-    this.loaded = true;
+    this.#loaded = true;
     const first = this.conversations.items[0];
     if (first) await this.select(first.id);
   }
 
   async resync(): Promise<void> {
-    if (!this.loaded) return this.start();
+    if (!this.#loaded) return this.start();
     await Promise.all([this.engine.refresh(), this.settings.load(), this.conversations.refresh(), this.attachments.refreshCapability()]);
     if (!this.chat.busy) await this.chat.reload();
   }
@@ -108,22 +121,31 @@ export class AppState {
   async newChat(): Promise<void> {
     // Reuse an empty chat at the top instead of piling up blank ones.
     const top = this.conversations.items[0];
-    const c = top && top.activeLeafId === undefined && !top.titleIsCustom ? top : await this.conversations.create();
+    // The list may lag behind a chat that just got its first message: never reuse one with messages on screen or an answer running.
+    const empty = top && top.activeLeafId === undefined && !top.titleIsCustom && !this.chat.isRunning(top.id) && !(top.id === this.chat.conversationId && this.chat.messages.length > 0);
+    const c = empty ? top : await this.conversations.create();
     await this.select(c.id);
     this.composerInput?.focus();
   }
 
   /** Send from the composer (text, or text and images in order); with no chat open, start one first. */
-  async send(message: string | Array<TextPart | ImagePart>): Promise<void> {
+  async send(message: string | Array<TextPart | ImagePart>): Promise<SendOutcome> {
     if (this.chat.conversationId === undefined) await this.newChat();
-    if (typeof message === 'string') await this.chat.send(message);
-    else await this.chat.sendParts(message);
+    return typeof message === 'string' ? this.chat.send(message) : this.chat.sendParts(message);
   }
 
   async remove(conversationId: number): Promise<void> {
     await this.conversations.remove(conversationId, () => {
       if (this.chat.conversationId === conversationId) void this.select(this.conversations.items[0]?.id);
     });
+  }
+
+  /** The native file dialogs (Electron only): the chosen path, or null. */
+  async pickModelFile(): Promise<string | null> {
+    return (await this.connection.client.call('model.pickFile', {})).path;
+  }
+  async pickWeightsFile(): Promise<string | null> {
+    return (await this.connection.client.call('images.pickWeightsFile', {})).path;
   }
 
   /** Coalesce bursts of changes (a streamed answer touches its chat often) into one list fetch. */

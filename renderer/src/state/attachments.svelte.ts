@@ -5,9 +5,8 @@
 import type { ImageCapability, ImageAttachPacket } from '../../../main/contract/api.ts';
 import type { ApiClient, ApiStream } from '../../../main/contract/apiClient.ts';
 import type { ImagePart } from '../../../main/contract/chat.ts';
+import { TOKENS_PER_IMAGE } from '../../../main/contract/chameleon.ts';
 import { toErrorData, type ErrorData } from '../../../main/contract/errors.ts';
-
-export const TOKENS_PER_IMAGE = 1026;
 
 export interface Attachment {
   id: number;
@@ -25,8 +24,8 @@ export interface Attachment {
 }
 
 export class AttachmentsStore {
-  capability = $state.raw<ImageCapability>({ available: false, tokensPerImage: TOKENS_PER_IMAGE });
-  items = $state<Record<number, Attachment>>({});
+  #capability = $state.raw<ImageCapability>({ available: false, tokensPerImage: TOKENS_PER_IMAGE });
+  #items = $state<Record<number, Attachment>>({});
 
   readonly #client: ApiClient;
   readonly #off: () => void;
@@ -43,33 +42,37 @@ export class AttachmentsStore {
     this.#off = client.on('settings.changed', () => void this.refreshCapability());
   }
 
+  get capability(): ImageCapability {
+    return this.#capability;
+  }
+
   async refreshCapability(): Promise<void> {
     try {
-      this.capability = await this.#client.call('images.capability', {});
+      this.#capability = await this.#client.call('images.capability', {});
     } catch (err) {
-      this.capability = { available: false, reason: toErrorData(err), tokensPerImage: TOKENS_PER_IMAGE };
+      this.#capability = { available: false, reason: toErrorData(err), tokensPerImage: TOKENS_PER_IMAGE };
     }
   }
 
   get(id: number): Attachment | undefined {
-    return this.items[id];
+    return this.#items[id];
   }
 
   partOf(id: number): ImagePart | undefined {
-    return this.items[id]?.part;
+    return this.#items[id]?.part;
   }
 
   /** Start tokenizing a file; returns its attachment id at once (progress lands in `items`). */
   add(file: Blob, fileName: string): number {
     const id = this.#next++;
-    this.items[id] = { id, fileName, previewUrl: URL.createObjectURL(file), status: 'encoding', stage: 'reading', done: 0, total: 1 };
+    this.#items[id] = { id, fileName, previewUrl: URL.createObjectURL(file), status: 'encoding', stage: 'reading', done: 0, total: 1 };
     this.#waiters.set(id, this.#run(id, file, fileName));
     return id;
   }
 
   /** Resolves with the part once the codes exist (undefined when it failed or was cancelled). */
   ready(id: number): Promise<ImagePart | undefined> {
-    return this.#waiters.get(id) ?? Promise.resolve(this.items[id]?.part);
+    return this.#waiters.get(id) ?? Promise.resolve(this.#items[id]?.part);
   }
 
   cancel(id: number): void {
@@ -79,20 +82,20 @@ export class AttachmentsStore {
   /** Forget an attachment (removed from the draft, or sent). */
   remove(id: number): void {
     this.cancel(id);
-    const a = this.items[id];
+    const a = this.#items[id];
     if (a) URL.revokeObjectURL(a.previewUrl);
-    delete this.items[id];
+    delete this.#items[id];
     this.#waiters.delete(id);
   }
 
   async #run(id: number, file: Blob, fileName: string): Promise<ImagePart | undefined> {
     const update = (patch: Partial<Attachment>): void => {
-      const a = this.items[id];
+      const a = this.#items[id];
       if (a) Object.assign(a, patch);
     };
     try {
       const dataBase64 = await toBase64(file);
-      if (!this.items[id]) return undefined;
+      if (!this.#items[id]) return undefined;
       const stream = this.#client.stream('images.attach', { dataBase64, fileName });
       this.#streams.set(id, stream);
       for await (const p of stream) {
@@ -127,7 +130,7 @@ export class AttachmentsStore {
 
   dispose(): void {
     this.#off();
-    for (const id of Object.keys(this.items)) this.remove(Number(id));
+    for (const id of Object.keys(this.#items)) this.remove(Number(id));
   }
 }
 

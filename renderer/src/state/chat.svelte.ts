@@ -1,12 +1,15 @@
-// The conversation on screen: the loaded window of its active branch (keyset pages, oldest first),
-// the answer being streamed, and the branch operations (regenerate, edit-and-resend, ‹ n/m ›).
+// The conversation on screen: the loaded window of its active branch (keyset pages, oldest first)
+// and the branch operations (regenerate, edit-and-resend, ‹ n/m ›). Running answers belong to
+// their own chat (Generation, one per chat): another chat stays usable while one answers.
+import { SvelteMap } from 'svelte/reactivity';
 import type { GenerationPacket } from '../../../main/contract/api.ts';
 import type { SamplingOverrides } from '../../../main/contract/engine.ts';
 import type { ApiClient, ApiStream } from '../../../main/contract/apiClient.ts';
-import { PAGE_LIMIT_MAX, messageText, type ImagePart, type Message, type TextPart } from '../../../main/contract/chat.ts';
-import { toErrorData } from '../../../main/contract/errors.ts';
+import { PAGE_LIMIT_MAX, messageText, type ImagePart, type Message, type MessagePart, type TextPart } from '../../../main/contract/chat.ts';
+import { toErrorData, type ErrorData } from '../../../main/contract/errors.ts';
 import { DeltaCoalescer, type FrameScheduler } from '../lib/deltaCoalescer.ts';
-import type { EngineStore } from './engine.svelte.ts';
+import { Generation } from './generation.svelte.ts';
+import type { Notices } from './notices.svelte.ts';
 
 export const PAGE_SIZE = 100;
 
@@ -14,82 +17,132 @@ export interface ChatHooks {
   /** The conversation changed in a way the sidebar shows (new message, title). */
   onActivity(conversationId: number): void;
   /** The chat's sampling overrides; main fills in the app defaults. */
-  sampling(): SamplingOverrides | undefined;
+  sampling(conversationId: number): SamplingOverrides | undefined;
+  /** Whether main can be reached now (a send while it cannot would be lost). */
+  connected(): boolean;
 }
 
-export class ChatStore {
-  conversationId = $state<number | undefined>(undefined);
-  messages = $state.raw<Message[]>([]);
-  hasOlder = $state(false);
-  loadingOlder = $state(false);
-  loading = $state(false);
-  /** Id of the assistant message being streamed, and its text so far (updated once per frame). */
-  streamingId = $state<number | undefined>(undefined);
-  streamingText = $state('');
-  promptProgress = $state<{ evaluated: number; total: number } | undefined>(undefined);
-  /** An image of the history being tokenized before the prompt (a codes-cache miss). */
-  imageProgress = $state<{ imageHash: string; stage: string; done: number; total: number } | undefined>(undefined);
-  /** True from send until the stream ends, including before the first event. */
-  busy = $state(false);
-  editingId = $state<number | undefined>(undefined);
-  /** A message to scroll to and highlight (search results). */
-  focusId = $state<number | undefined>(undefined);
+/** How a send ended before its answer began: `started`, or refused with the reason (nothing stored). */
+export type SendOutcome = { started: true } | { started: false; error: ErrorData };
 
-  /** Prompt + completion tokens of the newest answer: what the next turn starts from. */
+export class ChatStore {
+  #conversationId = $state<number | undefined>(undefined);
+  #messages = $state.raw<Message[]>([]);
+  #hasOlder = $state(false);
+  #loadingOlder = $state(false);
+  #loading = $state(false);
+  #editingId = $state<number | undefined>(undefined);
+  /** A message to scroll to and highlight (search results). */
+  #focusId = $state<number | undefined>(undefined);
+  #lastRate = $state<number | undefined>(undefined);
+  /** Running answers by chat. */
+  readonly #runs = new SvelteMap<number, Generation>();
+
+  /** The running answer of the chat on screen. */
+  readonly run = $derived(this.#conversationId === undefined ? undefined : this.#runs.get(this.#conversationId));
+  /** True from send until the stream ends, for the chat on screen only. */
+  readonly busy = $derived(this.run !== undefined);
+  /** Another chat's answer is running (the engine answers one at a time: a send here waits its turn). */
+  readonly busyElsewhere = $derived([...this.#runs.keys()].some((id) => id !== this.#conversationId));
+
+  /** Prompt + completion tokens of the newest answer (or the prompt being read): what the next turn starts from. */
   readonly contextUsed = $derived.by(() => {
-    for (let i = this.messages.length - 1; i >= 0; i--) {
-      const t = this.messages[i]!.tokens;
+    if (this.run?.promptProgress) return this.run.promptProgress.total;
+    for (let i = this.#messages.length - 1; i >= 0; i--) {
+      const t = this.#messages[i]!.tokens;
       if (t) return t.prompt + t.completion;
     }
     return 0;
   });
 
   readonly #client: ApiClient;
-  readonly #engine: EngineStore;
+  readonly #notices: Notices;
   readonly #hooks: ChatHooks;
   readonly #schedule: FrameScheduler;
   #olderCursor: string | undefined;
   #older: Promise<void> | undefined;
-  #stream: ApiStream<GenerationPacket> | undefined;
   #openSeq = 0;
 
-  constructor(client: ApiClient, engine: EngineStore, hooks: ChatHooks, schedule: FrameScheduler) {
+  constructor(client: ApiClient, notices: Notices, hooks: ChatHooks, schedule: FrameScheduler) {
     this.#client = client;
-    this.#engine = engine;
+    this.#notices = notices;
     this.#hooks = hooks;
     this.#schedule = schedule;
+  }
+
+  get conversationId(): number | undefined {
+    return this.#conversationId;
+  }
+  get messages(): Message[] {
+    return this.#messages;
+  }
+  get hasOlder(): boolean {
+    return this.#hasOlder;
+  }
+  get loadingOlder(): boolean {
+    return this.#loadingOlder;
+  }
+  get loading(): boolean {
+    return this.#loading;
+  }
+  get editingId(): number | undefined {
+    return this.#editingId;
+  }
+  get focusId(): number | undefined {
+    return this.#focusId;
+  }
+  /** Tokens per second of the last answer that finished (any chat). */
+  get lastTokensPerSecond(): number | undefined {
+    return this.#lastRate;
+  }
+  get streamingId(): number | undefined {
+    return this.run?.assistantId;
+  }
+  isRunning(conversationId: number): boolean {
+    return this.#runs.has(conversationId);
+  }
+
+  startEditing(messageId: number): void {
+    this.#editingId = messageId;
+  }
+  stopEditing(): void {
+    this.#editingId = undefined;
+  }
+  /** The highlight of a search hit fades after a while. */
+  clearFocus(messageId: number): void {
+    if (this.#focusId === messageId) this.#focusId = undefined;
   }
 
   /** Show a conversation's active branch; with focusMessageId, switch to that message's branch and load back to it. */
   async open(conversationId: number | undefined, focusMessageId?: number): Promise<void> {
     const seq = ++this.#openSeq;
-    this.conversationId = conversationId;
-    this.editingId = undefined;
-    this.focusId = undefined;
+    this.#conversationId = conversationId;
+    this.#editingId = undefined;
+    this.#focusId = undefined;
     if (conversationId === undefined) {
-      this.messages = [];
-      this.hasOlder = false;
+      this.#messages = [];
+      this.#hasOlder = false;
       return;
     }
-    this.loading = true;
+    this.#loading = true;
     try {
       if (focusMessageId !== undefined) await this.#showBranchOf(focusMessageId);
       const page = await this.#client.call('messages.page', { conversationId, limit: PAGE_SIZE });
       if (seq !== this.#openSeq) return;
-      this.messages = page.items;
+      this.#messages = page.items;
       this.#olderCursor = page.nextCursor;
-      this.hasOlder = page.nextCursor !== undefined;
+      this.#hasOlder = page.nextCursor !== undefined;
       if (focusMessageId !== undefined) {
-        while (seq === this.#openSeq && this.hasOlder && !this.messages.some((m) => m.id === focusMessageId)) await this.loadOlder(PAGE_LIMIT_MAX);
-        this.focusId = focusMessageId;
+        while (seq === this.#openSeq && this.#hasOlder && !this.#messages.some((m) => m.id === focusMessageId)) await this.loadOlder(PAGE_LIMIT_MAX);
+        this.#focusId = focusMessageId;
       }
     } finally {
-      if (seq === this.#openSeq) this.loading = false;
+      if (seq === this.#openSeq) this.#loading = false;
     }
   }
 
   async reload(): Promise<void> {
-    await this.open(this.conversationId);
+    await this.open(this.#conversationId);
   }
 
   /** Prepend the page before the loaded window; concurrent callers share the request in flight. */
@@ -99,74 +152,83 @@ export class ChatStore {
   }
 
   async #loadOlder(limit: number): Promise<void> {
-    const id = this.conversationId;
+    const id = this.#conversationId;
     if (id === undefined || !this.#olderCursor) return;
-    this.loadingOlder = true;
+    this.#loadingOlder = true;
     try {
       const page = await this.#client.call('messages.page', { conversationId: id, cursor: this.#olderCursor, limit });
-      if (id !== this.conversationId) return;
-      this.messages = [...page.items, ...this.messages];
+      if (id !== this.#conversationId) return;
+      this.#messages = [...page.items, ...this.#messages];
       this.#olderCursor = page.nextCursor;
-      this.hasOlder = page.nextCursor !== undefined;
+      this.#hasOlder = page.nextCursor !== undefined;
     } finally {
-      this.loadingOlder = false;
+      this.#loadingOlder = false;
     }
   }
 
-  async send(text: string): Promise<void> {
-    if (text.trim() === '') return;
-    await this.sendParts([{ kind: 'text', text }]);
+  send(text: string): Promise<SendOutcome> {
+    if (text.trim() === '') return Promise.resolve(refused('api.badRequest', 'The message is empty.'));
+    return this.sendParts([{ kind: 'text', text }]);
   }
 
-  /** A user message made of text and image parts, in the order the user placed them. */
-  async sendParts(parts: Array<TextPart | ImagePart>): Promise<void> {
-    const id = this.conversationId;
-    if (id === undefined || this.busy || parts.length === 0) return;
-    const last = this.messages.at(-1);
-    const stream = this.#client.stream('messages.send', {
-      conversationId: id,
-      parentId: last?.id ?? null,
-      parts,
-      ...this.#sampling(),
-    });
-    await this.#run(stream, this.messages.length);
+  /**
+   * A user message made of text and image parts, in the order the user placed them. Resolves as
+   * soon as the answer has started (or was refused, with nothing stored); the answer streams on.
+   */
+  sendParts(parts: Array<TextPart | ImagePart>): Promise<SendOutcome> {
+    const id = this.#conversationId;
+    if (id === undefined || parts.length === 0) return Promise.resolve(refused('api.badRequest', 'Nothing to send.'));
+    const last = this.#messages.at(-1);
+    return this.#begin(id, this.#messages.length, () => this.#client.stream('messages.send', { conversationId: id, parentId: last?.id ?? null, parts, ...this.#sampling(id) }));
   }
 
-  /** A new answer to the same question, as a sibling of `assistant`. */
-  async regenerate(assistant: Message): Promise<void> {
-    const id = this.conversationId;
-    if (id === undefined || this.busy) return;
-    const index = this.messages.findIndex((m) => m.id === assistant.id);
-    if (index < 0) return;
-    await this.#run(this.#client.stream('messages.regenerate', { messageId: assistant.id, ...this.#sampling() }), index);
+  /** A new answer to the same question, as a sibling of `assistant` (any answer, not only the last). */
+  regenerate(assistant: Message): Promise<SendOutcome> {
+    const id = this.#conversationId;
+    const index = this.#messages.findIndex((m) => m.id === assistant.id);
+    if (id === undefined || index < 0) return Promise.resolve(refused('api.badRequest', 'That answer is not on screen.'));
+    return this.#begin(id, index, () => this.#client.stream('messages.regenerate', { messageId: assistant.id, ...this.#sampling(id) })).then((o) => this.#bannerIfRefused(o));
   }
 
-  /** Send an edited question as a sibling of `user`; the old branch stays reachable with ‹ ›. */
-  async editAndResend(user: Message, text: string): Promise<void> {
-    const id = this.conversationId;
-    if (id === undefined || this.busy || text.trim() === '') return;
-    const index = this.messages.findIndex((m) => m.id === user.id);
-    if (index < 0) return;
-    this.editingId = undefined;
-    const stream = this.#client.stream('messages.edit', { messageId: user.id, parts: [{ kind: 'text', text }], ...this.#sampling() });
-    await this.#run(stream, index);
+  /** Send an edited question as a sibling of `user`; the old branch stays reachable with ‹ ›. Images are kept. */
+  editAndResend(user: Message, text: string): Promise<SendOutcome> {
+    const id = this.#conversationId;
+    const index = this.#messages.findIndex((m) => m.id === user.id);
+    if (id === undefined || index < 0) return Promise.resolve(refused('api.badRequest', 'That message is not on screen.'));
+    const parts = editedParts(user.parts, text);
+    if (parts.length === 0) return Promise.resolve(refused('api.badRequest', 'The message is empty.'));
+    this.#editingId = undefined;
+    return this.#begin(id, index, () => this.#client.stream('messages.edit', { messageId: user.id, parts, ...this.#sampling(id) })).then((o) => this.#bannerIfRefused(o));
   }
 
   async switchSibling(message: Message, step: -1 | 1): Promise<void> {
-    const id = this.conversationId;
+    const id = this.#conversationId;
     const target = message.siblingIndex + step;
     if (id === undefined || this.busy || target < 0 || target >= message.siblingCount) return;
     await this.#client.call('messages.switchBranch', { messageId: message.id, index: target });
+    // The title follows the branch on screen: the list (and header) must learn it.
+    this.#hooks.onActivity(id);
     await this.open(id);
   }
 
-  /** Cancel the running answer: main keeps the text so far and marks it stopped. */
+  /** Cancel the running answer of the chat on screen: main keeps the text so far and marks it stopped. */
   stop(): void {
-    this.#stream?.cancel();
+    this.run?.cancel();
   }
 
-  #sampling(): { sampling?: SamplingOverrides } {
-    const s = this.#hooks.sampling();
+  textOf(message: Message): string {
+    const run = this.run;
+    return run && message.id === run.assistantId ? run.text : messageText(message.parts);
+  }
+
+  /** Regenerate and edit have no draft to keep: their refusal goes to the banner. */
+  #bannerIfRefused(outcome: SendOutcome): SendOutcome {
+    if (!outcome.started) this.#notices.report(outcome.error);
+    return outcome;
+  }
+
+  #sampling(conversationId: number): { sampling?: SamplingOverrides } {
+    const s = this.#hooks.sampling(conversationId);
     return s ? { sampling: s } : {};
   }
 
@@ -177,75 +239,95 @@ export class ChatStore {
     if (index >= 0) await this.#client.call('messages.switchBranch', { messageId, index });
   }
 
-  textOf(message: Message): string {
-    return message.id === this.streamingId ? this.streamingText : messageText(message.parts);
+  #begin(conversationId: number, keep: number, open: () => ApiStream<GenerationPacket>): Promise<SendOutcome> {
+    if (this.#runs.has(conversationId)) return Promise.resolve(refused('engine.busy', 'This chat is still answering; stop it first.'));
+    // Sent into a closed socket the message would be lost: refuse, so the draft is kept.
+    if (!this.#hooks.connected()) return Promise.resolve(refused('api.badRequest', 'Not connected to Chameleon; the message was not sent.'));
+    return new Promise<SendOutcome>((resolve) => void this.#run(conversationId, keep, open(), resolve));
   }
 
-  /** Drive one generation; messages from `keep` on are replaced by what it creates. */
-  async #run(stream: ApiStream<GenerationPacket>, keep: number): Promise<void> {
-    const conversationId = this.conversationId!;
-    this.busy = true;
-    this.#stream = stream;
-    this.streamingText = '';
-    this.promptProgress = undefined;
-    this.#engine.clearError();
-    const coalescer = new DeltaCoalescer(this.#schedule, (t) => {
-      if (this.conversationId === conversationId) this.streamingText += t;
-    });
+  /** Drive one generation; messages from `keep` on are replaced by what it creates (while its chat is on screen). */
+  async #run(conversationId: number, keep: number, stream: ApiStream<GenerationPacket>, settle: (o: SendOutcome) => void): Promise<void> {
+    const run = new Generation(conversationId, stream);
+    this.#runs.set(conversationId, run);
+    this.#notices.clear();
+    const onScreen = (): boolean => this.#conversationId === conversationId;
+    const coalescer = new DeltaCoalescer(this.#schedule, (t) => run.append(t, performance.now()));
     let started = false;
+    let failure: ErrorData | undefined;
     const replace = (m: Message): void => {
-      this.messages = this.messages.map((x) => (x.id === m.id ? m : x));
+      if (onScreen()) this.#messages = this.#messages.map((x) => (x.id === m.id ? m : x));
     };
     try {
       for await (const ev of stream) {
-        if (this.conversationId !== conversationId) continue;
         switch (ev.type) {
           case 'started':
-            this.messages = [...this.messages.slice(0, keep), ...(ev.user ? [ev.user] : []), ev.assistant];
-            this.streamingId = ev.assistant.id;
+            run.started(ev.assistant);
+            if (onScreen()) this.#messages = [...this.#messages.slice(0, keep), ...(ev.user ? [ev.user] : []), ev.assistant];
             started = true;
+            settle({ started: true });
             this.#hooks.onActivity(conversationId);
             break;
           case 'imageProgress':
-            this.imageProgress = { imageHash: ev.imageHash, stage: ev.stage, done: ev.done, total: ev.total };
-            break;
           case 'promptProgress':
-            this.imageProgress = undefined;
-            this.promptProgress = { evaluated: ev.evaluated, total: ev.total };
+            run.progress(ev);
             break;
           case 'fragment':
-            this.promptProgress = undefined;
             coalescer.push(ev.text);
             break;
           case 'success':
             coalescer.close();
+            run.finished(ev.stats);
+            this.#lastRate = ev.stats.timings.tokensPerSecond;
             replace(ev.message);
-            this.#engine.lastTokensPerSecond = ev.stats.timings.tokensPerSecond;
             break;
           case 'error':
             coalescer.close();
+            run.finished(undefined);
             if (ev.message) replace(ev.message);
-            this.#engine.report(ev.error);
+            failure = ev.error;
             break;
         }
       }
     } catch (err) {
-      coalescer.close();
-      this.#engine.report(toErrorData(err));
+      failure = toErrorData(err);
     } finally {
       coalescer.close();
       // The link dropped before main sent the final row: keep the text we saw, marked interrupted
       // (main has it too; the next reload shows main's copy).
-      const open = this.messages.find((m) => m.id === this.streamingId && m.status === 'streaming');
-      if (open) replace({ ...open, status: 'interrupted', parts: [{ kind: 'text', text: this.streamingText }] });
-      this.streamingId = undefined;
-      this.promptProgress = undefined;
-      this.imageProgress = undefined;
-      this.busy = false;
-      this.#stream = undefined;
+      const open = onScreen() ? this.#messages.find((m) => m.id === run.assistantId && m.status === 'streaming') : undefined;
+      if (open) replace({ ...open, status: 'interrupted', parts: [{ kind: 'text', text: run.text }] });
+      this.#runs.delete(conversationId);
       this.#hooks.onActivity(conversationId);
     }
-    // Refused before any row was written (no model, busy): show main's state, not a guess.
-    if (!started && this.conversationId === conversationId) await this.reload();
+    // A refusal before any row was written (no model, bad image, too long) belongs to the composer,
+    // which keeps the draft and says why; a failure mid-answer goes to the banner.
+    if (!started) {
+      settle(refused(failure?.code ?? 'internal', failure?.message ?? 'The answer ended before it began.', failure?.details));
+      if (onScreen()) await this.reload();
+    } else if (failure) this.#notices.report(failure);
   }
+}
+
+function refused(code: ErrorData['code'], message: string, details?: Record<string, unknown>): SendOutcome {
+  return { started: false, error: { code, message, ...(details ? { details } : {}) } };
+}
+
+/**
+ * The parts of an edited user message: the new text in place of the old text parts (at the first
+ * one's position), its images kept where they were.
+ */
+export function editedParts(parts: readonly MessagePart[], text: string): Array<TextPart | ImagePart> {
+  const out: Array<TextPart | ImagePart> = [];
+  let placed = false;
+  const trimmed = text.trim();
+  for (const p of parts) {
+    if (p.kind === 'image') out.push(p);
+    else if (p.kind === 'text' && !placed) {
+      placed = true;
+      if (trimmed !== '') out.push({ kind: 'text', text: trimmed });
+    }
+  }
+  if (!placed && trimmed !== '') out.push({ kind: 'text', text: trimmed });
+  return out;
 }

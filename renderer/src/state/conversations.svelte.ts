@@ -4,14 +4,14 @@ import type { ApiClient } from '../../../main/contract/apiClient.ts';
 import type { Toasts } from './toasts.svelte.ts';
 
 export class ConversationsStore {
-  items = $state.raw<ConversationSummary[]>([]);
+  #items = $state.raw<ConversationSummary[]>([]);
   #cursor: string | undefined;
-  hasMore = $state(false);
-  query = $state('');
-  hits = $state.raw<SearchHit[]>([]);
-  searching = $state(false);
+  #hasMore = $state(false);
+  #query = $state('');
+  #hits = $state.raw<SearchHit[]>([]);
+  #searching = $state(false);
   /** Conversation whose title is being edited in place. */
-  renamingId = $state<number | undefined>(undefined);
+  #renamingId = $state<number | undefined>(undefined);
 
   readonly #client: ApiClient;
   readonly #toasts: Toasts;
@@ -22,11 +22,40 @@ export class ConversationsStore {
     this.#toasts = toasts;
   }
 
+  get items(): ConversationSummary[] {
+    return this.#items;
+  }
+  get hasMore(): boolean {
+    return this.#hasMore;
+  }
+  get query(): string {
+    return this.#query;
+  }
+  get hits(): SearchHit[] {
+    return this.#hits;
+  }
+  get searching(): boolean {
+    return this.#searching;
+  }
+  get renamingId(): number | undefined {
+    return this.#renamingId;
+  }
+  /** What the search box shows while the (debounced) search has not run yet. */
+  setQuery(query: string): void {
+    this.#query = query;
+  }
+  startRenaming(id: number): void {
+    this.#renamingId = id;
+  }
+  stopRenaming(): void {
+    this.#renamingId = undefined;
+  }
+
   async refresh(): Promise<void> {
     const page = await this.#client.call('chats.list', { limit: 100 });
-    this.items = page.items;
+    this.#items = page.items;
     this.#cursor = page.nextCursor;
-    this.hasMore = page.nextCursor !== undefined;
+    this.#hasMore = page.nextCursor !== undefined;
   }
 
   async loadMore(): Promise<void> {
@@ -34,17 +63,17 @@ export class ConversationsStore {
     const page = await this.#client.call('chats.list', { cursor: this.#cursor, limit: 100 });
     // A local lookup, not state: SvelteSet's reactivity would be wasted here.
     // eslint-disable-next-line svelte/prefer-svelte-reactivity
-    const known = new Set(this.items.map((c) => c.id));
-    this.items = [...this.items, ...page.items.filter((c) => !known.has(c.id))];
+    const known = new Set(this.#items.map((c) => c.id));
+    this.#items = [...this.#items, ...page.items.filter((c) => !known.has(c.id))];
     this.#cursor = page.nextCursor;
-    this.hasMore = page.nextCursor !== undefined;
+    this.#hasMore = page.nextCursor !== undefined;
   }
 
   /** Put a changed conversation in its place (newest first) without refetching the list. */
   upsert(c: ConversationSummary): void {
-    const rest = this.items.filter((x) => x.id !== c.id);
+    const rest = this.#items.filter((x) => x.id !== c.id);
     const i = rest.findIndex((x) => x.updatedAt < c.updatedAt || (x.updatedAt === c.updatedAt && x.id < c.id));
-    this.items = i < 0 ? [...rest, c] : [...rest.slice(0, i), c, ...rest.slice(i)];
+    this.#items = i < 0 ? [...rest, c] : [...rest.slice(0, i), c, ...rest.slice(i)];
   }
 
   async create(): Promise<ConversationSummary> {
@@ -54,20 +83,20 @@ export class ConversationsStore {
   }
 
   async rename(id: number, title: string): Promise<void> {
-    this.renamingId = undefined;
+    this.#renamingId = undefined;
     // An empty title goes back to the one derived from the first message.
     const trimmed = title.trim();
-    const current = this.items.find((c) => c.id === id);
+    const current = this.#items.find((c) => c.id === id);
     if (trimmed === current?.title) return;
     const updated = await this.#client.call('chats.rename', { id, title: trimmed });
-    this.items = this.items.map((c) => (c.id === id ? updated : c));
+    this.#items = this.#items.map((c) => (c.id === id ? updated : c));
   }
 
   /** Delete now (soft, in main) and offer an undo that restores it. */
   async remove(id: number, onRemoved: () => void): Promise<void> {
-    const removed = this.items.find((c) => c.id === id);
+    const removed = this.#items.find((c) => c.id === id);
     await this.#client.call('chats.delete', { id });
-    this.items = this.items.filter((c) => c.id !== id);
+    this.#items = this.#items.filter((c) => c.id !== id);
     onRemoved();
     this.#toasts.show(`Deleted “${removed?.title || 'New chat'}”`, {
       actionLabel: 'Undo',
@@ -79,20 +108,20 @@ export class ConversationsStore {
   }
 
   async search(query: string): Promise<void> {
-    this.query = query;
+    this.#query = query;
     const seq = ++this.#searchSeq;
     if (query.trim() === '') {
-      this.hits = [];
-      this.searching = false;
+      this.#hits = [];
+      this.#searching = false;
       return;
     }
-    this.searching = true;
+    this.#searching = true;
     try {
       const hits = await this.#client.call('chats.search', { query, limit: 30 });
       // An older, slower query must not overwrite a newer one's results.
-      if (seq === this.#searchSeq) this.hits = hits;
+      if (seq === this.#searchSeq) this.#hits = hits;
     } finally {
-      if (seq === this.#searchSeq) this.searching = false;
+      if (seq === this.#searchSeq) this.#searching = false;
     }
   }
 }

@@ -85,7 +85,8 @@ describe('transcripts over HTTP and the WebSocket API', () => {
       conversations: { id: number; title: string; messageCount: number }[];
     };
     expect(body.format).toBe('transcript');
-    expect(body.conversations[0]).toMatchObject({ title: 'Lizards & <colours> — 蜥蜴', messageCount: 11 });
+    // The original is still there: the copy is marked as imported again.
+    expect(body.conversations[0]).toMatchObject({ title: 'Lizards & <colours> — 蜥蜴 (imported again)', messageCount: 11 });
     expect(body.conversations[0]!.id).not.toBe(chat.conversationId);
     const bad = await post('/api/transcripts/import', { something: 'else' });
     expect(bad.status).toBe(400);

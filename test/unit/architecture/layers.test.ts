@@ -30,8 +30,12 @@ export const LAYER_RANK: Readonly<Record<string, number>> = {
 
 /** Packages only one layer may use. */
 const PACKAGE_OWNERS: Readonly<Record<string, string>> = { electron: 'app', 'node-llama-cpp': 'engine' };
-/** The contract is environment-free: the renderer imports it too. */
-const CONTRACT_PACKAGES = new Set(['zod']);
+/**
+ * The contract is environment-free: the renderer imports it too. Besides zod, the markdown
+ * configuration the app and the export share (contract/markdown.ts) uses marked and katex, both
+ * pure JavaScript that run in Node and the browser alike.
+ */
+const CONTRACT_PACKAGES = new Set(['zod', 'marked', 'katex']);
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 /** 'contract ← platform/settings/store/images ← engine ← …', from LAYER_RANK. */
 const DIRECTION = [...new Set(Object.values(LAYER_RANK))]
@@ -104,7 +108,7 @@ export function checkLayers(files: readonly SourceFile[]): Violation[] {
       const pkg = packageName(specifier);
       const owner = PACKAGE_OWNERS[pkg];
       if (owner && owner !== from) add(`only main/${owner} imports ${pkg}`);
-      if (from === 'contract' && !CONTRACT_PACKAGES.has(pkg)) add('main/contract imports only zod (it runs in the renderer too)');
+      if (from === 'contract' && !CONTRACT_PACKAGES.has(pkg)) add('main/contract imports only zod, marked and katex (it runs in the renderer too)');
       if (from === 'renderer' && NODE_BUILTINS.has(specifier)) add('the renderer runs in a browser: no Node built-ins');
     }
   }

@@ -93,6 +93,31 @@ describe('lossless JSON transcript', () => {
     expect(old.conversations.map((c) => c.sampling)).toEqual([undefined, undefined]);
   });
 
+  it('marks a chat imported a second time instead of adding an unmarked twin (issue 15, defect 11)', async () => {
+    const { store, dir } = setup();
+    await buildFixtureChat(store);
+    await exportJson(store, dir.file('a.json'), { kind: 'all' });
+    const target = memoryStore();
+    cleanup.push(() => target.dispose());
+    const first = await importFile(dir.file('a.json'), target.transcripts(), imageSinkOf(target));
+    const again = await importFile(dir.file('a.json'), target.transcripts(), imageSinkOf(target));
+    expect(again.conversations[0]!.title).toBe(`${first.conversations[0]!.title} (imported again)`);
+    expect(again.conversations[0]!.titleIsCustom).toBe(true);
+  });
+
+  it('says a file that is not JSON is not a transcript, without quoting it (issue 15, defect 10)', () => {
+    const target = memoryStore();
+    cleanup.push(() => target.dispose());
+    let error: { code?: string; message?: string } = {};
+    try {
+      importText('secret notes, not json', target.transcripts(), imageSinkOf(target));
+    } catch (err) {
+      error = err as typeof error;
+    }
+    expect(error.code).toBe('import.invalid');
+    expect(error.message).not.toContain('secret');
+  });
+
   it('exports only the active branch when asked', async () => {
     const { store, dir } = setup();
     const chat = await buildFixtureChat(store);

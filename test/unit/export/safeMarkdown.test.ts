@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LONG_INLINE_CHARS, MAX_QUOTE_DEPTH, escapeHtml, highlightCode, renderMarkdown } from '../../../main/export/safeMarkdown.ts';
+import { LONG_LINE_CHARS, MAX_MARKDOWN_NESTING } from '../../../main/contract/markdown.ts';
+import { escapeHtml, highlightCode, renderMarkdown } from '../../../main/export/safeMarkdown.ts';
 import { HOSTILE } from './fixtureChat.ts';
 
 /** Every tag in the output, by name: only ones this renderer emits may appear. */
@@ -24,7 +25,17 @@ const ALLOWED = new Set([
   'strong',
   'em',
   'a',
+  'del',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
+  'input',
 ]);
+/** The HTML without marked's newlines between tags. */
+const r = (md: string): string => renderMarkdown(md).replace(/\n/g, '');
 
 describe('safe markdown for the HTML export', () => {
   it('escapes raw HTML everywhere: text, code, headings, lists, links', () => {
@@ -45,28 +56,25 @@ describe('safe markdown for the HTML export', () => {
       expect(html).not.toMatch(/<[^>]*\son[a-z]+=/i); // an event handler inside a tag (as text it is harmless)
       expect(html).not.toContain('href="javascript:');
     }
-    expect(renderMarkdown('![tracker](https://example.com/pixel.png)')).toBe(
-      '<p dir="auto">![tracker](https://example.com/pixel.png)</p>',
-    );
+    // An image is its alt text: the export never points at a URL the model wrote.
+    expect(r('![tracker](https://example.com/pixel.png)')).toBe('<p dir="auto">tracker</p>');
     // The quote stays inside the attribute, escaped: no new attribute can start.
-    expect(renderMarkdown('[x](https://e.com/"onmouseover="alert(1))')).toContain(
-      'href="https://e.com/&quot;onmouseover=&quot;alert(1"',
+    expect(r('[x](https://e.com/"onmouseover="alert(1))')).toContain(
+      'href="https://e.com/&quot;onmouseover=&quot;alert(1)"',
     );
   });
 
   it('renders the subset: headings, emphasis, code spans, lists, quotes, fenced code, safe links', () => {
-    expect(renderMarkdown('# Title')).toBe('<h3 dir="auto">Title</h3>');
-    expect(renderMarkdown('**b** *i* `c<d`')).toBe(
-      '<p dir="auto"><strong>b</strong> <em>i</em> <code>c&lt;d</code></p>',
-    );
-    expect(renderMarkdown('- a\n- b')).toBe('<ul><li dir="auto">a</li><li dir="auto">b</li></ul>');
-    expect(renderMarkdown('1. a\n2. b')).toBe('<ol><li dir="auto">a</li><li dir="auto">b</li></ol>');
-    expect(renderMarkdown('> q')).toBe('<blockquote><p dir="auto">q</p></blockquote>');
-    expect(renderMarkdown('[docs](https://example.com/a?b=1&c=2)')).toBe(
+    expect(r('# Title')).toBe('<h3 dir="auto">Title</h3>');
+    expect(r('**b** *i* `c<d`')).toBe('<p dir="auto"><strong>b</strong> <em>i</em> <code>c&lt;d</code></p>');
+    expect(r('- a\n- b')).toBe('<ul><li dir="auto">a</li><li dir="auto">b</li></ul>');
+    expect(r('1. a\n2. b')).toBe('<ol><li dir="auto">a</li><li dir="auto">b</li></ol>');
+    expect(r('> q')).toBe('<blockquote dir="auto"><p dir="auto">q</p></blockquote>');
+    expect(r('[docs](https://example.com/a?b=1&c=2)')).toBe(
       '<p dir="auto"><a href="https://example.com/a?b=1&amp;c=2" rel="noreferrer noopener">docs</a></p>',
     );
-    expect(renderMarkdown('snake_case_name stays')).toBe('<p dir="auto">snake_case_name stays</p>');
-    expect(renderMarkdown('```\nunterminated')).toBe('<pre class="code"><code>unterminated</code></pre>');
+    expect(r('snake_case_name stays')).toBe('<p dir="auto">snake_case_name stays</p>');
+    expect(r('```\nunterminated')).toBe('<pre class="code"><code>unterminated</code></pre>');
   });
 
   it('highlights code by token class, escaped', () => {
@@ -82,15 +90,16 @@ describe('safe markdown for the HTML export', () => {
 
   it('bounds quote nesting: 5 000 `>` export as 32 quotes and the rest as text (issue 10.7)', () => {
     const html = renderMarkdown(`${'>'.repeat(5000)} deep\n\nafter`);
-    expect(html.match(/<blockquote>/g)).toHaveLength(MAX_QUOTE_DEPTH);
-    expect(html).toContain(`${'&gt;'.repeat(5000 - MAX_QUOTE_DEPTH)} deep`);
+    expect(html.match(/<blockquote[ >]/g)).toHaveLength(MAX_MARKDOWN_NESTING);
+    expect(html).toContain(`${'&gt;'.repeat(5000 - MAX_MARKDOWN_NESTING)} deep`);
     expect(html).toContain('<p dir="auto">after</p>');
-    expect(renderMarkdown('> '.repeat(5000))).toContain('<blockquote>');
+    // Under the long-line limit, a line of markers still nests (bounded); at the limit it is plain text.
+    expect(renderMarkdown('> '.repeat(4000))).toContain('<blockquote');
   });
 
   it('exports a 200 KB single line as escaped plain text, whole (issue 10.9)', () => {
     const line = '[a](<b> `c '.repeat(20_000).slice(0, 200_000);
-    expect(line.length).toBeGreaterThan(LONG_INLINE_CHARS);
-    expect(renderMarkdown(`${line}\n\n**short**`)).toBe(`<p dir="auto">${escapeHtml(line)}</p>\n<p dir="auto"><strong>short</strong></p>`);
+    expect(line.length).toBeGreaterThan(LONG_LINE_CHARS);
+    expect(renderMarkdown(`${line}\n\n**short**`)).toBe(`<p dir="auto">${escapeHtml(line)}</p>\n<p dir="auto"><strong>short</strong></p>\n`);
   });
 });

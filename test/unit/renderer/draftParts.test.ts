@@ -70,11 +70,12 @@ describe('context fit: 1026 tokens per image', () => {
     expect(ok.needed).toBe(100 + 10 + 2 * 1026 + 4);
     expect(ok.explanation).toBe('');
 
+    // The chat is long, but the context policy drops its oldest exchanges: this still goes out.
     const three = contextFit({ used: 1000, contextSize: 4096, textTokens: 10, images: 3, tokensPerImage: 1026 });
-    expect(three.fits).toBe(false);
+    expect(three.fits).toBe(true);
+    expect(three.dropsOlder).toBe(true);
     expect(three.needed).toBe(1000 + 10 + 3 * 1026 + 4);
-    expect(three.explanation).toContain('3 images × 1,026');
-    expect(three.explanation).toContain('only 3,080 of 4,096 are left');
+    expect(three.note).toContain('Older messages will be left out');
 
     const four = contextFit({ used: 100, contextSize: 4096, textTokens: 10, images: 4, tokensPerImage: 1026 });
     expect(four.fits).toBe(false);
@@ -83,6 +84,22 @@ describe('context fit: 1026 tokens per image', () => {
     const tiny = contextFit({ used: 0, contextSize: 1024, textTokens: 3, images: 1, tokensPerImage: 1026 });
     expect(tiny.fits).toBe(false);
     expect(tiny.explanation).toContain('holds 1,024 in all');
+  });
+
+  it('accepts a follow-up in a chat an answer filled: the policy drops old turns (issue 15, defect 2)', () => {
+    const full = contextFit({ used: 4096, contextSize: 4096, textTokens: 6, images: 0, tokensPerImage: 1026 });
+    expect(full.fits).toBe(true);
+    expect(full.dropsOlder).toBe(true);
+    expect(full.explanation).toBe('');
+  });
+
+  it('names images only when there are some (issue 15, defect 11)', () => {
+    const text = contextFit({ used: 0, contextSize: 512, textTokens: 600, images: 0, tokensPerImage: 1026 });
+    expect(text.fits).toBe(false);
+    expect(text.explanation).not.toContain('image');
+    expect(text.explanation).toContain('Shorten it');
+    const img = contextFit({ used: 0, contextSize: 1024, textTokens: 3, images: 1, tokensPerImage: 1026 });
+    expect(img.explanation).toContain('Remove an image');
   });
 
   it('leaves room for an answer: exactly full is not a fit', () => {

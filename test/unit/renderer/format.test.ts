@@ -21,3 +21,13 @@ describe('formatters', () => {
     expect(fraction(10, 0)).toBe(0);
   });
 });
+
+describe('quantOf', () => {
+  it('reads the quantization from common GGUF names', async () => {
+    const { quantOf } = await import('../../../renderer/src/lib/format.ts');
+    expect(quantOf('ggml-model-Q4_K_M.gguf')).toBe('Q4_K_M');
+    expect(quantOf('chameleon-7b.q8_0.gguf')).toBe('Q8_0');
+    expect(quantOf('chameleon-7b-f16.gguf')).toBe('F16');
+    expect(quantOf('tiny-chameleon.gguf')).toBeUndefined();
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMacPlatform, keyAction, type KeyInput } from '../../../renderer/src/lib/keymap.ts';
+import { isMacPlatform, keyAction, shortcutRows, type KeyInput } from '../../../renderer/src/lib/keymap.ts';
 
 const key = (k: string, mods: Partial<KeyInput> = {}): KeyInput => ({ key: k, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...mods });
 
@@ -37,5 +37,24 @@ describe('keyAction', () => {
     expect(isMacPlatform('MacIntel')).toBe(true);
     expect(isMacPlatform('Linux x86_64')).toBe(false);
     expect(isMacPlatform('Win32')).toBe(false);
+  });
+});
+
+describe('the shortcut table', () => {
+  it('toggles the sidebar, the sampling panel and the text size', () => {
+    expect(keyAction(key('b', { ctrlKey: true }), 'global', false, false)).toBe('sidebar');
+    expect(keyAction(key('S', { ctrlKey: true, shiftKey: true }), 'global', false, false)).toBe('sampling');
+    expect(keyAction(key('=', { ctrlKey: true }), 'global', false, false)).toBe('zoomIn');
+    expect(keyAction(key('+', { ctrlKey: true, shiftKey: true }), 'global', false, false)).toBe('zoomIn');
+    expect(keyAction(key('-', { metaKey: true }), 'global', true, false)).toBe('zoomOut');
+    expect(keyAction(key('s', { ctrlKey: true }), 'global', false, false)).toBeNull();
+  });
+
+  it('lists every chord in the cheat-sheet with the platform modifier', () => {
+    const rows = shortcutRows(false);
+    expect(rows.map((r) => r.keys)).toContain('Ctrl+Shift+E');
+    expect(rows.map((r) => r.keys)).toContain('Ctrl+B');
+    expect(shortcutRows(true).map((r) => r.keys)).toContain('⌘⇧S');
+    expect(rows.find((r) => r.keys === '?')?.does).toBe('This list');
   });
 });

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { JSDOM } from 'jsdom';
 import createDOMPurify from 'dompurify';
-import { LONG_LINE_CHARS, MAX_MARKDOWN_NESTING, MarkdownRenderer, type Purifier } from '../../../renderer/src/lib/markdown.ts';
+import { LONG_LINE_CHARS, MAX_MARKDOWN_NESTING } from '../../../main/contract/markdown.ts';
+import { MarkdownRenderer, type Purifier } from '../../../renderer/src/lib/markdown.ts';
 
 const window = new JSDOM('').window;
 const md = new MarkdownRenderer(createDOMPurify(window as unknown as Parameters<typeof createDOMPurify>[0]) as unknown as Purifier);
@@ -45,8 +46,10 @@ describe('MarkdownRenderer', () => {
 
   it('drops javascript: and data: links but keeps http links, which open outside the app', () => {
     const el = dom(md.render('[a](javascript:alert(1)) [b](data:text/html,hi) [c](https://example.com)'));
+    // An unsafe link is shown as its text, not as a link.
     const links = [...el.querySelectorAll('a')];
-    expect(links.map((a) => a.getAttribute('href'))).toEqual([null, null, 'https://example.com']);
+    expect(links.map((a) => a.getAttribute('href'))).toEqual(['https://example.com']);
+    expect(el.textContent).toContain('a b c');
     for (const a of links) expect(a.getAttribute('rel')).toBe('noopener noreferrer');
   });
 
@@ -65,11 +68,21 @@ describe('MarkdownRenderer', () => {
     expect(code?.className).toBe('language-js');
   });
 
+  it('keeps TeX inert: no link or HTML from \\href or \\htmlClass (KaTeX trust off)', () => {
+    const el = dom(md.render('$\\href{javascript:alert(1)}{x}$ and $\\htmlClass{evil}{y}$'));
+    expect(el.querySelector('a')).toBeNull();
+    expect(el.querySelector('.evil')).toBeNull();
+    // The TeX source stays only as the formula's text annotation; nothing points anywhere.
+    expect(el.querySelectorAll('[href], [src]')).toHaveLength(0);
+  });
+
   it('renders task lists as disabled checkboxes', () => {
     const el = dom(md.render('- [x] done\n- [ ] todo'));
     const boxes = [...el.querySelectorAll('input')];
     expect(boxes).toHaveLength(2);
     for (const b of boxes) expect(b.hasAttribute('disabled')).toBe(true);
+    // A checkbox, not the empty text field an input without its type is (issue 15, defect 9).
+    for (const b of boxes) expect(b.getAttribute('type')).toBe('checkbox');
   });
 });
 

@@ -9,6 +9,18 @@ afterEach(() => store.dispose());
 const texts = (messages: Message[]): string[] => messages.map(textOf);
 
 describe('the message tree', () => {
+  it('titles the chat after the first question of the branch on screen, not the newest edit (issue 15, defect 11)', () => {
+    store = memoryStore();
+    const c = store.createConversation().id;
+    const [q1] = exchange(store, c, null, 'Tell me about lizards', 'a1');
+    exchange(store, c, null, 'Tell me about geckos', 'a1 for the edit');
+    expect(store.getConversation(c).title).toBe('Tell me about geckos');
+    expect(store.switchToSibling(q1.id, 0).title).toBe('Tell me about lizards');
+    // A title the user chose stays whatever branch shows.
+    store.renameConversation(c, 'Reptiles');
+    expect(store.switchToSibling(q1.id, 1).title).toBe('Reptiles');
+  });
+
   it('keeps edits and regenerations as siblings and shows the active branch', () => {
     store = memoryStore();
     const c = store.createConversation().id;
