@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AppError } from '../contract/errors.ts';
 import { readGgufHeader, type GgufHeader } from './ggufHeader.ts';
-import { BOI_ID, EOI_ID, EOT_ID, IMAGE_TOKEN_FIRST_ID, IMAGE_TOKEN_LAST_ID, imageTokenName } from '../contract/chameleon.ts';
+import { BOI_ID, CONTEXT_LENGTH, EOI_ID, EOT_ID, IMAGE_TOKEN_FIRST_ID, IMAGE_TOKEN_LAST_ID, imageTokenName } from '../contract/chameleon.ts';
 
 export interface GgufSummary {
   path: string;
@@ -126,7 +126,7 @@ export async function validateChameleonGguf(path: string, signal?: AbortSignal):
     fileName: basename(path),
     sizeBytes,
     architecture,
-    trainContextSize: arch('context_length') ?? 4096,
+    trainContextSize: arch('context_length') ?? CONTEXT_LENGTH,
     ...(embeddingLength !== undefined ? { embeddingLength } : {}),
     ...(layers !== undefined ? { layers } : {}),
     vocabularySize: tokens.length,

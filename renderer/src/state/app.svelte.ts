@@ -11,6 +11,7 @@ import { ConversationsStore } from './conversations.svelte.ts';
 import { EngineStore } from './engine.svelte.ts';
 import { ModelsStore } from './models.svelte.ts';
 import { Notices } from './notices.svelte.ts';
+import { TransfersStore } from './transfers.svelte.ts';
 import { SettingsStore } from './settings.svelte.ts';
 import { Toasts } from './toasts.svelte.ts';
 import { UiState } from './ui.svelte.ts';
@@ -28,6 +29,8 @@ export class AppState {
   readonly attachments: AttachmentsStore;
   /** Catalog, downloads and installed models (the Models screen). */
   readonly models: ModelsStore;
+  /** Export and import runs (the export dialog's progress, outcome, cancel). */
+  readonly transfers: TransfersStore;
   /** Registered by the components that own them, for keyboard focus management. */
   searchInput = $state<HTMLInputElement | undefined>(undefined);
   composerInput = $state<HTMLTextAreaElement | undefined>(undefined);
@@ -48,6 +51,14 @@ export class AppState {
     this.conversations = new ConversationsStore(client, this.toasts);
     this.attachments = new AttachmentsStore(client);
     this.models = new ModelsStore(client);
+    this.transfers = new TransfersStore(client, connection.mode === 'electron', {
+      imported: async (outcome, summary) => {
+        await this.conversations.refresh();
+        this.toasts.show(summary);
+        const first = outcome.conversations[0];
+        if (first) await this.select(first.id);
+      },
+    });
     this.chat = new ChatStore(
       client,
       this.notices,

@@ -47,6 +47,11 @@ export class ModelsStore {
     this.error = undefined;
   }
 
+  /** The native open dialog (Electron) for a file to import; null when cancelled. */
+  async pickFile(kind: 'gguf' | 'vqgan'): Promise<string | null> {
+    return (await this.#client.call(kind === 'gguf' ? 'model.pickFile' : 'images.pickWeightsFile', {})).path;
+  }
+
   pull = (id: string): Promise<void> => this.#run(() => this.#client.call('models.pull', { id }));
   pause = (id: string): Promise<void> => this.#run(() => this.#client.call('models.pause', { id }));
   resume = (id: string): Promise<void> => this.#run(() => this.#client.call('models.resume', { id }));
