@@ -3,12 +3,11 @@
 // Defects 7–11 of issue 15, each failing before its fix.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { basename } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { openSession, screenshot, type Session } from './harness.ts';
-import { assistants, composer, send, setChatMaxTokens, users, waitModel, waitSettled } from './pageActions.ts';
+import { useModelSession, openSession, screenshot, type Session } from './harness.ts';
+import { assistants, composer, send, setChatMaxTokens, users, waitSettled } from './pageActions.ts';
 
 const MODEL = tinyChameleonGguf();
 const HEBREW = 'שלום עולם, מה שלומך היום?';
@@ -55,14 +54,9 @@ describe('reading and writing a conversation', () => {
   let s: Session;
   let page: Page;
 
-  beforeAll(async () => {
-    s = await openSession({ model: MODEL });
-    page = s.page;
-    await waitModel(page, basename(MODEL));
+  useModelSession(MODEL, async (opened) => {
+    ({ s, page } = opened);
     await s.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.served.url });
-  });
-  afterAll(async () => {
-    await s?.close();
   });
 
   it('says a file that is not JSON is not a transcript we can read (defect 10)', async () => {

@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { GENERATED_DIR } from '../fixtures/gguf/fixtureModels.ts';
 
@@ -219,4 +220,32 @@ export async function openSession(
   };
   if (opts.open !== false) await browser.page.goto(session.uiUrl());
   return session;
+}
+
+/** A session whose page already shows `model` loaded in the status bar (the usual start of a file). */
+export async function openModelSession(model: string): Promise<{ s: Session; page: Page }> {
+  const s = await openSession({ model });
+  await s.page.waitForFunction((name) => document.querySelector('footer[aria-label="Status"]')?.textContent?.includes(name), basename(model), { timeout: 60_000 });
+  return { s, page: s.page };
+}
+
+/**
+ * Opens a model session before the file's tests (handing it to `onOpen`) and closes it after them:
+ * the usual frame of an e2e file, in one line.
+ */
+export function useModelSession(model: string, onOpen: (opened: { s: Session; page: Page }) => void | Promise<void>): void {
+  let session: Session | undefined;
+  beforeAll(async () => {
+    const opened = await openModelSession(model);
+    session = opened.s;
+    await onOpen(opened);
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+}
+
+/** Whether the focus is inside the element `selector` names (focus traps, keyboard-only tests). */
+export function focusWithin(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate((sel) => document.querySelector(sel)?.contains(document.activeElement) ?? false, selector);
 }

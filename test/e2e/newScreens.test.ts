@@ -2,12 +2,11 @@
 // 800×600 in light and dark: the chat's sampling panel, the shortcut cheat-sheet, Settings with
 // Appearance and the API server, the status bar with model and memory. Also: a chat's sampling
 // (seed, stop strings) reaches the answer, and the panel says when the chat differs.
-import { basename } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { openSession, screenshot, type Session } from './harness.ts';
-import { assistants, composer, send, statusBar, waitModel, waitSettled } from './pageActions.ts';
+import { focusWithin, useModelSession, screenshot, type Session } from './harness.ts';
+import { assistants, composer, send, statusBar, waitSettled } from './pageActions.ts';
 
 const MODEL = tinyChameleonGguf();
 const SIZES = [
@@ -15,22 +14,12 @@ const SIZES = [
   { width: 800, height: 600 },
 ] as const;
 
-function focusIn(page: Page, selector: string): Promise<boolean> {
-  return page.evaluate((sel) => document.querySelector(sel)?.contains(document.activeElement) ?? false, selector);
-}
 
 describe('new screens, by keyboard', () => {
   let s: Session;
   let page: Page;
 
-  beforeAll(async () => {
-    s = await openSession({ model: MODEL });
-    page = s.page;
-    await waitModel(page, basename(MODEL));
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  useModelSession(MODEL, (opened) => void ({ s, page } = opened));
 
   it('sets seed, max tokens and a stop string for one chat from the sampling panel', async () => {
     await page.keyboard.press('Control+n');
@@ -47,7 +36,7 @@ describe('new screens, by keyboard', () => {
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Apply');
-    expect(await focusIn(page, 'aside[aria-labelledby="sampling-title"]')).toBe(true);
+    expect(await focusWithin(page, 'aside[aria-labelledby="sampling-title"]')).toBe(true);
     await panel.locator('#chat-maxTokens').press('Enter');
     await expect.poll(() => panel.getByTestId('sampling-state').textContent()).toContain('Differs from the defaults in 3 settings');
     await composer(page).focus();

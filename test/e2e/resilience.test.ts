@@ -1,10 +1,10 @@
 // What breaks a chat when the world is not kind: a full context, a killed engine host, a server
 // that went away, two chats at once. Defects 2–5 of issue 15, each failing before its fix.
 import { basename } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { openSession, screenshot, type Session } from './harness.ts';
+import { useModelSession, screenshot, type Session } from './harness.ts';
 import { answerLength, assistants, bannerCode, composer, send, setChatMaxTokens, statusBar, users, waitModel, waitSettled } from './pageActions.ts';
 
 const MODEL = tinyChameleonGguf();
@@ -22,14 +22,7 @@ describe('a chat under stress', () => {
   let s: Session;
   let page: Page;
 
-  beforeAll(async () => {
-    s = await openSession({ model: MODEL });
-    page = s.page;
-    await waitModel(page, basename(MODEL));
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  useModelSession(MODEL, (opened) => void ({ s, page } = opened));
 
   it('keeps a chat usable once an answer filled the context: old turns are dropped, and marked (defect 2)', async () => {
     await loadWithContext(page, 512);

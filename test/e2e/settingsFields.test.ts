@@ -1,10 +1,10 @@
 // Settings as a user fills them in: every field typed by hand, wrong values, and the keyboard.
 // Defects of issue 15 (1, 6, 8 and the context-size note of 11), each failing before its fix.
 import { basename } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tinyChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
-import { openSession, screenshot, type Session } from './harness.ts';
+import { focusWithin, useModelSession, screenshot, type Session } from './harness.ts';
 import { bannerCode, focusedName, waitModel } from './pageActions.ts';
 
 const MODEL = tinyChameleonGguf();
@@ -17,22 +17,12 @@ async function openSettings(page: Page) {
 }
 
 /** Whether focus is inside the element matched by `selector`. */
-function focusInside(page: Page, selector: string): Promise<boolean> {
-  return page.evaluate((sel) => document.querySelector(sel)?.contains(document.activeElement) ?? false, selector);
-}
 
 describe('Settings fields', () => {
   let s: Session;
   let page: Page;
 
-  beforeAll(async () => {
-    s = await openSession({ model: MODEL });
-    page = s.page;
-    await waitModel(page, basename(MODEL));
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  useModelSession(MODEL, (opened) => void ({ s, page } = opened));
 
   it('saves and loads the model with a typed CPU thread count (defect 1)', async () => {
     let dialog = await openSettings(page);
@@ -94,11 +84,11 @@ describe('Settings fields', () => {
     await openSettings(page);
     for (let i = 0; i < 40; i++) {
       await page.keyboard.press('Tab');
-      expect(await focusInside(page, '[role="dialog"]'), `Tab ${i + 1} left the dialog for ${await focusedName(page)}`).toBe(true);
+      expect(await focusWithin(page, '[role="dialog"]'), `Tab ${i + 1} left the dialog for ${await focusedName(page)}`).toBe(true);
     }
     for (let i = 0; i < 5; i++) {
       await page.keyboard.press('Shift+Tab');
-      expect(await focusInside(page, '[role="dialog"]')).toBe(true);
+      expect(await focusWithin(page, '[role="dialog"]')).toBe(true);
     }
     // Focus outside the panel (a click on the backdrop's edge would close it; blur does not).
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
@@ -111,7 +101,7 @@ describe('Settings fields', () => {
     await exportDialog.waitFor();
     for (let i = 0; i < 30; i++) {
       await page.keyboard.press('Tab');
-      expect(await focusInside(page, '[role="dialog"]'), `Tab ${i + 1} left Export for ${await focusedName(page)}`).toBe(true);
+      expect(await focusWithin(page, '[role="dialog"]'), `Tab ${i + 1} left Export for ${await focusedName(page)}`).toBe(true);
     }
     await page.keyboard.press('Escape');
     await expect.poll(() => exportDialog.count()).toBe(0);
