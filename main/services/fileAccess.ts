@@ -8,7 +8,7 @@
 // Everything else is api.forbiddenPath, for IPC and the WebSocket alike, before any byte is read.
 import { randomBytes } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
-import { isAbsolute, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { AppError } from '../contract/errors.ts';
 
 /** What a chosen file is for: a model and the weights persist in the settings, the others are one-time. */
@@ -24,13 +24,18 @@ export interface FileAccessOptions {
   dialogs: boolean;
 }
 
-/** A path in the form main compares: absolute, symlinks resolved when the file exists. */
+/**
+ * A path in the form main compares: absolute, symlinks resolved — for a file that does not exist
+ * (yet), those of its nearest existing folder, so a missing file in a linked models folder is
+ * still inside it.
+ */
 function canonical(path: string, base: string): string {
   const absolute = isAbsolute(path) ? path : resolve(base, path);
   try {
     return realpathSync(absolute);
   } catch {
-    return absolute;
+    const parent = dirname(absolute);
+    return parent === absolute ? absolute : join(canonical(parent, base), basename(absolute));
   }
 }
 
