@@ -141,6 +141,9 @@ describe('browser mode against npm run serve', () => {
   });
 
   it('finds everything again after the server restarts', async () => {
+    // The titles as main has them (a fresh load: the live list refreshes a moment after changes).
+    await page.goto(`${s.served.url}/`);
+    await expect.poll(() => page.locator('nav[aria-label="Chats"] .title').count(), { timeout: 30_000 }).toBeGreaterThan(0);
     const titles = await page.locator('nav[aria-label="Chats"] .title').allTextContents();
     await s.stopServer();
     await expect.poll(() => page.locator('footer[aria-label="Status"]').textContent(), { timeout: 10_000 }).toContain('Disconnected');
