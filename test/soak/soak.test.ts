@@ -11,6 +11,7 @@ describe('soak: mixed traffic, client aborts and host kills', () => {
     const report = await runSoak({ dataDir: freshDir(), modelPath: tinyChameleonGguf(), requests: Number(process.env.SOAK_REQUESTS ?? 36), killEvery: 12, seed: 7 });
     console.log(`soak: ${JSON.stringify(report)}`);
     expect(report.integrity).toBe('ok');
+    expect(report.unexplained).toEqual([]);
     expect(report.answers.streaming ?? 0).toBe(0);
     expect(report.hostKills).toBeGreaterThanOrEqual(2);
     // Every request ended in an outcome we know: done, aborted by the client, or a coded error

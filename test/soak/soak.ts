@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import OpenAI from 'openai';
+import OpenAI, { APIUserAbortError } from 'openai';
 import type { StreamPacket } from '../../main/contract/api.ts';
 import { createApiClient, type ApiStream } from '../../main/contract/apiClient.ts';
 import { toErrorData } from '../../main/contract/errors.ts';
@@ -30,6 +30,8 @@ export interface SoakReport {
   byKind: Record<string, number>;
   /** Outcomes: 'ok', 'aborted' (by the client), or the error code. */
   outcomes: Record<string, number>;
+  /** The first few failures without a code of ours, as the client saw them. */
+  unexplained: string[];
   hostKills: number;
   seconds: number;
   integrity: string;
@@ -54,7 +56,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const rand = new SeededRandom(o.seed);
   const server = await ServerApp.start({ dataDir: o.dataDir, port: 0, modelPath: o.modelPath, env: { CHAMELEON_API_KEY: KEY } });
   const started = performance.now();
-  const report: SoakReport = { requests: 0, byKind: {}, outcomes: {}, hostKills: 0, seconds: 0, integrity: '', answers: {}, fdGrowth: 0, rssGrowthMiB: 0, peakRssMiB: 0 };
+  const report: SoakReport = { requests: 0, byKind: {}, outcomes: {}, unexplained: [], hostKills: 0, seconds: 0, integrity: '', answers: {}, fdGrowth: 0, rssGrowthMiB: 0, peakRssMiB: 0 };
   let peakRss = process.memoryUsage().rss;
   const transport = connectWebSocket(globalThis.WebSocket as unknown as WebSocketConstructor, `ws://127.0.0.1:${server.port}${WS_PATH}`, KEY);
   await transport.ready;
@@ -110,7 +112,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       }
     } catch (err) {
       const name = (err as { name?: string }).name;
-      count(report.outcomes, abort && (name === 'APIUserAbortError' || name === 'AbortError') ? 'aborted' : toErrorData(err).code);
+      // The client's own abort (the openai client's APIUserAbortError, fetch's AbortError).
+      const ownAbort = abort && (err instanceof APIUserAbortError || name === 'AbortError');
+      const outcome = ownAbort ? 'aborted' : toErrorData(err).code;
+      count(report.outcomes, outcome);
+      if (outcome === 'internal' && report.unexplained.length < 5) report.unexplained.push(`${kind}${abort ? ' (aborting)' : ''}: ${name}: ${toErrorData(err).message}`.slice(0, 300));
     }
     report.requests++;
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
