@@ -73,6 +73,9 @@ describe('a chat under stress', () => {
     await s.startServer();
     await expect.poll(() => statusBar(page).textContent(), { timeout: 60_000 }).not.toContain('Disconnected');
     await waitModel(page, basename(MODEL));
+    // Enter sends only once the composer may send again (connected, model ready); pressed earlier,
+    // on a busy machine, it did nothing and the draft simply stayed.
+    await expect.poll(() => page.getByRole('button', { name: 'Send' }).isEnabled(), { timeout: 120_000 }).toBe(true);
     await composer(page).press('Enter');
     // The restarted server loads its model first: on a busy machine that takes a while. A refusal
     // would show in the composer: report its words rather than a bare count.
