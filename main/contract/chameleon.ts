@@ -21,6 +21,31 @@ export const IMAGE_CODES_PER_IMAGE = 1024;
 export const TOKENS_PER_IMAGE = IMAGE_CODES_PER_IMAGE + 2;
 export const CONTEXT_LENGTH = 4096;
 
+/**
+ * Image aliases (chameleon.md §6.4): llama.cpp masks the logits of ids 4–8195 in its graph, so an
+ * image-capable GGUF made by the app carries 8192 extra CONTROL tokens at 65536–73727, alias a of
+ * code c = a − 65536, whose `token_embd` rows copy id 4+c and whose `output` rows hold Anole's image
+ * head. Sampling happens on the aliases; the id fed back and stored is always the original 4+c.
+ */
+export const IMAGE_ALIAS_FIRST_ID = VOCAB_SIZE;
+export const IMAGE_ALIAS_LAST_ID = VOCAB_SIZE + IMAGE_CODEBOOK_SIZE - 1;
+export const ALIASED_VOCAB_SIZE = VOCAB_SIZE + IMAGE_CODEBOOK_SIZE;
+/** GGUF metadata key (u32 = IMAGE_ALIAS_FIRST_ID) marking a file the app already transformed. */
+export const IMAGE_ALIAS_GGUF_KEY = 'chameleon_desktop.image_alias_first_id';
+
+/** Unique token text for alias c; never contains "unused" (llama-vocab would mark it unused). */
+export function imageAliasName(code: number): string {
+  return `<chameleon-desktop:image-alias:${code}>`;
+}
+
+export function aliasIdToCode(id: number): number {
+  return id - IMAGE_ALIAS_FIRST_ID;
+}
+
+export function codeToAliasId(code: number): number {
+  return code + IMAGE_ALIAS_FIRST_ID;
+}
+
 /** Reference text sampling defaults (chameleon.md §2.2). */
 export const DEFAULT_SAMPLING = {
   temperature: 0.7,
