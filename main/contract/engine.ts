@@ -189,6 +189,8 @@ export const ModelInfoSchema = z.object({
   embeddingLength: z.number().int().optional(),
   layers: z.number().int().optional(),
   vocabularySize: z.number().int().optional(),
+  /** The GGUF carries the app's image aliases, so image output is possible (chameleon.md §6.4). */
+  imageAliases: z.boolean().optional(),
 });
 export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 

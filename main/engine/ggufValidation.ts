@@ -4,7 +4,21 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AppError } from '../contract/errors.ts';
 import { readGgufHeader, type GgufHeader } from './ggufHeader.ts';
-import { BOI_ID, CONTEXT_LENGTH, EOI_ID, EOT_ID, IMAGE_TOKEN_FIRST_ID, IMAGE_TOKEN_LAST_ID, imageTokenName } from '../contract/chameleon.ts';
+import {
+  ALIASED_VOCAB_SIZE,
+  BOI_ID,
+  CONTEXT_LENGTH,
+  EOI_ID,
+  EOT_ID,
+  IMAGE_ALIAS_FIRST_ID,
+  IMAGE_ALIAS_GGUF_KEY,
+  IMAGE_CODEBOOK_SIZE,
+  IMAGE_TOKEN_FIRST_ID,
+  IMAGE_TOKEN_LAST_ID,
+  VOCAB_SIZE,
+  imageAliasName,
+  imageTokenName,
+} from '../contract/chameleon.ts';
 
 export interface GgufSummary {
   path: string;
@@ -16,6 +30,8 @@ export interface GgufSummary {
   layers?: number;
   vocabularySize: number;
   parameters: number;
+  /** True for a GGUF the app made image-capable (ids 65536–73727 alias the image codes, §6.4). */
+  imageAliases: boolean;
 }
 
 /** [block size in elements, bytes per block] for the ggml types GGUF files commonly use. */
@@ -42,7 +58,7 @@ const EXPECTED_NAMES: [number, string][] = [
 ];
 
 /** The header values validation reads; everything else in the metadata is skipped, not built. */
-const KEPT_KEYS = new Set(['general.architecture', 'general.alignment', 'tokenizer.ggml.tokens']);
+const KEPT_KEYS = new Set(['general.architecture', 'general.alignment', 'tokenizer.ggml.tokens', IMAGE_ALIAS_GGUF_KEY]);
 const KEPT_SUFFIXES = ['.context_length', '.embedding_length', '.block_count'];
 
 export async function validateChameleonGguf(path: string, signal?: AbortSignal): Promise<GgufSummary> {
@@ -96,6 +112,8 @@ export async function validateChameleonGguf(path: string, signal?: AbortSignal):
     }
   }
 
+  const imageAliases = checkImageAliases(path, tokens, info.metadata.get(IMAGE_ALIAS_GGUF_KEY));
+
   // A cut-off download still has a valid header: compare where the tensor data must end with the
   // file size, so llama.cpp never reads past the end.
   let parameters = 0;
@@ -131,5 +149,30 @@ export async function validateChameleonGguf(path: string, signal?: AbortSignal):
     ...(layers !== undefined ? { layers } : {}),
     vocabularySize: tokens.length,
     parameters,
+    imageAliases,
   };
+}
+
+/**
+ * Chameleon's vocabulary is 65 536 tokens; the only other size accepted is the app's own
+ * image-alias layout, recognised by its metadata key and its alias names, never by size alone.
+ */
+function checkImageAliases(path: string, tokens: unknown[], marker: unknown): boolean {
+  if (marker === undefined) {
+    if (tokens.length === VOCAB_SIZE) return false;
+    throw new AppError('model.noImageVocabulary', `This GGUF has ${tokens.length} tokens; Chameleon has ${VOCAB_SIZE}.`, { path, vocabularySize: tokens.length });
+  }
+  if (Number(marker) !== IMAGE_ALIAS_FIRST_ID || tokens.length !== ALIASED_VOCAB_SIZE) {
+    throw new AppError('model.noImageVocabulary', `This GGUF claims image aliases but has ${tokens.length} tokens (expected ${ALIASED_VOCAB_SIZE}).`, {
+      path,
+      vocabularySize: tokens.length,
+    });
+  }
+  for (let code = 0; code < IMAGE_CODEBOOK_SIZE; code++) {
+    const id = IMAGE_ALIAS_FIRST_ID + code;
+    if (tokens[id] !== imageAliasName(code)) {
+      throw new AppError('model.noImageVocabulary', `Token ${id} should be the image alias ${imageAliasName(code)}.`, { path, id, expected: imageAliasName(code) });
+    }
+  }
+  return true;
 }

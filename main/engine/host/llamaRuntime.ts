@@ -148,6 +148,7 @@ export class LlamaRuntime {
       ...(summary.embeddingLength !== undefined ? { embeddingLength: summary.embeddingLength } : {}),
       ...(summary.layers !== undefined ? { layers: summary.layers } : {}),
       vocabularySize: summary.vocabularySize,
+      imageAliases: summary.imageAliases,
     };
     const fallback = this.#fallbacks.get(llamaKey(settings.gpu, avoid));
     const backend = await this.#describeBackend(llama, settings, fallback, model, threads, context.batchSize);
