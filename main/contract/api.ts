@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import {
   ConversationSummarySchema,
+  INSTRUCTIONS_MAX_CHARS,
   IdSchema,
   ImagePartSchema,
   MessageSchema,
@@ -27,6 +28,7 @@ import {
   StopReasonSchema,
 } from './engine.ts';
 import { ErrorDataSchema } from './errors.ts';
+import { PresetInputSchema, PresetSchema } from './presets.ts';
 import { ExportProgressSchema, ExportRequestSchema, TRANSCRIPT_TEXT_MAX_CHARS } from './transcript.ts';
 import { CatalogEntrySchema, DownloadStatusSchema, FitReportSchema, InstalledModelSchema, ModelKindSchema, ModelsSnapshotSchema } from './models.ts';
 
@@ -55,6 +57,19 @@ export const AppInfoSchema = z.object({
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 
 const ConversationRef = z.object({ id: IdSchema }).strict();
+const MessageRef = z.object({ messageId: IdSchema }).strict();
+
+/** One request the local API server answered: never a body, a query string or a key. */
+export const RequestLogEntrySchema = z.object({
+  method: z.string(),
+  /** The path without its query. */
+  path: z.string(),
+  status: z.number().int(),
+  durationMs: z.number().nonnegative(),
+  /** When it arrived (ms since the epoch). */
+  at: z.number(),
+});
+export type RequestLogEntry = z.infer<typeof RequestLogEntrySchema>;
 
 /** Whether images can be attached now, and why not (image.tokenizerMissing …) when they cannot. */
 export const ImageCapabilitySchema = z.object({
@@ -82,7 +97,24 @@ const ImageDataSchema = z.string().min(1).max(IMAGE_ATTACH_MAX_BASE64_CHARS);
 export const commands = {
   'app.info': { input: Empty, output: AppInfoSchema },
 
-  'chats.list': { input: PageRequestSchema.strict(), output: pageSchema(ConversationSummarySchema) },
+  /** Live chats, newest activity first: the unarchived ones (pinned ones included), or with `archived` the archived ones. */
+  'chats.list': { input: PageRequestSchema.extend({ archived: z.boolean().optional() }).strict(), output: pageSchema(ConversationSummarySchema) },
+  /** The pinned, unarchived chats (the sidebar's top group), newest activity first. */
+  'chats.pinned': { input: Empty, output: z.array(ConversationSummarySchema) },
+  'chats.setPinned': { input: z.object({ id: IdSchema, pinned: z.boolean() }).strict(), output: ConversationSummarySchema },
+  /** Archiving also unpins. */
+  'chats.setArchived': { input: z.object({ id: IdSchema, archived: z.boolean() }).strict(), output: ConversationSummarySchema },
+  /** The chat's own instructions, put in front of its first user turn; empty clears them. */
+  'chats.setInstructions': { input: z.object({ id: IdSchema, instructions: z.string().max(INSTRUCTIONS_MAX_CHARS) }).strict(), output: ConversationSummarySchema },
+  /** A new chat with the branch from the first message down to `messageId` and this chat's settings. */
+  'chats.fork': { input: MessageRef, output: ConversationSummarySchema },
+  /** The chat takes the preset's instructions and sampling (a copy: later preset edits leave it be). */
+  'chats.applyPreset': { input: z.object({ id: IdSchema, presetId: IdSchema }).strict(), output: ConversationSummarySchema },
+
+  'presets.list': { input: Empty, output: z.array(PresetSchema) },
+  /** Without id: a new preset; with: overwrite it. Names are unique (store.conflict). */
+  'presets.save': { input: PresetInputSchema, output: PresetSchema },
+  'presets.delete': { input: ConversationRef, output: Ok },
   'chats.create': { input: Empty, output: ConversationSummarySchema },
   'chats.get': { input: ConversationRef, output: ConversationSummarySchema },
   /** An empty title goes back to the one derived from the first message. */
@@ -103,6 +135,10 @@ export const commands = {
   'messages.page': { input: PageRequestSchema.extend({ conversationId: IdSchema }).strict(), output: pageSchema(MessageSchema) },
   /** A message and its siblings (same parent), oldest first. */
   'messages.siblings': { input: z.object({ messageId: IdSchema }).strict(), output: z.array(MessageSchema) },
+  /** Replace a message's text in place, images kept (correcting an answer). */
+  'messages.editText': { input: z.object({ messageId: IdSchema, text: z.string().min(1).max(1_000_000) }).strict(), output: ConversationSummarySchema },
+  /** Delete one message; what followed it moves up to its parent. */
+  'messages.delete': { input: MessageRef, output: ConversationSummarySchema },
   /** ‹ n / N ›: show the sibling at `index`, following it to its newest leaf. */
   'messages.switchBranch': { input: z.object({ messageId: IdSchema, index: z.number().int().min(0) }).strict(), output: ConversationSummarySchema },
   /** Show the branch ending at `messageId` (a search hit jumps here). */
@@ -177,6 +213,9 @@ export const commands = {
   /** Store (or with null forget) the Hugging Face token for gated repos; it never comes back. */
   'models.setToken': { input: z.object({ token: z.string().min(1).max(400).nullable() }).strict(), output: z.object({ hasToken: z.boolean() }) },
 
+  /** The local API server's last requests, newest first (browser mode; `available` false elsewhere). */
+  'server.requests': { input: Empty, output: z.object({ available: z.boolean(), requests: z.array(RequestLogEntrySchema) }) },
+
   'settings.get': { input: Empty, output: SettingsSchema },
   'settings.set': { input: SettingsSchema.strict(), output: SettingsSchema },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
@@ -186,7 +225,7 @@ export const commands = {
 export const events = {
   'model.stateChanged': EngineStatusSchema,
   'chats.changed': z.object({
-    reason: z.enum(['created', 'renamed', 'deleted', 'restored', 'messages', 'sampling']),
+    reason: z.enum(['created', 'renamed', 'deleted', 'restored', 'messages', 'sampling', 'instructions', 'pinned', 'archived']),
     conversationId: IdSchema,
   }),
   'settings.changed': SettingsSchema,
@@ -257,6 +296,11 @@ export const streams = {
   },
   /** Another answer to the same user message: a sibling of `messageId` (an assistant message). */
   'messages.regenerate': {
+    input: z.object({ messageId: IdSchema, sampling: SamplingOverridesSchema.optional() }).strict(),
+    packet: GenerationPacketSchema,
+  },
+  /** More of answer `messageId` (cut by max tokens): the same message grows; `started` carries it. */
+  'messages.continue': {
     input: z.object({ messageId: IdSchema, sampling: SamplingOverridesSchema.optional() }).strict(),
     packet: GenerationPacketSchema,
   },

@@ -14,6 +14,7 @@ export const TITLE_MAX_CHARS = 200;
 export const MESSAGE_TEXT_MAX_CHARS = 1_000_000;
 export const SEARCH_QUERY_MAX_CHARS = 500;
 export const PAGE_LIMIT_MAX = 500;
+export const INSTRUCTIONS_MAX_CHARS = 20_000;
 
 export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
 export const MessageRoleSchema = z.enum(MESSAGE_ROLES);
@@ -122,6 +123,14 @@ export const ConversationSummarySchema = z.object({
   messageCount: z.number().int().nonnegative().optional(),
   /** The chat's own sampling settings over the app defaults; absent: the defaults. */
   sampling: SamplingOverridesSchema.optional(),
+  /** Put in front of the first user turn (Chameleon has no system role); absent: none. */
+  instructions: z.string().max(INSTRUCTIONS_MAX_CHARS).optional(),
+  /** The preset the chat's instructions and sampling were last set from (while it exists). */
+  presetId: IdSchema.optional(),
+  /** Pinned chats head the sidebar; absent: not pinned. */
+  pinned: z.literal(true).optional(),
+  /** Archived chats leave the sidebar's list for its Archived view; absent: not archived. */
+  archived: z.literal(true).optional(),
 });
 export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
 

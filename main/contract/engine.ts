@@ -57,6 +57,8 @@ export const SamplingFieldsSchema = z.object({
   topK: z.number().int().min(0),
   /** 1 disables the penalty. */
   repeatPenalty: z.number().min(1).max(10),
+  /** Drops tokens less likely than this fraction of the most likely one; 0 disables min-p. */
+  minP: z.number().min(0).max(1),
   /** Omitted: a random seed is drawn and reported back in the result. */
   seed: z.number().int().min(0).max(0xffff_ffff),
   maxTokens: z.number().int().min(1),
@@ -101,6 +103,7 @@ export const SamplingSettingsSchema = z.object({
   topP: S.topP.default(DEFAULT_SAMPLING.topP),
   topK: S.topK.default(DEFAULT_SAMPLING.topK),
   repeatPenalty: S.repeatPenalty.default(DEFAULT_SAMPLING.repeatPenalty),
+  minP: S.minP.default(0),
   seed: S.seed.optional(),
   maxTokens: S.maxTokens.default(DEFAULT_SAMPLING.maxTokens),
   stop: S.stop.optional(),
@@ -128,11 +131,11 @@ export type TokenLogprob = z.infer<typeof TokenLogprobSchema>;
 export const GenerateRequestSchema = z.object({
   /** A conversation/branch key: requests with the same key reuse the KV cache of the previous one. */
   sessionId: z.string().min(1).max(200),
-  /** The history; the last turn must be a user turn. */
-  turns: z
-    .array(ChatTurnSchema)
-    .min(1)
-    .refine((t) => t[t.length - 1]?.role === 'user', { message: 'the last turn must be a user turn' }),
+  /**
+   * The history. The last turn is a user turn (the model answers it) or an assistant turn left
+   * open: the model continues that answer (Continue after max tokens; chameleon.md §2.4).
+   */
+  turns: z.array(ChatTurnSchema).min(1),
   sampling: SamplingSettingsSchema.default(SamplingSettingsSchema.parse({})),
   format: OutputFormatSchema.optional(),
   /** Report each token's log-probability with this many alternatives (0–20); absent: none. */

@@ -4,6 +4,7 @@
 //
 // Multi-turn layout (the reference code defines a single turn; this is its natural extension):
 //   BOS  user₁ EOT  assistant₁ EOS  user₂ EOT  assistant₂ EOS  …  userₙ EOT   → the model answers
+// An assistant turn last is an answer left open (no EOS): the model continues it (Continue).
 // where BOS = <s> (0), EOT = <reserved08706> (8710), EOS = </s> (2), and an image inside any turn
 // is BOI (8197) + 1024 × (code + 4) + EOI (8196) at its position among the text segments.
 import { BOI_ID, BOS_ID, EOI_ID, EOS_ID, EOT_ID, codeToTokenId } from '../contract/chameleon.ts';
@@ -34,17 +35,42 @@ function append(out: number[], ids: readonly number[]): void {
 
 export function buildPromptTokens(turns: readonly ChatTurn[], tokenize: TextTokenizer, answers?: AnswerTokenLookup): number[] {
   const out: number[] = [BOS_ID];
-  for (const turn of turns) {
+  for (const [i, turn] of turns.entries()) {
     if (turn.role === 'assistant') {
       const only = turn.segments.length === 1 ? turn.segments[0] : undefined;
       const cached = only?.type === 'text' ? answers?.(only.text) : undefined;
       if (cached) append(out, cached);
       else for (const s of turn.segments) append(out, segmentTokens(s, tokenize));
-      out.push(EOS_ID);
+      if (i < turns.length - 1) out.push(EOS_ID);
     } else {
       for (const s of turn.segments) append(out, segmentTokens(s, tokenize));
       out.push(EOT_ID);
     }
   }
   return out;
+}
+
+/**
+ * Chameleon has no system role: instructions (the API's system messages, a chat's own
+ * instructions) go in front of the first user turn's content, separated by a blank line.
+ */
+export function instructionsSegment(instructions: readonly string[]): PromptSegment | undefined {
+  const text = instructions.filter((t) => t.trim() !== '').join('\n\n');
+  return text === '' ? undefined : { type: 'text', text: `${text}\n\n` };
+}
+
+/** The turns with `instructions` in front of the first user turn (see instructionsSegment). */
+export function withInstructions(turns: readonly ChatTurn[], instructions: readonly string[]): ChatTurn[] {
+  const segment = instructionsSegment(instructions);
+  const first = turns.findIndex((t) => t.role === 'user');
+  if (!segment || first < 0) return [...turns];
+  const out = [...turns];
+  out[first] = { role: 'user', segments: [segment, ...turns[first]!.segments] };
+  return out;
+}
+
+/** Where an open answer's own tokens begin in a prompt: after the last end-of-turn or end-of-answer id. */
+export function openAnswerStart(prompt: readonly number[]): number {
+  for (let i = prompt.length - 1; i >= 0; i--) if (prompt[i] === EOT_ID || prompt[i] === EOS_ID) return i + 1;
+  return 1;
 }

@@ -7,6 +7,7 @@ import { AppError, toErrorData, type ErrorData } from '../contract/errors.ts';
 import { assertAuthorized, assertLocalOrigin, assertSingleHeaders, redactedUrl } from './auth.ts';
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './body.ts';
 import { sendError } from './httpErrors.ts';
+import type { RequestLogEntry } from '../contract/api.ts';
 
 export const HOST = '127.0.0.1';
 
@@ -36,6 +37,8 @@ export interface LocalHttpServerOptions {
   /** Errors that reach the top of a request (diagnostics; the client already got its answer). */
   /** A failed request, for the log: its path has key-like query values redacted. */
   onError?: (error: ErrorData, request: { method: string; path: string }) => void;
+  /** Every answered request except the browser UI's public files (the server panel's list). */
+  onRequest?: (entry: RequestLogEntry) => void;
 }
 
 export class LocalHttpServer {
@@ -44,6 +47,7 @@ export class LocalHttpServer {
   readonly #apiKey: string;
   readonly #maxBodyBytes: number;
   readonly #onError: LocalHttpServerOptions['onError'];
+  readonly #onRequest: LocalHttpServerOptions['onRequest'];
   #port = 0;
 
   constructor(options: LocalHttpServerOptions) {
@@ -51,6 +55,7 @@ export class LocalHttpServer {
     this.#apiKey = options.apiKey;
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.#onError = options.onError;
+    this.#onRequest = options.onRequest;
     this.#server = createServer({ noDelay: true }, (req, res) => {
       void this.#handle(req, res);
     });
@@ -92,14 +97,19 @@ export class LocalHttpServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const controller = new AbortController();
+    const at = Date.now();
+    const started = performance.now();
+    let route: Route | undefined;
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
+      // Only the path: a query may carry a key (redactedUrl is for whole URLs in the log).
+      if (!route?.public) this.#onRequest?.({ method: req.method ?? '?', path: (req.url ?? '/').split(/[?#]/, 1)[0] ?? '/', status: res.statusCode, durationMs: performance.now() - started, at });
     });
     try {
       assertSingleHeaders(req.rawHeaders);
       assertLocalOrigin(req.headers, this.#port);
       const url = new URL(req.url ?? '/', `http://${HOST}:${this.#port}`);
-      const route = this.#route(req, url);
+      route = this.#route(req, url);
       if (!route?.public) assertAuthorized(req.headers, this.#apiKey);
       if (!route) throw this.#noRoute(req, url);
       await route.handle({

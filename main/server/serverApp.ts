@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { EngineStatus } from '../contract/engine.ts';
 import type { ErrorData } from '../contract/errors.ts';
+import type { RequestLogEntry } from '../contract/api.ts';
 import { SESSION_PATH } from '../contract/wire.ts';
 import { forkLauncher } from '../engine/launchers/forkLauncher.ts';
 import type { HostLauncher } from '../engine/protocol.ts';
@@ -96,6 +97,7 @@ export class ServerApp {
           ...rendererRoutes(defaultRendererRoot()),
         ],
         onError: (error, { method, path }) => emit({ type: 'requestFailed', method, path, error }),
+        ...(app.requests ? { onRequest: (entry: RequestLogEntry) => app.requests?.add(entry) } : {}),
       });
       await http.listen(options.port);
       const ws = attach(http.nodeServer, { handlers: app.handlers, apiKey: apiKey.key });

@@ -15,6 +15,8 @@ import type { ModelState } from './modelState.ts';
 import { checkVqganWeights } from '../images/vqgan/weights/loadWeights.ts';
 import { transcriptCommands, transcriptStreams, type TranscriptHandlerDeps } from './transcriptHandlers.ts';
 import { modelCommands, type ModelHandlerDeps } from './modelHandlers.ts';
+import { chatEditCommands } from './chatEditHandlers.ts';
+import type { RequestLog } from './requestLog.ts';
 
 export interface AppHandlerDeps {
   info: AppInfo;
@@ -32,6 +34,8 @@ export interface AppHandlerDeps {
   images: ImageService;
   transcripts: TranscriptHandlerDeps;
   models: Pick<ModelHandlerDeps, 'models' | 'endpoint' | 'token' | 'openFolder'>;
+  /** The local API server's request log (browser mode). */
+  requests?: RequestLog;
 }
 
 /** App defaults under the chat's own settings (a message's one-off overrides go on top later). */
@@ -49,6 +53,7 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       'app.info': () => deps.info,
 
       'chats.list': (page) => store.listConversations(page),
+      ...chatEditCommands({ store, events, generation, ...(deps.requests ? { requests: deps.requests } : {}) }),
       'chats.create': () => {
         const chat = store.createConversation();
         changed('created', chat.id);
@@ -148,6 +153,7 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       },
       'messages.send': (args, sink) => generation.send(args, sink),
       'messages.regenerate': (args, sink) => generation.regenerate(args, sink),
+      'messages.continue': (args, sink) => generation.continue(args, sink),
       'messages.edit': (args, sink) => generation.edit(args, sink),
       ...transcriptStreams(deps.transcripts),
     },

@@ -12,6 +12,7 @@ import { MODELS_DIR_NAME } from '../platform/dataDir.ts';
 import { lockDataDir, type DataDirLock } from '../platform/dataDirLock.ts';
 import { ChatStore, type ChatStoreOptions } from '../store/ChatStore.ts';
 import { createAppHandlers, samplingFor } from './appHandlers.ts';
+import { RequestLog } from './requestLog.ts';
 import { EventHub } from './eventHub.ts';
 import { FileAccess } from './fileAccess.ts';
 import { GenerationService } from './generationService.ts';
@@ -74,6 +75,8 @@ export class AppServices {
   /** The model files: catalog, downloads, installed models. */
   readonly models: ModelLibrary;
   readonly handlers: Handlers;
+  /** The local API server's last requests (browser mode: the server runs in this process). */
+  readonly requests: RequestLog | undefined;
   /** The start-up load (null when none was asked for or no model is chosen); never rejects. */
   readonly startupLoad: Promise<ModelLoadReport | null>;
   readonly #lock: DataDirLock;
@@ -92,6 +95,7 @@ export class AppServices {
     this.transcripts = parts.transcripts;
     this.models = parts.models;
     this.handlers = parts.handlers;
+    this.requests = parts.requests;
     this.#lock = parts.lock;
     this.#unsubscribeEngine = parts.unsubscribeEngine;
     const { loadModelAtStart, modelPath } = parts.options;
@@ -170,7 +174,9 @@ export class AppServices {
       });
       undo.push(() => models.dispose());
       installedPaths = () => models.snapshot().installed.map((m) => m.path);
+      const requests = options.info.mode === 'browser' ? new RequestLog() : undefined;
       const handlers = createAppHandlers({
+        ...(requests ? { requests } : {}),
         info: { ...options.info, dataDir },
         store,
         model,
@@ -190,7 +196,7 @@ export class AppServices {
         models: { models, endpoint: modelsConfig.endpoint, token: () => tokens.get(), ...(options.openFolder ? { openFolder: options.openFolder } : {}) },
       });
       late.handlers = handlers;
-      return new AppServices({ dataDir, events, settings, store, engine, model, models, generation, images, transcripts, handlers, lock, unsubscribeEngine, options });
+      return new AppServices({ dataDir, events, settings, store, engine, model, models, generation, images, transcripts, handlers, requests, lock, unsubscribeEngine, options });
     } catch (err) {
       for (const step of undo.reverse()) await step();
       throw err;

@@ -15,6 +15,7 @@ import { AppError, toErrorData, type ErrorData } from '../contract/errors.ts';
 import type { GenerateOptions } from '../engine/engineClient.ts';
 import type { ChatStore } from '../store/ChatStore.ts';
 import type { StreamingMessageWriter } from '../store/StreamingMessageWriter.ts';
+import { withInstructions } from '../engine/promptBuilder.ts';
 import { ANSWER_RESERVE, fitTurns } from './contextBudget.ts';
 import { FrameCoalescer } from './frameCoalescer.ts';
 import type { ImageService } from './imageService.ts';
@@ -30,6 +31,8 @@ interface Prepared {
   user: Message;
   turns: ChatTurn[];
   sendUser: boolean;
+  /** Continue this answer (same row) instead of starting a new one. */
+  continues?: number;
 }
 
 export interface GenerationServiceOptions {
@@ -60,7 +63,7 @@ export class GenerationService {
     this.#assertIdle(args.conversationId);
     await this.#answer(args.conversationId, args.sampling, sink, async (signal, sampling) => {
       const history = args.parentId === null ? [] : await this.#turns(args.conversationId, args.parentId, signal, sink);
-      const turns = await this.#fit([...history, ...(await this.#turnsOf([{ role: 'user', parts: args.parts }], signal, sink))], sampling);
+      const turns = await this.#fit(args.conversationId, [...history, ...(await this.#turnsOf([{ role: 'user', parts: args.parts }], signal, sink))], sampling);
       const user = this.#o.store.addUserMessage(args.conversationId, args.parentId, args.parts);
       this.#o.onChanged(args.conversationId);
       return { user, turns, sendUser: true };
@@ -74,8 +77,25 @@ export class GenerationService {
     const user = this.#o.store.getMessage(old.parentId);
     await this.#answer(old.conversationId, args.sampling, sink, async (signal, sampling) => ({
       user,
-      turns: await this.#fit(await this.#turns(old.conversationId, user.id, signal, sink), sampling),
+      turns: await this.#fit(old.conversationId, await this.#turns(old.conversationId, user.id, signal, sink), sampling),
       sendUser: false,
+    }));
+  }
+
+  /**
+   * Continue an answer cut by max tokens (or stopped): the prompt is the branch with that answer
+   * as an open assistant turn, and the new text is appended to the same message.
+   */
+  async continue(args: { messageId: number; sampling?: SamplingOverrides }, sink: Sink): Promise<void> {
+    const old = this.#o.store.getMessage(args.messageId);
+    if (old.role !== 'assistant' || old.parentId === null) throw new AppError('api.badRequest', 'Only an answer can be continued.', { messageId: args.messageId });
+    this.#assertIdle(old.conversationId);
+    const user = this.#o.store.getMessage(old.parentId);
+    await this.#answer(old.conversationId, args.sampling, sink, async (signal, sampling) => ({
+      user,
+      turns: await this.#fit(old.conversationId, await this.#turns(old.conversationId, old.id, signal, sink), sampling),
+      sendUser: false,
+      continues: old.id,
     }));
   }
 
@@ -85,7 +105,7 @@ export class GenerationService {
     this.#assertIdle(old.conversationId);
     await this.#answer(old.conversationId, args.sampling, sink, async (signal, sampling) => {
       const history = old.parentId === null ? [] : await this.#turns(old.conversationId, old.parentId, signal, sink);
-      const turns = await this.#fit([...history, ...(await this.#turnsOf([{ role: 'user', parts: args.parts }], signal, sink))], sampling);
+      const turns = await this.#fit(old.conversationId, [...history, ...(await this.#turnsOf([{ role: 'user', parts: args.parts }], signal, sink))], sampling);
       const user = this.#o.store.addUserMessage(old.conversationId, old.parentId, args.parts);
       this.#o.onChanged(old.conversationId);
       return { user, turns, sendUser: true };
@@ -96,8 +116,8 @@ export class GenerationService {
    * The engine turns for the branch ending at `leafId`, images as their codes (cached or encoded),
    * before the context policy: what the context meter counts and what tests compare token by token.
    */
-  promptTurns(conversationId: number, leafId: number, signal: AbortSignal = new AbortController().signal): Promise<ChatTurn[]> {
-    return this.#turns(conversationId, leafId, signal, { send: () => undefined, signal });
+  async promptTurns(conversationId: number, leafId: number, signal: AbortSignal = new AbortController().signal): Promise<ChatTurn[]> {
+    return withInstructions(await this.#turns(conversationId, leafId, signal, { send: () => undefined, signal }), this.#instructions(conversationId));
   }
 
   /** The context meter's numbers for the branch ending at `leafId` (see generation.promptTokens). */
@@ -118,6 +138,10 @@ export class GenerationService {
   /** Stops every running answer (shutdown); each keeps its text. */
   stopAll(): void {
     for (const controller of this.#running.values()) controller.abort();
+  }
+
+  isRunning(conversationId: number): boolean {
+    return this.#running.has(conversationId);
   }
 
   get running(): number {
@@ -155,14 +179,17 @@ export class GenerationService {
     try {
       const sampling: SamplingSettingsInput = { ...this.#o.samplingFor(conversationId), ...overrides };
       // Throws (nothing written) on a bad image, a cancelled encode or a message that cannot fit.
-      const { user, turns, sendUser } = await prepare(controller.signal, sampling);
+      const { user, turns, sendUser, continues } = await prepare(controller.signal, sampling);
       const status = this.#o.engine.getStatus();
       const model = status.model ? { fileName: status.model.fileName, sizeBytes: status.model.sizeBytes } : undefined;
-      const writer = this.#o.store.beginAssistantMessage(conversationId, user.id, {
-        sampling: { ...sampling },
-        ...(sampling.seed === undefined ? {} : { seed: sampling.seed }),
-        ...(model ? { model } : {}),
-      });
+      const writer =
+        continues !== undefined
+          ? this.#o.store.continueAssistantMessage(continues)
+          : this.#o.store.beginAssistantMessage(conversationId, user.id, {
+              sampling: { ...sampling },
+              ...(sampling.seed === undefined ? {} : { seed: sampling.seed }),
+              ...(model ? { model } : {}),
+            });
       sink.send({ type: 'started', ...(sendUser ? { user } : {}), assistant: this.#o.store.getMessage(writer.messageId) });
       await this.#stream(writer, { sessionId: `chat-${conversationId}`, turns, sampling }, controller.signal, sink);
     } finally {
@@ -267,18 +294,31 @@ export class GenerationService {
     return turns;
   }
 
-  /** Applies the context policy (contextBudget.ts) when a model is loaded and knows its context. */
-  async #fit(turns: ChatTurn[], sampling: SamplingSettingsInput): Promise<ChatTurn[]> {
+  /** The chat's own instructions, for the front of its first user turn (none: empty). */
+  #instructions(conversationId: number): string[] {
+    const text = this.#o.store.getConversation(conversationId).instructions;
+    return text ? [text] : [];
+  }
+
+  /**
+   * The chat's instructions in front of the first turn sent, and the context policy
+   * (contextBudget.ts) when a model is loaded and knows its context. When old exchanges must go,
+   * the instructions stay: their cost comes off the budget, and they move to the first turn kept.
+   */
+  async #fit(conversationId: number, turns: ChatTurn[], sampling: SamplingSettingsInput): Promise<ChatTurn[]> {
+    const instructions = this.#instructions(conversationId);
+    const full = withInstructions(turns, instructions);
     const status = this.#o.engine.getStatus();
     // After a crash the host restarts with the same settings on this very request: the policy
     // applies to that context too (issue 15, defect 3), or a long chat overflows it.
     const contextSize = status.state === 'ready' || status.state === 'crashed' ? (status.model?.contextSize ?? status.settings?.contextSize) : undefined;
-    if (contextSize === undefined || turns.length === 0) return turns;
+    if (contextSize === undefined || turns.length === 0) return full;
     const maxTokens = sampling.maxTokens ?? DEFAULT_SAMPLING.maxTokens;
-    const whole = await this.#o.engine.countTokens(turns);
-    if (whole + Math.min(maxTokens, ANSWER_RESERVE) <= contextSize) return turns;
+    const whole = await this.#o.engine.countTokens(full);
+    if (whole + Math.min(maxTokens, ANSWER_RESERVE) <= contextSize) return full;
     // Per-turn costs only when it does not fit: each count includes one BOS.
     const costs = await Promise.all(turns.map(async (t) => (await this.#o.engine.countTokens([t])) - 1));
-    return fitTurns(turns, costs, contextSize, maxTokens).turns;
+    const instructionCost = instructions.length === 0 ? 0 : whole - (await this.#o.engine.countTokens(turns));
+    return withInstructions(fitTurns(turns, costs, contextSize - instructionCost, maxTokens).turns, instructions);
   }
 }

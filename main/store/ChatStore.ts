@@ -22,6 +22,8 @@ import { prepareStatements } from './statements.ts';
 import type { StreamOutcome, StreamingFlushPolicy, StreamingSink } from './StreamingMessageWriter.ts';
 import { DEFAULT_FLUSH_POLICY, StreamingMessageWriter } from './StreamingMessageWriter.ts';
 import { TranscriptStore } from './TranscriptStore.ts';
+import { ChatEdits } from './ChatEdits.ts';
+import { PresetStore } from './PresetStore.ts';
 
 export const DATABASE_FILE_NAME = 'history.sqlite3';
 const DEFAULT_SEARCH_LIMIT = 30;
@@ -66,6 +68,8 @@ export class ChatStore {
   readonly #writers = new Set<StreamingMessageWriter>();
   readonly #sink: StreamingSink;
   #transcripts: TranscriptStore | undefined;
+  #edits: ChatEdits | undefined;
+  #presets: PresetStore | undefined;
   /** How many answers were left mid-stream by a crash and marked interrupted at open. */
   readonly recoveredInterrupted: number;
   /** Attached images and their codes cache, on the same connection. */
@@ -133,15 +137,18 @@ export class ChatStore {
     return toConversation(this.#liveConversation(id));
   }
 
-  /** Live conversations, most recently active first. */
-  listConversations(request: PageRequest = {}): Page<ConversationSummary> {
+  /** Live conversations, most recently active first: the unarchived ones, or with `archived` the archived ones. */
+  listConversations(request: PageRequest & { archived?: boolean } = {}): Page<ConversationSummary> {
     this.#open();
-    const { cursor, limit } = parseInput(PageRequestSchema, request);
+    const { archived = false, ...page } = request;
+    const { cursor, limit } = parseInput(PageRequestSchema, page);
+    const first = archived ? this.#st.listArchivedFirst : this.#st.listConversationsFirst;
+    const after = archived ? this.#st.listArchivedAfter : this.#st.listConversationsAfter;
     let rows: ConversationRow[];
-    if (cursor === undefined) rows = this.#st.listConversationsFirst.all(limit + 1) as ConversationRow[];
+    if (cursor === undefined) rows = first.all(limit + 1) as ConversationRow[];
     else {
-      const after = decodeConversationCursor(cursor);
-      rows = this.#st.listConversationsAfter.all(after.updatedAt, after.id, limit + 1) as ConversationRow[];
+      const from = decodeConversationCursor(cursor);
+      rows = after.all(from.updatedAt, from.id, limit + 1) as ConversationRow[];
     }
     const items = rows.slice(0, limit);
     const last = items.at(-1);
@@ -237,6 +244,47 @@ export class ChatStore {
     const writer = new StreamingMessageWriter(messageId, partId, this.#sink, this.#flushPolicy);
     this.#writers.add(writer);
     return writer;
+  }
+
+  /**
+   * Continue an ended answer (cut at max tokens, stopped): the same row streams again, appending to
+   * its last text part, and becomes the active leaf. Only an answer nothing follows yet.
+   */
+  continueAssistantMessage(messageId: number): StreamingMessageWriter {
+    const { partId, text } = this.#db.transaction(() => {
+      const m = this.getMessage(messageId);
+      if (m.role !== 'assistant') throw new AppError('api.badRequest', 'Only an answer can be continued.', { messageId });
+      if (m.status === 'streaming') throw new AppError('store.conflict', 'This answer is still being written.', { messageId });
+      if (this.#st.hasChildren.get(messageId) !== undefined) throw new AppError('store.conflict', 'Only the last answer of a branch can be continued.', { messageId });
+      const parts = this.#st.getParts.all(messageId) as PartRow[];
+      const last = parts.at(-1);
+      const partId = last?.kind === 'text' ? last.id : Number(this.#st.insertPart.run(messageId, parts.length, 'text', '', null, null, null, null).lastInsertRowid);
+      this.#st.reopenMessage.run(messageId);
+      this.#st.setActiveLeaf.run(messageId, m.conversationId);
+      this.#st.touchConversation.run(this.#now(), m.conversationId);
+      return { partId, text: last?.kind === 'text' ? (last.text ?? '') : '' };
+    })();
+    const writer = new StreamingMessageWriter(messageId, partId, this.#sink, this.#flushPolicy, text);
+    this.#writers.add(writer);
+    return writer;
+  }
+
+  /** Edit, delete, fork, instructions, pin and archive, on this connection (ChatEdits.ts). */
+  edits(): ChatEdits {
+    this.#edits ??= new ChatEdits(this.#db, {
+      now: this.#now,
+      conversation: (id) => this.getConversation(id),
+      retitle: (id) => this.#st.setAutoTitle.run(this.#derivedTitle(this.#liveConversation(id).active_leaf_id), id),
+      transcripts: () => this.transcripts(),
+      checkOpen: () => this.#open(),
+    });
+    return this.#edits;
+  }
+
+  /** Saved presets (PresetStore.ts), on this connection. */
+  presets(): PresetStore {
+    this.#presets ??= new PresetStore(this.#db, { now: this.#now, conversation: (id) => this.getConversation(id), checkOpen: () => this.#open() });
+    return this.#presets;
   }
 
   getMessage(id: number): Message {

@@ -41,8 +41,10 @@ export class StreamingMessageWriter {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #ended = false;
 
-  constructor(messageId: number, partId: number, sink: StreamingSink, policy: StreamingFlushPolicy) {
+  /** `text`: what the part already holds (an answer being continued); appends go after it. */
+  constructor(messageId: number, partId: number, sink: StreamingSink, policy: StreamingFlushPolicy, text = '') {
     this.messageId = messageId;
+    this.#text = text;
     this.#partId = partId;
     this.#sink = sink;
     this.#policy = policy;

@@ -48,6 +48,12 @@ export interface ImportConversation {
   activeLeafKey?: number;
   /** The chat's own sampling settings, written with it. */
   sampling?: SamplingOverrides;
+  /** The chat's own instructions (front of the first user turn). */
+  instructions?: string;
+  /** A preset of this database the chat was set from (a fork keeps it; an import has none). */
+  presetId?: number;
+  pinned?: boolean;
+  archived?: boolean;
   messages: Iterable<ImportMessage>;
   /** Runs first inside the import's transaction (stores the transcript's images on the same connection). */
   prepare?: () => void;
@@ -72,7 +78,8 @@ export const TRANSCRIPT_SQL = {
       SELECT p.id, p.parent_id, up.n + 1 FROM up JOIN messages p ON p.id = up.parent_id
     )
     SELECT id FROM up ORDER BY n DESC`,
-  insertConversation: `INSERT INTO conversations (title, title_is_custom, created_at, updated_at, sampling_json) VALUES (?, ?, ?, ?, ?)`,
+  insertConversation: `INSERT INTO conversations (title, title_is_custom, created_at, updated_at, sampling_json, instructions, preset_id, pinned_at, archived_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   insertMessage: `INSERT INTO messages (conversation_id, parent_id, role, status, created_at, sampling_json, seed, model_file_name,
     model_size_bytes, model_sha256, prompt_tokens, completion_tokens, prompt_ms, first_token_ms, total_ms, tokens_per_second, error_json)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -153,6 +160,10 @@ export class TranscriptStore {
         input.createdAt,
         input.updatedAt,
         input.sampling && Object.keys(input.sampling).length > 0 ? JSON.stringify(input.sampling) : null,
+        input.instructions?.trim() ? input.instructions : null,
+        input.presetId ?? null,
+        input.pinned ? input.updatedAt : null,
+        input.archived ? input.updatedAt : null,
       ).lastInsertRowid,
     );
     const ids = new Map<number, number>();

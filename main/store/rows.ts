@@ -16,6 +16,10 @@ export function toConversation(row: ConversationRow): ConversationSummary {
     ...(row.active_leaf_id !== null ? { activeLeafId: row.active_leaf_id } : {}),
     messageCount: row.message_count,
     ...withSampling(parseJson(row.sampling_json, (v) => SamplingOverridesSchema.safeParse(v).data)),
+    ...(row.instructions ? { instructions: row.instructions } : {}),
+    ...(row.preset_id !== null ? { presetId: row.preset_id } : {}),
+    ...(row.pinned_at !== null ? { pinned: true as const } : {}),
+    ...(row.archived_at !== null ? { archived: true as const } : {}),
   };
 }
 

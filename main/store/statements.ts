@@ -12,6 +12,10 @@ export interface ConversationRow {
   deleted_at: number | null;
   message_count: number;
   sampling_json: string | null;
+  instructions: string | null;
+  preset_id: number | null;
+  pinned_at: number | null;
+  archived_at: number | null;
 }
 
 export interface MessageRow {
@@ -62,7 +66,7 @@ export interface SearchRow {
 export const RANK_WINDOW = 1000;
 
 export const CONVERSATION_COLUMNS = `c.id, c.title, c.title_is_custom, c.created_at, c.updated_at, c.active_leaf_id, c.deleted_at,
-  c.sampling_json, (SELECT count(*) FROM messages n WHERE n.conversation_id = c.id) AS message_count`;
+  c.sampling_json, c.instructions, c.preset_id, c.pinned_at, c.archived_at, (SELECT count(*) FROM messages n WHERE n.conversation_id = c.id) AS message_count`;
 
 // Siblings are ordered by id (creation order). Roots are siblings within their conversation.
 const MESSAGE_COLUMNS = `m.id, m.conversation_id, m.parent_id, m.role, m.status, m.created_at, m.sampling_json, m.seed,
@@ -79,9 +83,14 @@ const MESSAGE_COLUMNS = `m.id, m.conversation_id, m.parent_id, m.role, m.status,
 export const SQL = {
   insertConversation: `INSERT INTO conversations (title, title_is_custom, created_at, updated_at) VALUES (?, 0, ?, ?)`,
   getConversation: `SELECT ${CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = ?`,
-  listConversationsFirst: `SELECT ${CONVERSATION_COLUMNS} FROM conversations c WHERE c.deleted_at IS NULL
+  listConversationsFirst: `SELECT ${CONVERSATION_COLUMNS} FROM conversations c WHERE c.deleted_at IS NULL AND c.archived_at IS NULL
     ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`,
-  listConversationsAfter: `SELECT ${CONVERSATION_COLUMNS} FROM conversations c WHERE c.deleted_at IS NULL
+  listConversationsAfter: `SELECT ${CONVERSATION_COLUMNS} FROM conversations c WHERE c.deleted_at IS NULL AND c.archived_at IS NULL
+    AND (c.updated_at, c.id) < (?, ?) ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`,
+  /** The sidebar's Archived view, keyset-paged like the list. */
+  listArchivedFirst: `SELECT ${CONVERSATION_COLUMNS} FROM conversations c WHERE c.deleted_at IS NULL AND c.archived_at IS NOT NULL
+    ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`,
+  listArchivedAfter: `SELECT ${CONVERSATION_COLUMNS} FROM conversations c WHERE c.deleted_at IS NULL AND c.archived_at IS NOT NULL
     AND (c.updated_at, c.id) < (?, ?) ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`,
   setTitle: `UPDATE conversations SET title = ?, title_is_custom = ? WHERE id = ?`,
   setAutoTitle: `UPDATE conversations SET title = ? WHERE id = ? AND title_is_custom = 0`,
@@ -101,6 +110,9 @@ export const SQL = {
   finishMessage: `UPDATE messages SET status = ?, seed = coalesce(?, seed), prompt_tokens = ?, completion_tokens = ?,
     prompt_ms = ?, first_token_ms = ?, total_ms = ?, tokens_per_second = ?, error_json = ? WHERE id = ? AND status = 'streaming'`,
   interruptStreaming: `UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'`,
+  /** An ended answer streams again (Continue): same row, its error cleared. */
+  reopenMessage: `UPDATE messages SET status = 'streaming', error_json = NULL WHERE id = ? AND status != 'streaming'`,
+  hasChildren: `SELECT 1 FROM messages WHERE parent_id = ? LIMIT 1`,
   getMessage: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?`,
   getParts: `SELECT * FROM message_parts WHERE message_id = ? ORDER BY position`,
   children: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.parent_id = ? ORDER BY m.id`,

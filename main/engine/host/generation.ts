@@ -5,7 +5,7 @@ import { AppError } from '../../contract/errors.ts';
 import { EOS_ID, EOT_ID, VOCAB_SIZE } from '../../contract/chameleon.ts';
 import type { GenerateRequest, GenerationEvent, GenerationResult, OutputFormat, StopReason, TokenLogprob } from '../../contract/engine.ts';
 import { assertGrammarSchema } from '../jsonSchemaSubset.ts';
-import { buildPromptTokens } from '../promptBuilder.ts';
+import { buildPromptTokens, openAnswerStart } from '../promptBuilder.ts';
 import { IncrementalDecoder, StopStringMatcher } from '../textStream.ts';
 import { FIRST_TEXT_ID, type LoadedModel } from './llamaRuntime.ts';
 import type { AnswerCache } from './answerCache.ts';
@@ -110,7 +110,7 @@ export async function generate(
     temperature: sampling.temperature,
     topP: sampling.topP,
     topK: sampling.topK,
-    minP: 0,
+    minP: sampling.minP,
     seed,
     tokenBias: grammar ? grammarBias(loaded) : loaded.textOnlyBias,
     yieldEogToken: true,
@@ -222,7 +222,13 @@ export async function generate(
   }
   // Tokens whose text never surfaced (a stop string, an unfinished character) still report theirs.
   if (unsent.length > 0) emit({ type: 'delta', text: '', logprobs: unsent });
-  // Only an answer whose text is exactly its tokens can stand in for them in the next prompt.
-  if (stopReason !== 'stopString') answers.set(text, generated);
+  // Only an answer whose text is exactly its tokens can stand in for them in the next prompt. A
+  // continued answer (an open assistant turn last) is the open part's tokens and these.
+  const open = request.turns.at(-1);
+  const openText = open?.role === 'assistant' && open.segments.length === 1 && open.segments[0]?.type === 'text' ? open.segments[0].text : undefined;
+  if (stopReason !== 'stopString') {
+    if (openText === undefined) answers.set(text, generated);
+    else answers.set(openText + text, [...prompt.slice(openAnswerStart(prompt)), ...generated]);
+  }
   return result(text, stopReason, generated.length, firstTokenAt, promptDoneAt);
 }

@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { AppError } from '../../contract/errors.ts';
 import type { ChatTurn, DefaultSampling, OutputFormat, PromptSegment, SamplingSettingsInput } from '../../contract/engine.ts';
+import { instructionsSegment } from '../../engine/promptBuilder.ts';
 
 const TextPartSchema = z.object({ type: z.literal('text'), text: z.string() });
 const ImageUrlPartSchema = z.object({
@@ -49,6 +50,8 @@ export const ChatCompletionRequestSchema = z.object({
   // Extensions that llama.cpp's and vLLM's servers accept too; Chameleon's reference sampler uses both.
   top_k: z.number().int().min(0).nullish(),
   repetition_penalty: z.number().min(1).max(10).nullish(),
+  /** llama.cpp's extension: drop tokens below this fraction of the top one's probability. */
+  min_p: z.number().min(0).max(1).nullish(),
   // Parameters that change what the client gets and that this server cannot honour are refused
   // (400 naming the param), never silently ignored: a client asking for a tool call would
   // otherwise take free text for an answer.
@@ -109,7 +112,8 @@ export async function messagesToTurns(messages: readonly ChatMessage[], imageInp
     }
     const segments: PromptSegment[] = [];
     if (message.role === 'user') {
-      if (pendingSystem.length > 0) segments.push({ type: 'text', text: `${pendingSystem.join('\n\n')}\n\n` });
+      const instructions = instructionsSegment(pendingSystem);
+      if (instructions) segments.push(instructions);
       pendingSystem = [];
       if (typeof message.content === 'string') segments.push({ type: 'text', text: message.content });
       else {
@@ -166,6 +170,7 @@ export function toSampling(request: ChatCompletionRequest, defaults: DefaultSamp
     topP: request.top_p === 0 ? Number.MIN_VALUE : (request.top_p ?? defaults.topP),
     topK: request.top_k ?? defaults.topK,
     repeatPenalty: request.repetition_penalty ?? defaults.repeatPenalty,
+    ...(request.min_p == null ? {} : { minP: request.min_p }),
     maxTokens: request.max_completion_tokens ?? request.max_tokens ?? defaults.maxTokens,
     // OpenAI seeds are any integer; the engine's are 32-bit unsigned.
     ...(request.seed == null ? {} : { seed: ((request.seed % 2 ** 32) + 2 ** 32) % 2 ** 32 }),
