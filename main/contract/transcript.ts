@@ -3,13 +3,15 @@
 // conversation exactly is here: every message of every branch, the tree (parentId), part order,
 // images (embedded, base64), sampling settings, seeds, model identity, token counts and timings.
 //
-// Version 2, as written (`npm` consumers: `TranscriptFileSchema` is the normative definition):
+// Version 3, as written (`npm` consumers: `TranscriptFileSchema` is the normative definition):
 //   {
-//     "format": "chameleon-desktop/transcript", "version": 2,
+//     "format": "chameleon-desktop/transcript", "version": 3,
 //     "exportedAt": <ms since epoch>, "app": { "name", "version" },
 //     "conversations": [ {
 //       "title", "titleIsCustom", "createdAt", "updatedAt", "activeLeafId"?: <message id>,
 //       "sampling"?: { temperature?, topP?, … }  // the chat's own sampling settings (version 2)
+//       "instructions"?: "…",                  // put in front of the first user turn (version 3)
+//       "pinned"?: true, "archived"?: true,     // where the sidebar keeps it (version 3)
 //       "branches": "all" | "active",          // "active": only the branch that was shown
 //       "messages": [ {                         // parents before children (creation order)
 //         "id": 1.., "parentId": null | <id>,   // ids are local to the conversation, 1-based
@@ -25,11 +27,11 @@
 // an import (they are renumbered), everything else is.
 import { z } from 'zod';
 import { SamplingOverridesSchema } from './engine.ts';
-import { MessagePartSchema, MessageSchema, TITLE_MAX_CHARS, TimestampSchema } from './chat.ts';
+import { INSTRUCTIONS_MAX_CHARS, MessagePartSchema, MessageSchema, TITLE_MAX_CHARS, TimestampSchema } from './chat.ts';
 
 export const TRANSCRIPT_FORMAT = 'chameleon-desktop/transcript';
-/** Version 2 added the chat's own sampling settings; version 1 files are read as they are. */
-export const TRANSCRIPT_VERSION = 2;
+/** Version 2 added the chat's own sampling settings, 3 its instructions, pinned and archived; older files are read as they are. */
+export const TRANSCRIPT_VERSION = 3;
 /** Import refuses larger files (import.tooLarge): JSON is parsed whole. */
 export const TRANSCRIPT_IMPORT_MAX_BYTES = 512 * 1024 * 1024;
 /** The largest transcript the transcripts.import command takes inline as text (bigger: a path or the HTTP route). */
@@ -73,6 +75,9 @@ export const TranscriptConversationSchema = z
     updatedAt: TimestampSchema,
     activeLeafId: LocalIdSchema.optional(),
     sampling: SamplingOverridesSchema.optional(),
+    instructions: z.string().max(INSTRUCTIONS_MAX_CHARS).optional(),
+    pinned: z.literal(true).optional(),
+    archived: z.literal(true).optional(),
     branches: z.enum(['all', 'active']),
     messages: z.array(TranscriptMessageSchema).max(TRANSCRIPT_MAX_MESSAGES),
     images: z.array(TranscriptImageSchema),

@@ -141,6 +141,9 @@ function toImport(c: TranscriptConversation, index: number, images: ImageSink): 
     updatedAt: c.updatedAt,
     ...(c.activeLeafId !== undefined ? { activeLeafKey: c.activeLeafId } : {}),
     ...(c.sampling !== undefined ? { sampling: c.sampling } : {}),
+    ...(c.instructions !== undefined ? { instructions: c.instructions } : {}),
+    ...(c.pinned ? { pinned: true } : {}),
+    ...(c.archived ? { archived: true } : {}),
     prepare: () => {
       for (const image of c.images) {
         const bytes = Buffer.from(image.base64, 'base64');

@@ -18,6 +18,9 @@ export async function writeJsonTranscript(ctx: ExportContext): Promise<void> {
       createdAt: c.createdAt,
       updatedAt: c.updatedAt,
       ...(c.sampling ? { sampling: c.sampling } : {}),
+      ...(c.instructions ? { instructions: c.instructions } : {}),
+      ...(c.pinned ? { pinned: true } : {}),
+      ...(c.archived ? { archived: true } : {}),
     };
     await sink.write(
       `${firstConversation ? '' : ','}\n${JSON.stringify(head).slice(0, -1)},"branches":${JSON.stringify(ctx.branches)},"messages":[`,

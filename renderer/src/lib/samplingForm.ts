@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { SamplingOverridesSchema, type SamplingOverrides } from '../../../main/contract/engine.ts';
 
-export type NumericSamplingKey = 'temperature' | 'topP' | 'topK' | 'repeatPenalty' | 'maxTokens' | 'seed';
+export type NumericSamplingKey = 'temperature' | 'topP' | 'topK' | 'minP' | 'repeatPenalty' | 'maxTokens' | 'seed';
 
 export interface SamplingFieldSpec {
   key: NumericSamplingKey;
@@ -18,6 +18,7 @@ export const SAMPLING_FIELDS: readonly SamplingFieldSpec[] = [
   { key: 'temperature', label: 'Temperature', step: 0.05 },
   { key: 'topP', label: 'Top-p', step: 0.01 },
   { key: 'topK', label: 'Top-k (0 = off)', step: 1 },
+  { key: 'minP', label: 'Min-p', step: 0.01, emptyMeans: 'off' },
   { key: 'repeatPenalty', label: 'Repeat penalty', step: 0.05 },
   { key: 'maxTokens', label: 'Max answer tokens', step: 1 },
   { key: 'seed', label: 'Seed', step: 1, emptyMeans: 'random' },

@@ -4,7 +4,8 @@
 import { getContext, setContext } from 'svelte';
 import type { Connection } from '../api/connect.ts';
 import type { MarkdownRenderer } from '../lib/markdown.ts';
-import type { ImagePart, TextPart } from '../../../main/contract/chat.ts';
+import type { ImagePart, Message, TextPart } from '../../../main/contract/chat.ts';
+import type { RequestLogEntry } from '../../../main/contract/api.ts';
 import { AttachmentsStore } from './attachments.svelte.ts';
 import { ChatStore, type SendOutcome } from './chat.svelte.ts';
 import { ConversationsStore } from './conversations.svelte.ts';
@@ -13,6 +14,7 @@ import { ModelsStore } from './models.svelte.ts';
 import { Notices } from './notices.svelte.ts';
 import { TransfersStore } from './transfers.svelte.ts';
 import { SettingsStore } from './settings.svelte.ts';
+import { PresetsStore } from './presets.svelte.ts';
 import { Toasts } from './toasts.svelte.ts';
 import { UiState } from './ui.svelte.ts';
 
@@ -31,6 +33,8 @@ export class AppState {
   readonly models: ModelsStore;
   /** Export and import runs (the export dialog's progress, outcome, cancel). */
   readonly transfers: TransfersStore;
+  /** Saved presets and the chat on screen's instructions. */
+  readonly presets: PresetsStore;
   /** Registered by the components that own them, for keyboard focus management. */
   searchInput = $state<HTMLInputElement | undefined>(undefined);
   composerInput = $state<HTMLTextAreaElement | undefined>(undefined);
@@ -51,6 +55,12 @@ export class AppState {
     this.conversations = new ConversationsStore(client, this.toasts);
     this.attachments = new AttachmentsStore(client);
     this.models = new ModelsStore(client);
+    this.presets = new PresetsStore(client, {
+      chatChanged: async (chat) => {
+        this.conversations.replace(chat);
+        await this.settings.loadChat(chat.id);
+      },
+    });
     this.transfers = new TransfersStore(client, connection.mode === 'electron', {
       imported: async (outcome, summary) => {
         await this.conversations.refresh();
@@ -126,7 +136,7 @@ export class AppState {
   }
 
   async select(conversationId: number | undefined, focusMessageId?: number): Promise<void> {
-    await Promise.all([this.chat.open(conversationId, focusMessageId), this.settings.loadChat(conversationId)]);
+    await Promise.all([this.chat.open(conversationId, focusMessageId), this.settings.loadChat(conversationId), this.presets.loadChat(conversationId)]);
   }
 
   async newChat(): Promise<void> {
@@ -145,10 +155,34 @@ export class AppState {
     return typeof message === 'string' ? this.chat.send(message) : this.chat.sendParts(message);
   }
 
+  /** Fork the chat on screen at `message` into a new chat, and open it. */
+  async fork(message: Message): Promise<void> {
+    const id = await this.chat.fork(message);
+    if (id === undefined) return;
+    await this.conversations.refresh();
+    await this.select(id);
+    this.toasts.show('Forked into a new chat');
+    this.composerInput?.focus();
+  }
+
+  /** Pin or unpin; archive or unarchive (an archived chat on screen stays open). */
+  async setPinned(conversationId: number, pinned: boolean): Promise<void> {
+    await this.conversations.setPinned(conversationId, pinned);
+  }
+  async setArchived(conversationId: number, archived: boolean): Promise<void> {
+    await this.conversations.setArchived(conversationId, archived);
+    if (archived) this.toasts.show('Archived', { actionLabel: 'Undo', action: () => void this.conversations.setArchived(conversationId, false), ms: 8000 });
+  }
+
   async remove(conversationId: number): Promise<void> {
     await this.conversations.remove(conversationId, () => {
       if (this.chat.conversationId === conversationId) void this.select(this.conversations.items[0]?.id);
     });
+  }
+
+  /** The local API server's last requests (the server panel), newest first. */
+  async serverRequests(): Promise<{ available: boolean; requests: RequestLogEntry[] }> {
+    return this.connection.client.call('server.requests', {});
   }
 
   /** The native file dialogs (Electron only): the chosen path, or null. */

@@ -201,6 +201,39 @@ export class ChatStore {
     return this.#begin(id, index, () => this.#client.stream('messages.edit', { messageId: user.id, parts, ...this.#sampling(id) })).then((o) => this.#bannerIfRefused(o));
   }
 
+  /** More of an answer cut by max tokens: the same message grows (messages.continue). */
+  continueAnswer(assistant: Message): Promise<SendOutcome> {
+    const id = this.#conversationId;
+    const index = this.#messages.findIndex((m) => m.id === assistant.id);
+    if (id === undefined || index < 0) return Promise.resolve(refused('api.badRequest', 'That answer is not on screen.'));
+    return this.#begin(id, index, () => this.#client.stream('messages.continue', { messageId: assistant.id, ...this.#sampling(id) })).then((o) => this.#bannerIfRefused(o));
+  }
+
+  /** Correct a message's text in place (an answer, usually); its images stay. */
+  async editInPlace(message: Message, text: string): Promise<void> {
+    const id = this.#conversationId;
+    if (id === undefined || text.trim() === '') return;
+    this.#editingId = undefined;
+    await this.#guard(() => this.#client.call('messages.editText', { messageId: message.id, text }));
+    this.#hooks.onActivity(id);
+    await this.open(id);
+  }
+
+  /** Delete one message; what followed it stays, under its parent. */
+  async deleteMessage(message: Message): Promise<void> {
+    const id = this.#conversationId;
+    if (id === undefined) return;
+    await this.#guard(() => this.#client.call('messages.delete', { messageId: message.id }));
+    this.#hooks.onActivity(id);
+    await this.open(id);
+  }
+
+  /** A new chat with the branch down to `message`; resolves with its id (undefined when refused). */
+  async fork(message: Message): Promise<number | undefined> {
+    const chat = await this.#guard(() => this.#client.call('chats.fork', { messageId: message.id }));
+    return chat?.id;
+  }
+
   async switchSibling(message: Message, step: -1 | 1): Promise<void> {
     const id = this.#conversationId;
     const target = message.siblingIndex + step;
@@ -219,6 +252,16 @@ export class ChatStore {
   textOf(message: Message): string {
     const run = this.run;
     return run && message.id === run.assistantId ? run.text : messageText(message.parts);
+  }
+
+  /** A refused command goes to the banner; resolves undefined then. */
+  async #guard<T>(call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (err) {
+      this.#notices.report(toErrorData(err));
+      return undefined;
+    }
   }
 
   /** Regenerate and edit have no draft to keep: their refusal goes to the banner. */

@@ -1,10 +1,17 @@
-// The sidebar's data: the conversation list (newest first, keyset-paged) and full-text search.
+// The sidebar's data: the conversation list (newest first, keyset-paged), the pinned chats above
+// it, the Archived view, and full-text search.
 import type { ConversationSummary, SearchHit } from '../../../main/contract/chat.ts';
 import type { ApiClient } from '../../../main/contract/apiClient.ts';
 import type { Toasts } from './toasts.svelte.ts';
 
 export class ConversationsStore {
   #items = $state.raw<ConversationSummary[]>([]);
+  #pinned = $state.raw<ConversationSummary[]>([]);
+  /** The Archived view replaces the list while shown. */
+  #showArchived = $state(false);
+  #archived = $state.raw<ConversationSummary[]>([]);
+  #archivedCursor: string | undefined;
+  #archivedHasMore = $state(false);
   #cursor: string | undefined;
   #hasMore = $state(false);
   #query = $state('');
@@ -27,6 +34,19 @@ export class ConversationsStore {
   }
   get hasMore(): boolean {
     return this.#hasMore;
+  }
+  /** Pinned chats, for the top of the sidebar (they are left out of its date groups). */
+  get pinned(): ConversationSummary[] {
+    return this.#pinned;
+  }
+  get showArchived(): boolean {
+    return this.#showArchived;
+  }
+  get archived(): ConversationSummary[] {
+    return this.#archived;
+  }
+  get archivedHasMore(): boolean {
+    return this.#archivedHasMore;
   }
   get query(): string {
     return this.#query;
@@ -52,10 +72,52 @@ export class ConversationsStore {
   }
 
   async refresh(): Promise<void> {
-    const page = await this.#client.call('chats.list', { limit: 100 });
+    const [page, pinned] = await Promise.all([this.#client.call('chats.list', { limit: 100 }), this.#client.call('chats.pinned', {})]);
     this.#items = page.items;
+    this.#pinned = pinned;
     this.#cursor = page.nextCursor;
     this.#hasMore = page.nextCursor !== undefined;
+    if (this.#showArchived) await this.#loadArchived();
+  }
+
+  /** Show (or leave) the Archived view. */
+  async toggleArchived(show = !this.#showArchived): Promise<void> {
+    this.#showArchived = show;
+    if (show) await this.#loadArchived();
+  }
+
+  async loadMoreArchived(): Promise<void> {
+    if (!this.#archivedCursor) return;
+    const page = await this.#client.call('chats.list', { archived: true, cursor: this.#archivedCursor, limit: 100 });
+    this.#archived = [...this.#archived, ...page.items];
+    this.#archivedCursor = page.nextCursor;
+    this.#archivedHasMore = page.nextCursor !== undefined;
+  }
+
+  async #loadArchived(): Promise<void> {
+    const page = await this.#client.call('chats.list', { archived: true, limit: 100 });
+    this.#archived = page.items;
+    this.#archivedCursor = page.nextCursor;
+    this.#archivedHasMore = page.nextCursor !== undefined;
+  }
+
+  async setPinned(id: number, pinned: boolean): Promise<void> {
+    this.replace(await this.#client.call('chats.setPinned', { id, pinned }));
+  }
+
+  async setArchived(id: number, archived: boolean): Promise<void> {
+    const c = await this.#client.call('chats.setArchived', { id, archived });
+    this.replace(c);
+    if (this.#showArchived) await this.#loadArchived();
+  }
+
+  /** A chat's new summary (pinned, archived, instructions …) in every list it belongs to. */
+  replace(c: ConversationSummary): void {
+    this.#pinned = c.pinned ? [c, ...this.#pinned.filter((x) => x.id !== c.id)].sort((a, b) => b.updatedAt - a.updatedAt || b.id - a.id) : this.#pinned.filter((x) => x.id !== c.id);
+    this.#archived = this.#archived.filter((x) => x.id !== c.id || c.archived).map((x) => (x.id === c.id ? c : x));
+    if (c.archived) this.#items = this.#items.filter((x) => x.id !== c.id);
+    else if (this.#items.some((x) => x.id === c.id)) this.#items = this.#items.map((x) => (x.id === c.id ? c : x));
+    else this.upsert(c);
   }
 
   async loadMore(): Promise<void> {
@@ -86,22 +148,24 @@ export class ConversationsStore {
     this.#renamingId = undefined;
     // An empty title goes back to the one derived from the first message.
     const trimmed = title.trim();
-    const current = this.#items.find((c) => c.id === id);
+    const current = [...this.#items, ...this.#archived].find((c) => c.id === id);
     if (trimmed === current?.title) return;
     const updated = await this.#client.call('chats.rename', { id, title: trimmed });
-    this.#items = this.#items.map((c) => (c.id === id ? updated : c));
+    this.replace(updated);
   }
 
   /** Delete now (soft, in main) and offer an undo that restores it. */
   async remove(id: number, onRemoved: () => void): Promise<void> {
-    const removed = this.#items.find((c) => c.id === id);
+    const removed = [...this.#items, ...this.#archived].find((c) => c.id === id);
     await this.#client.call('chats.delete', { id });
     this.#items = this.#items.filter((c) => c.id !== id);
+    this.#pinned = this.#pinned.filter((c) => c.id !== id);
+    this.#archived = this.#archived.filter((c) => c.id !== id);
     onRemoved();
     this.#toasts.show(`Deleted “${removed?.title || 'New chat'}”`, {
       actionLabel: 'Undo',
       action: () => {
-        void this.#client.call('chats.restore', { id }).then((c) => this.upsert(c));
+        void this.#client.call('chats.restore', { id }).then((c) => this.replace(c));
       },
       ms: 8000,
     });

@@ -3,7 +3,7 @@
 // or stops another chat's answer (issue 15, defect 5).
 import type { GenerationPacket, GenerationStats } from '../../../main/contract/api.ts';
 import type { ApiStream } from '../../../main/contract/apiClient.ts';
-import type { Message } from '../../../main/contract/chat.ts';
+import { messageText, type Message } from '../../../main/contract/chat.ts';
 import { estimateTextTokens } from '../lib/draftParts.ts';
 
 export class Generation {
@@ -13,6 +13,8 @@ export class Generation {
   #promptProgress = $state.raw<{ evaluated: number; total: number } | undefined>(undefined);
   #imageProgress = $state.raw<{ imageHash: string; stage: string; done: number; total: number } | undefined>(undefined);
   #firstFragmentAt: number | undefined;
+  /** Characters of a continued answer that were there before this run (not counted in the speed). */
+  #base = 0;
   #liveRate = $state<number | undefined>(undefined);
   #stats = $state.raw<GenerationStats | undefined>(undefined);
   readonly #stream: ApiStream<GenerationPacket>;
@@ -46,8 +48,11 @@ export class Generation {
     return this.#stats;
   }
 
+  /** A continued answer starts with its text so far; a new one with none. */
   started(assistant: Message): void {
     this.#assistantId = assistant.id;
+    this.#text = messageText(assistant.parts);
+    this.#base = this.#text.length;
   }
 
   progress(packet: Extract<GenerationPacket, { type: 'promptProgress' | 'imageProgress' }>): void {
@@ -64,7 +69,7 @@ export class Generation {
     this.#text += text;
     this.#firstFragmentAt ??= now;
     const seconds = (now - this.#firstFragmentAt) / 1000;
-    if (seconds >= 0.25) this.#liveRate = estimateTextTokens(this.#text) / seconds;
+    if (seconds >= 0.25) this.#liveRate = estimateTextTokens(this.#text.slice(this.#base)) / seconds;
   }
 
   finished(stats: GenerationStats | undefined): void {

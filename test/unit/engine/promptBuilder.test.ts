@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
-import { buildPromptTokens, segmentTokens, type TextTokenizer } from '../../../main/engine/promptBuilder.ts';
+import { buildPromptTokens, openAnswerStart, segmentTokens, withInstructions, type TextTokenizer } from '../../../main/engine/promptBuilder.ts';
 import { BOI_ID, BOS_ID, EOI_ID, EOS_ID, EOT_ID, IMAGE_TOKEN_FIRST_ID, IMAGE_TOKEN_LAST_ID } from '../../../main/contract/chameleon.ts';
 import type { ChatTurn } from '../../../main/contract/engine.ts';
 import { tinyChameleonGguf } from '../../fixtures/gguf/fixtureModels.ts';
@@ -41,6 +41,23 @@ describe('buildPromptTokens', () => {
     const u2 = [...tokenize('thanks')];
     const ids = buildPromptTokens([user('hi'), assistant('hello there'), user('thanks')], tokenize);
     expect(ids).toEqual([BOS_ID, ...u1, EOT_ID, ...a1, EOS_ID, ...u2, EOT_ID]);
+  });
+
+  it('leaves an assistant turn that comes last open (no EOS): the model continues that answer', () => {
+    const u1 = [...tokenize('hi')];
+    const a1 = [...tokenize('hello the')];
+    const ids = buildPromptTokens([user('hi'), assistant('hello the')], tokenize);
+    expect(ids).toEqual([BOS_ID, ...u1, EOT_ID, ...a1]);
+    expect(ids.slice(openAnswerStart(ids))).toEqual(a1);
+    // Earlier answers still end with EOS.
+    expect(buildPromptTokens([user('hi'), assistant('a'), user('b'), assistant('c')], tokenize).filter((id) => id === EOS_ID)).toHaveLength(1);
+  });
+
+  it('puts instructions in front of the first user turn only, a blank line after them', () => {
+    const turns = withInstructions([assistant('x'), user('q1'), assistant('a1'), user('q2')], ['Be brief.', '  ', 'Answer in French.']);
+    expect(turns[1]).toEqual({ role: 'user', segments: [{ type: 'text', text: 'Be brief.\n\nAnswer in French.\n\n' }, { type: 'text', text: 'q1' }] });
+    expect(turns[3]).toEqual(user('q2'));
+    expect(withInstructions([user('q')], ['', ' '])).toEqual([user('q')]);
   });
 
   it('keeps a user typing special or image token names as plain text', () => {

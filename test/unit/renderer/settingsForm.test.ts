@@ -33,6 +33,14 @@ describe('sampling fields (issue 15, defect 6)', () => {
     expect(Object.keys(errors)).toEqual(['maxTokens']);
   });
 
+  it('offers min-p with its range from the contract; empty means off', () => {
+    expect(fieldRange('minP')).toBe('0 to 1');
+    expect(parseField('minP', '')).toEqual({});
+    expect(parseField('minP', '0.05')).toEqual({ value: 0.05 });
+    expect(parseField('minP', '1.5').error).toBe('Must be 0 to 1.');
+    expect(differingKeys({ minP: 0.05 }, { temperature: 0.7 })).toEqual(['minP']);
+  });
+
   it('round-trips values through the text fields and finds what differs from the defaults', () => {
     const texts = toTexts({ temperature: 0.7, seed: 3, stop: ['a', 'b'] });
     expect(texts.temperature).toBe('0.7');

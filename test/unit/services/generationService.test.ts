@@ -142,4 +142,46 @@ describe('GenerationService', () => {
     expect(engine.requests).toHaveLength(0);
     expect(store.getConversation(chat.id).messageCount).toBe(0);
   });
+
+  it('continues an answer: the prompt ends with it as an open assistant turn, the new text joins the same message', async () => {
+    const { engine, service } = setup();
+    const chat = store.createConversation();
+    await run(service, { conversationId: chat.id, parentId: null, parts: [{ kind: 'text', text: 'Why?' }] });
+    const answer = store.getActivePath(chat.id).items[1]!;
+    engine.words = [' Also', ' lizards.'];
+    const packets: GenerationPacket[] = [];
+    await service.continue({ messageId: answer.id }, { send: (p) => packets.push(p), signal: new AbortController().signal });
+    expect(engine.requests[1]!.turns).toEqual([
+      { role: 'user', segments: [{ type: 'text', text: 'Why?' }] },
+      { role: 'assistant', segments: [{ type: 'text', text: 'Chameleons change colour.' }] },
+    ]);
+    expect(packets[0]).toMatchObject({ type: 'started', assistant: { id: answer.id, status: 'streaming' } });
+    expect(packets[0]).not.toHaveProperty('user');
+    expect(packets.at(-1)).toMatchObject({ type: 'success', message: { id: answer.id, status: 'complete', parts: [{ kind: 'text', text: 'Chameleons change colour. Also lizards.' }] } });
+    expect(store.getConversation(chat.id).messageCount).toBe(2);
+    await expect(service.continue({ messageId: answer.parentId! }, { send: () => undefined, signal: new AbortController().signal })).rejects.toMatchObject({ code: 'api.badRequest' });
+  });
+
+  it('puts the chat’s instructions in front of the first user turn, and keeps them when old exchanges are dropped', async () => {
+    const { engine, service } = setup();
+    const chat = store.createConversation();
+    store.edits().setInstructions(chat.id, 'Be brief.');
+    await run(service, { conversationId: chat.id, parentId: null, parts: [{ kind: 'text', text: 'Why?' }] });
+    expect(engine.requests[0]!.turns).toEqual([{ role: 'user', segments: [{ type: 'text', text: 'Be brief.\n\n' }, { type: 'text', text: 'Why?' }] }]);
+    // The stored question is the user's own text.
+    expect(textOfFirst(store, chat.id)).toBe('Why?');
+    // A context too small for the whole chat: the first exchange goes, the instructions move on.
+    engine.contextSize = 140;
+    const leaf = store.getActivePath(chat.id).items.at(-1)!;
+    await run(service, { conversationId: chat.id, parentId: leaf.id, parts: [{ kind: 'text', text: 'x'.repeat(40) }] });
+    const turns = engine.requests[1]!.turns;
+    expect(turns).toHaveLength(1);
+    expect(turns[0]!.segments[0]).toEqual({ type: 'text', text: 'Be brief.\n\n' });
+    expect((await service.promptTurns(chat.id, leaf.id))[0]!.segments[0]).toEqual({ type: 'text', text: 'Be brief.\n\n' });
+  });
 });
+
+function textOfFirst(s: ChatStore, conversationId: number): string {
+  const first = s.getActivePath(conversationId).items[0]!;
+  return first.parts.map((p) => (p.kind === 'text' ? p.text : '')).join('');
+}

@@ -127,3 +127,29 @@ describe('migration 0003: chat sampling', () => {
     db.exec(`UPDATE conversations SET sampling_json = '{"temperature":0.2}'`);
   });
 });
+
+describe('migration 0004: instructions, presets, pin and archive', () => {
+  it('upgrades a version-3 database, keeping its chats and sampling, with no instructions, preset, pin or archive', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.slice(0, 3));
+    db.exec(`INSERT INTO conversations (title, created_at, updated_at, sampling_json) VALUES ('kept', 1, 1, '{"topK":5}')`);
+    expect(migrate(db, MIGRATIONS.slice(0, 4))).toEqual([4]);
+    expect(db.prepare(`SELECT title, sampling_json, instructions, preset_id, pinned_at, archived_at FROM conversations`).get()).toEqual({
+      title: 'kept',
+      sampling_json: '{"topK":5}',
+      instructions: null,
+      preset_id: null,
+      pinned_at: null,
+      archived_at: null,
+    });
+    expect(schemaObjects(db)).toEqual(expect.arrayContaining(['table presets', 'index conversations_pinned', 'index conversations_archived']));
+    db.pragma('foreign_keys = ON');
+    db.exec(`INSERT INTO presets (name, created_at, updated_at) VALUES ('Brief', 1, 1)`);
+    expect(() => db.exec(`INSERT INTO presets (name, created_at, updated_at) VALUES ('Brief', 2, 2)`)).toThrow(/UNIQUE/);
+    expect(() => db.exec(`INSERT INTO presets (name, sampling_json, created_at, updated_at) VALUES ('x', 'nope', 1, 1)`)).toThrow(/CHECK/);
+    // Deleting a preset leaves the chat set from it, pointing nowhere.
+    db.exec(`UPDATE conversations SET preset_id = 1`);
+    db.exec(`DELETE FROM presets WHERE id = 1`);
+    expect(db.prepare(`SELECT preset_id FROM conversations`).get()).toEqual({ preset_id: null });
+  });
+});

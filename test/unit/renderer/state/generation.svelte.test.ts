@@ -26,6 +26,17 @@ describe('Generation: one running answer, owned by its chat', () => {
     expect(g.liveRate).toBeCloseTo(Math.ceil(32 / 3.5), 5);
   });
 
+  it('continues an answer from its text so far, counting only the new text in the speed', () => {
+    const g = new Generation(7, emptyStream(() => undefined));
+    const assistant = { id: 3, conversationId: 7, parentId: 2, role: 'assistant' as const, status: 'streaming' as const, parts: [{ kind: 'text' as const, text: 'x'.repeat(3500) }], createdAt: 1, siblingIndex: 0, siblingCount: 1 };
+    g.started(assistant);
+    expect(g.text).toBe('x'.repeat(3500));
+    g.append(' and', 1000);
+    g.append(' then some more words.', 2000);
+    expect(g.text).toBe(`${'x'.repeat(3500)} and then some more words.`);
+    expect(g.liveRate).toBeCloseTo(Math.ceil(26 / 3.5), 5);
+  });
+
   it('cancels through its own stream only', () => {
     let cancelled = 0;
     const g = new Generation(1, emptyStream(() => cancelled++));
