@@ -66,10 +66,17 @@ describe('lossless JSON transcript', () => {
   it('round-trips: export → import → export gives the same JSON', async () => {
     const { store, dir } = setup();
     const chat = await buildFixtureChat(store);
-    exchange(store, store.createConversation().id, null, 'second chat', 'second answer');
-    store.patchSampling(chat.conversationId, { temperature: 0.3, stop: ['END'] });
+    const second = store.createConversation().id;
+    exchange(store, second, null, 'second chat', 'second answer');
+    store.patchSampling(chat.conversationId, { temperature: 0.3, stop: ['END'], minP: 0.05 });
+    // Version 3: the chat's instructions and where the sidebar keeps it travel too.
+    store.edits().setInstructions(chat.conversationId, 'Answer in French.');
+    store.edits().setPinned(chat.conversationId, true);
+    store.edits().setArchived(second, true);
     const before = await exportJson(store, dir.file('a.json'), { kind: 'all' });
-    expect(JSON.parse(before).conversations[0].sampling).toEqual({ temperature: 0.3, stop: ['END'] });
+    expect(JSON.parse(before).version).toBe(3);
+    expect(JSON.parse(before).conversations[0]).toMatchObject({ sampling: { temperature: 0.3, stop: ['END'], minP: 0.05 }, instructions: 'Answer in French.', pinned: true });
+    expect(JSON.parse(before).conversations[1]).toMatchObject({ archived: true });
 
     const target = memoryStore();
     cleanup.push(() => target.dispose());
@@ -80,14 +87,15 @@ describe('lossless JSON transcript', () => {
     expect(after).toBe(before);
     // The imported chat is a working chat: its images are stored and its active branch pages.
     const imported = result.conversations[0]!;
-    expect(imported.sampling).toEqual({ temperature: 0.3, stop: ['END'] });
+    expect(imported).toMatchObject({ sampling: { temperature: 0.3, stop: ['END'], minP: 0.05 }, instructions: 'Answer in French.', pinned: true });
+    expect(result.conversations[1]).toMatchObject({ archived: true });
     expect(target.getActivePath(imported.id).items).toHaveLength(10);
     for (const h of chat.imageHashes) expect(target.images.read(h).subarray(1, 4).toString()).toBe('PNG');
 
     // A version-1 file (before chats kept their own sampling) still imports.
     const v1 = JSON.parse(before);
     v1.version = 1;
-    for (const c of v1.conversations) delete c.sampling;
+    for (const c of v1.conversations) for (const key of ['sampling', 'instructions', 'pinned', 'archived']) delete c[key];
     writeFileSync(dir.file('v1.json'), JSON.stringify(v1));
     const old = await importFile(dir.file('v1.json'), target.transcripts(), imageSinkOf(target));
     expect(old.conversations.map((c) => c.sampling)).toEqual([undefined, undefined]);

@@ -5,6 +5,7 @@ import type { Database } from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../main/store/database.ts';
 import { SQL } from '../../../main/store/statements.ts';
+import { EDITS_SQL } from '../../../main/store/ChatEdits.ts';
 
 type Key = keyof typeof SQL;
 
@@ -19,12 +20,22 @@ const HOT: [Key, unknown[], string[]][] = [
   ['rootOf', [1], ['SEARCH p USING INTEGER PRIMARY KEY']],
   ['listConversationsFirst', [50], ['conversations_live_by_updated', 'messages_by_conversation (conversation_id=?)']],
   ['listConversationsAfter', [1, 1, 50], ['SEARCH c USING INDEX conversations_live_by_updated', 'messages_by_conversation (conversation_id=?)']],
+  ['listArchivedFirst', [50], ['conversations_archived']],
+  ['listArchivedAfter', [1, 1, 50], ['SEARCH c USING INDEX conversations_archived']],
   ['getConversation', [1], ['SEARCH c USING INTEGER PRIMARY KEY']],
   // The snippet pass looks rows up by rowid (`=M1`) instead of walking every match again.
   ['search', [{ match: '"word"', limit: 30 }], ['SEARCH p USING INTEGER PRIMARY KEY', 'SEARCH m USING INTEGER PRIMARY KEY', 'SEARCH c USING INTEGER PRIMARY KEY', 'SCAN f VIRTUAL TABLE INDEX 0:=M1']],
   ['interruptStreaming', [], ['USING INDEX messages_streaming']],
   ['deletedBefore', [1], ['conversations_deleted']],
   ['purge', [1], ['messages_by_conversation (conversation_id=?)']],
+];
+
+/** ChatEdits' queries that run per click must not scan either. */
+const EDITS_HOT: [keyof typeof EDITS_SQL, unknown[], string[]][] = [
+  ['listPinned', [200], ['conversations_pinned']],
+  ['reparent', [1, 2], ['messages_by_parent (parent_id=?)']],
+  ['newestMessage', [1], ['messages_by_conversation (conversation_id=?)']],
+  ['pathIds', [1], ['USING INTEGER PRIMARY KEY']],
 ];
 
 function plan(db: Database, key: Key, params: unknown[]): string[] {
@@ -39,6 +50,11 @@ function tableScans(details: string[]): string[] {
 function checkAll(db: Database): void {
   for (const [key, params, mentions] of HOT) {
     const details = plan(db, key, params);
+    expect(tableScans(details), `${key}:\n${details.join('\n')}`).toEqual([]);
+    for (const m of mentions) expect(details.join('\n'), key).toContain(m);
+  }
+  for (const [key, params, mentions] of EDITS_HOT) {
+    const details = (db.prepare(`EXPLAIN QUERY PLAN ${EDITS_SQL[key]}`).all(...params) as { detail: string }[]).map((r) => r.detail);
     expect(tableScans(details), `${key}:\n${details.join('\n')}`).toEqual([]);
     for (const m of mentions) expect(details.join('\n'), key).toContain(m);
   }
