@@ -22,7 +22,7 @@ const CHORDS: ReadonlyArray<readonly [string, boolean, KeyAction, string]> = [
   [',', false, 'settings', 'Settings'],
   ['e', true, 'export', 'Export or import chats'],
   ['b', false, 'sidebar', 'Show or hide the chat list'],
-  ['s', true, 'sampling', "This chat's sampling panel"],
+  ['s', true, 'sampling', "This chat's instructions, presets and sampling"],
   ['=', false, 'zoomIn', 'Larger text'],
   ['-', false, 'zoomOut', 'Smaller text'],
 ];
