@@ -180,4 +180,66 @@ describe('editing and organising chats, by keyboard', () => {
     expect(await table.textContent()).not.toContain(s.served.key);
     await page.keyboard.press('Escape');
   });
+
+  it('sets the scene for the photographs: a pinned chat with instructions and a cut answer, an archived one', async () => {
+    await newChatWithAnswer(page, 'Archive me later');
+    const archivedTitle = (await sidebar(page).locator('[aria-current="page"] .title').textContent()) ?? '';
+    await newChatWithAnswer(page, 'Tell me about chameleons and their colours.', 6);
+    await openPanel(page);
+    await panel(page).locator('#chat-preset').focus();
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => panel(page).locator('#chat-instructions').inputValue()).toBe('Answer like a pirate.');
+    await panel(page).locator('#chat-maxTokens').fill('6');
+    await panel(page).locator('#chat-maxTokens').press('Enter');
+    const title = (await sidebar(page).locator('[aria-current="page"] .title').textContent()) ?? '';
+    expect(await rowAction(page, title, 1)).toBe(`Pin ${title}`);
+    expect(await rowAction(page, archivedTitle, 2)).toBe(`Archive ${archivedTitle}`);
+    await expect.poll(() => sidebar(page).locator('nav[aria-label="Chats"] .title').allTextContents()).not.toContain(archivedTitle);
+    await sidebar(page).locator('.conv .open').filter({ hasText: title }).first().focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => assistants(page).last().getByRole('button', { name: 'Continue' }).count()).toBe(1);
+    // The Undo toasts of the steps above go by themselves; the photographs are of the screens.
+    await expect.poll(() => page.locator('.toast').count(), { timeout: 20_000 }).toBe(0);
+  });
+
+  for (const scheme of ['light', 'dark'] as const) {
+    for (const size of SIZES) {
+      it(`photographs Continue, the chat panel, editing, deleting, the Archived view and the request list at ${size.width}×${size.height} (${scheme})`, async () => {
+        const tag = `${size.width}x${size.height}-${scheme}`;
+        await page.setViewportSize(size);
+        await page.emulateMedia({ colorScheme: scheme });
+        await openPanel(page);
+        await composer(page).focus();
+        await screenshot(page, `chat-continue-panel-${tag}`);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(size.width);
+
+        await press(page, assistants(page).last().getByRole('button', { name: 'Edit' }));
+        await page.getByRole('textbox', { name: 'Edit answer' }).waitFor();
+        await screenshot(page, `chat-edit-answer-${tag}`);
+        await page.keyboard.press('Escape');
+        await expect.poll(() => page.getByRole('textbox', { name: 'Edit answer' }).count()).toBe(0);
+
+        await press(page, users(page).last().getByRole('button', { name: 'Delete message' }));
+        await users(page).last().getByRole('button', { name: 'Confirm delete' }).waitFor();
+        await screenshot(page, `chat-delete-confirm-${tag}`);
+        // Unconfirmed, it disarms by itself.
+        await expect.poll(() => users(page).last().getByRole('button', { name: 'Delete message' }).count(), { timeout: 8000 }).toBe(1);
+        await closePanel(page);
+
+        await press(page, sidebar(page).getByRole('button', { name: 'Archived chats' }));
+        await sidebar(page).locator('nav[aria-label="Archived chats"] .conv').first().waitFor();
+        await screenshot(page, `sidebar-pinned-archived-${tag}`);
+        await press(page, sidebar(page).getByRole('button', { name: 'Back to chats' }));
+        await screenshot(page, `sidebar-pinned-${tag}`);
+
+        await page.keyboard.press('Control+,');
+        const settings = page.getByRole('dialog', { name: 'Settings' });
+        await settings.waitFor();
+        await settings.getByTestId('server-requests').scrollIntoViewIfNeeded();
+        await screenshot(page, `settings-server-requests-${tag}`);
+        await page.keyboard.press('Escape');
+        await expect.poll(() => settings.count()).toBe(0);
+      });
+    }
+  }
 });
