@@ -74,6 +74,8 @@ async function writeMarkdown(ctx: ExportContext, out: ByteSink, image: ImageLink
       exported: iso(ctx.now),
       model: settings.model,
       settings: settings.sampling,
+      // What the chat put in front of its first message (JSON-quoted: one YAML line whatever it holds).
+      instructions: c.instructions,
       generator: `${ctx.app.name} ${ctx.app.version}`,
     };
     // One front matter at the top of the file; later conversations get the same facts as a block.

@@ -53,7 +53,7 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
       'app.info': () => deps.info,
 
       'chats.list': (page) => store.listConversations(page),
-      ...chatEditCommands({ store, events, generation, ...(deps.requests ? { requests: deps.requests } : {}) }),
+      ...chatEditCommands({ store, events, ...(deps.requests ? { requests: deps.requests } : {}) }),
       'chats.create': () => {
         const chat = store.createConversation();
         changed('created', chat.id);

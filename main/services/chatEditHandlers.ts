@@ -4,13 +4,11 @@
 import type { Handlers } from '../contract/api.ts';
 import type { ChatStore } from '../store/ChatStore.ts';
 import type { EventHub } from './eventHub.ts';
-import type { GenerationService } from './generationService.ts';
 import type { RequestLog } from './requestLog.ts';
 
 export interface ChatEditDeps {
   store: ChatStore;
   events: EventHub;
-  generation: GenerationService;
   /** The API server's log; absent where no server runs (Electron without `serve`). */
   requests?: RequestLog;
 }
@@ -31,7 +29,7 @@ type EditCommands = Pick<
   | 'server.requests'
 >;
 
-export function chatEditCommands({ store, events, generation, requests }: ChatEditDeps): EditCommands {
+export function chatEditCommands({ store, events, requests }: ChatEditDeps): EditCommands {
   const changed = (reason: 'created' | 'messages' | 'sampling' | 'instructions' | 'pinned' | 'archived', conversationId: number): void =>
     events.emit('chats.changed', { reason, conversationId });
   return {
@@ -73,9 +71,8 @@ export function chatEditCommands({ store, events, generation, requests }: ChatEd
       return chat;
     },
     'messages.delete': ({ messageId }) => {
-      const { conversationId } = store.getMessage(messageId);
-      // A running answer in this chat would write under a message that is gone.
-      if (generation.isRunning(conversationId)) generation.stop(conversationId);
+      // An answer being written is refused (store.conflict); anything else may go while another
+      // answer streams: what followed the deleted message, that answer included, moves up a level.
       const chat = store.edits().deleteMessage(messageId);
       changed('messages', chat.id);
       return chat;

@@ -140,10 +140,6 @@ export class GenerationService {
     for (const controller of this.#running.values()) controller.abort();
   }
 
-  isRunning(conversationId: number): boolean {
-    return this.#running.has(conversationId);
-  }
-
   get running(): number {
     return this.#running.size;
   }

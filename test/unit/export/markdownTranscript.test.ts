@@ -20,12 +20,14 @@ async function fixture() {
 
 describe('Markdown transcripts', () => {
   it('writes one .md: front matter, the active branch in order, images as data URIs', async () => {
-    const { dir, chat, exporter } = await fixture();
+    const { store, dir, chat, exporter } = await fixture();
+    store.edits().setInstructions(chat.conversationId, 'Answer briefly.\nIn French.');
     const result = await exporter.export(
       { scope: { kind: 'conversation', id: chat.conversationId }, format: 'markdown', branches: 'active' },
       dir.file('t.md'),
     );
     const md = readFileSync(result.path, 'utf8');
+    expect(md).toContain('instructions: "Answer briefly.\\nIn French."\n');
     expect(md.startsWith('---\ntitle: "Lizards & <colours> — 蜥蜴"\ncreated: "2023-')).toBe(true);
     expect(md).toContain('model: "chameleon-7b-q4_k_m.gguf"');
     expect(md).toContain(
