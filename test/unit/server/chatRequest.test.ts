@@ -200,6 +200,10 @@ describe('toSampling', () => {
     });
     expect(toSampling(r, defaults)).toEqual({ temperature: 0, topP: 0.3, topK: 40, repeatPenalty: 1, maxTokens: 7, seed: 0xffffffff, stop: ['END'] });
     expect(toSampling(parse({ messages: [{ role: 'user', content: 'x' }], seed: 2 ** 32 + 5, max_tokens: 9 }), defaults)).toMatchObject({ seed: 5, maxTokens: 9 });
+    // llama.cpp's min_p extension reaches the sampler; out of range is a 400 naming it.
+    expect(toSampling(parse({ messages: [{ role: 'user', content: 'x' }], min_p: 0.05 }), defaults)).toMatchObject({ minP: 0.05 });
+    expect(toSampling(parse({ messages: [{ role: 'user', content: 'x' }] }), defaults)).not.toHaveProperty('minP');
+    expect(() => parse({ messages: [{ role: 'user', content: 'x' }], min_p: 2 })).toThrow(/min_p/);
     expect(toSampling(parse({ messages: [{ role: 'user', content: 'x' }], top_p: 0 }), defaults).topP).toBeGreaterThan(0);
   });
 });
