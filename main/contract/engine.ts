@@ -135,7 +135,12 @@ export const GenerateRequestSchema = z.object({
    * The history. The last turn is a user turn (the model answers it) or an assistant turn left
    * open: the model continues that answer (Continue after max tokens; chameleon.md §2.4).
    */
-  turns: z.array(ChatTurnSchema).min(1),
+  turns: z
+    .array(ChatTurnSchema)
+    .min(1)
+    .refine((t) => t[t.length - 1]?.role === 'user' || t.slice(0, -1).some((x) => x.role === 'user'), {
+      message: 'the last turn must be a user turn, or an answer to continue after one',
+    }),
   sampling: SamplingSettingsSchema.default(SamplingSettingsSchema.parse({})),
   format: OutputFormatSchema.optional(),
   /** Report each token's log-probability with this many alternatives (0–20); absent: none. */
