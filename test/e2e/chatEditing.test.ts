@@ -170,6 +170,10 @@ describe('editing and organising chats, by keyboard', () => {
     await expect.poll(() => sidebar(page).locator('nav .conv .title').allTextContents()).not.toContain(otherTitle);
     await press(page, sidebar(page).getByRole('button', { name: 'Archived chats' }));
     await expect.poll(() => sidebar(page).locator('nav[aria-label="Archived chats"] .title').allTextContents()).toContain(otherTitle);
+    // Opened from there, it keeps its title and says it is archived.
+    await rowAction(page, otherTitle, 0);
+    await expect.poll(() => page.locator('h1.title').textContent()).toBe(otherTitle);
+    expect(await page.getByRole('button', { name: 'Archived: unarchive this chat' }).count()).toBe(1);
     // An archived chat cannot be pinned: Archive's place is first.
     expect(await rowAction(page, otherTitle, 1)).toBe(`Unarchive ${otherTitle}`);
     await expect.poll(() => sidebar(page).locator('nav[aria-label="Archived chats"] .title').allTextContents()).not.toContain(otherTitle);
@@ -240,7 +244,12 @@ describe('editing and organising chats, by keyboard', () => {
         await press(page, sidebar(page).getByRole('button', { name: 'Archived chats' }));
         await sidebar(page).locator('nav[aria-label="Archived chats"] .conv').first().waitFor();
         await screenshot(page, `sidebar-pinned-archived-${tag}`);
+        await press(page, sidebar(page).locator('nav[aria-label="Archived chats"] .conv .open').first());
+        await page.getByRole('button', { name: 'Archived: unarchive this chat' }).waitFor();
+        await screenshot(page, `chat-archived-open-${tag}`);
         await press(page, sidebar(page).getByRole('button', { name: 'Back to chats' }));
+        await press(page, sidebar(page).locator('nav[aria-label="Chats"] .conv .open').first());
+        await expect.poll(() => assistants(page).last().getByRole('button', { name: 'Continue' }).count()).toBe(1);
         await screenshot(page, `sidebar-pinned-${tag}`);
 
         await page.keyboard.press('Control+,');

@@ -39,6 +39,11 @@ export class ConversationsStore {
   get pinned(): ConversationSummary[] {
     return this.#pinned;
   }
+  /** A chat's summary from whichever list holds it (the list, the pinned group, the Archived view). */
+  find(id: number | undefined): ConversationSummary | undefined {
+    if (id === undefined) return undefined;
+    return this.#items.find((c) => c.id === id) ?? this.#pinned.find((c) => c.id === id) ?? this.#archived.find((c) => c.id === id);
+  }
   get showArchived(): boolean {
     return this.#showArchived;
   }
