@@ -75,6 +75,8 @@ async function pickFile(title: string, filters: { name: string; extensions: stri
 }
 
 const pickModelFile = (): Promise<string | null> => pickFile('Open a Chameleon model', [{ name: 'GGUF model', extensions: ['gguf'] }]);
+const pickHeadFile = (): Promise<string | null> =>
+  pickFile("Choose Anole's image head (lm_head.weight)", [{ name: 'Weights', extensions: ['safetensors', 'pth'] }]);
 const pickWeightsFile = (): Promise<string | null> =>
   pickFile('Choose the VQ-GAN image tokenizer weights', [{ name: 'VQ-GAN weights', extensions: ['ckpt', 'safetensors', 'json'] }]);
 
@@ -158,6 +160,7 @@ function startServices(recoverHistory: boolean): Promise<AppServices> {
     ...(safeStorage.isEncryptionAvailable() ? { tokenSealer: { seal: (t: string) => safeStorage.encryptString(t), open: (b: Buffer) => safeStorage.decryptString(b) } } : {}),
     pickModelFile,
     pickWeightsFile,
+    pickHeadFile,
     openFolder: async (path: string) => {
       const failure = await shell.openPath(path);
       if (failure) throw new Error(failure);

@@ -88,10 +88,29 @@ export const DownloadStatusSchema = z.object({
 });
 export type DownloadStatus = z.infer<typeof DownloadStatusSchema>;
 
+/**
+ * A GGUF the app is writing from another (`imageAliases`: a Chameleon GGUF made image-capable with
+ * Anole's head, chameleon.md §6.4). Running ones report bytes written; a failed one keeps its error
+ * until dismissed. Nothing is left on disk by a failed or cancelled one.
+ */
+export const TransformStatusSchema = z.object({
+  /** the id the result will be installed under */
+  id: z.string().min(1).max(100),
+  kind: z.literal('imageAliases'),
+  /** the installed GGUF it reads */
+  sourceId: z.string().min(1).max(100),
+  state: z.enum(['running', 'failed']),
+  done: z.number().nonnegative(),
+  total: z.number().nonnegative(),
+  error: ErrorDataSchema.optional(),
+});
+export type TransformStatus = z.infer<typeof TransformStatusSchema>;
+
 export const ModelsSnapshotSchema = z.object({
   modelsDir: z.string(),
   installed: z.array(InstalledModelSchema.extend({ inUse: z.boolean() })),
   downloads: z.array(DownloadStatusSchema),
+  transforms: z.array(TransformStatusSchema),
   /** A Hub token is stored (its value never crosses the contract). */
   hasToken: z.boolean(),
 });

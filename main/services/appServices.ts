@@ -32,6 +32,8 @@ export interface AppServicesOptions {
   launcher: HostLauncher;
   pickModelFile?: () => Promise<string | null>;
   pickWeightsFile?: () => Promise<string | null>;
+  /** The native open dialog for Anole's image head (Electron). */
+  pickHeadFile?: () => Promise<string | null>;
   store?: ChatStoreOptions;
   /** Prints exported HTML to PDF (Electron: printToPDF); default headless Chromium. */
   pdf?: PdfRenderer;
@@ -187,7 +189,13 @@ export class AppServices {
         },
         ...(options.pickModelFile ? { pickModelFile: options.pickModelFile } : {}),
         ...(options.pickWeightsFile ? { pickWeightsFile: options.pickWeightsFile } : {}),
-        models: { models, endpoint: modelsConfig.endpoint, token: () => tokens.get(), ...(options.openFolder ? { openFolder: options.openFolder } : {}) },
+        models: {
+          models,
+          endpoint: modelsConfig.endpoint,
+          token: () => tokens.get(),
+          ...(options.openFolder ? { openFolder: options.openFolder } : {}),
+          ...(options.pickHeadFile ? { pickHeadFile: options.pickHeadFile } : {}),
+        },
       });
       late.handlers = handlers;
       return new AppServices({ dataDir, events, settings, store, engine, model, models, generation, images, transcripts, handlers, lock, unsubscribeEngine, options });
