@@ -106,6 +106,11 @@ export const TransformStatusSchema = z.object({
 });
 export type TransformStatus = z.infer<typeof TransformStatusSchema>;
 
+/** The id an image-capable copy of installed GGUF `sourceId` is installed under. */
+export function imageCapableId(sourceId: string): string {
+  return `${sourceId}-images`.slice(0, 100);
+}
+
 export const ModelsSnapshotSchema = z.object({
   modelsDir: z.string(),
   installed: z.array(InstalledModelSchema.extend({ inUse: z.boolean() })),

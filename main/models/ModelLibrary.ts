@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError, toErrorData } from '../contract/errors.ts';
-import type { Catalog, CatalogEntry, DownloadStatus, InstalledModel, ModelKind, ModelsSnapshot, TransformStatus } from '../contract/models.ts';
+import { imageCapableId, type Catalog, type CatalogEntry, type DownloadStatus, type InstalledModel, type ModelKind, type ModelsSnapshot, type TransformStatus } from '../contract/models.ts';
 import { partialFileName } from '../engine/modelDownloader.ts';
 import { catalogEntry } from './catalog.ts';
 import { checkContent, entryDir, entryFileName, runDownloadJob } from './downloadJob.ts';
@@ -15,7 +15,7 @@ import { runSliceJob } from './tensorSliceJob.ts';
 import type { TokenStore } from './hubToken.ts';
 import { modelsDir, readModelsFile, writeModelsFile, type ModelsFile } from './modelsFile.ts';
 import { sha256File } from './sha256File.ts';
-import { TransformJobs, imageCapableId } from './TransformJobs.ts';
+import { TransformJobs } from './TransformJobs.ts';
 
 export interface ModelLibraryOptions {
   dataDir: string;

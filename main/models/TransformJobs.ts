@@ -5,7 +5,7 @@
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError, toErrorData } from '../contract/errors.ts';
-import type { InstalledModel, TransformStatus } from '../contract/models.ts';
+import { imageCapableId, type InstalledModel, type TransformStatus } from '../contract/models.ts';
 import { openImageHead } from './gguf/imageHead.ts';
 import { makeImageCapableGguf } from './gguf/makeImageCapableGguf.ts';
 
@@ -20,11 +20,6 @@ interface Job {
   status: TransformStatus;
   controller: AbortController;
   done: Promise<void>;
-}
-
-/** The id an image-capable copy of `sourceId` is installed under. */
-export function imageCapableId(sourceId: string): string {
-  return `${sourceId}-images`.slice(0, 100);
 }
 
 export class TransformJobs {
