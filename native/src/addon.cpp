@@ -175,6 +175,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("load", Napi::Function::New(env, Load));
   exports.Set("ggmlInfo", Napi::Function::New(env, GgmlInfo));
   registerQuantize(env, exports);
+  registerLlamaQuantize(env, exports);
   return exports;
 }
 

@@ -8,7 +8,7 @@
 // Native errors arrive as Error objects whose `code` is one of our ErrorCodes; they are rethrown
 // here as AppError.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,6 +147,7 @@ interface RawAddon {
   dequantize(type: number, bytes: Uint8Array, count: number): Promise<Float32Array>;
   ggmlType(type: number): GgmlTypeInfo;
   rowSize(type: number, perRow: number): number;
+  quantizeModel(libllama: string, input: string, output: string, ftype: number, threads: number): Promise<void>;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -356,3 +357,24 @@ export const ggmlQuantizer = {
     }
   },
 };
+
+/** node-llama-cpp's libllama beside its libggml-base: libllama.v0.4.0.so, libllama.dylib, llama.dll. */
+function libllamaPath(): string {
+  const dir = ggmlBaseDir();
+  const name = readdirSync(dir).find((f) => /^(lib)?llama(\.v[\d.]+)?\.(so|dylib|dll)$/.test(f));
+  if (!name) throw new AppError('vqgan.backendUnavailable', `node-llama-cpp's libllama was not found in ${dir}.`);
+  return path.join(dir, name);
+}
+
+/**
+ * llama.cpp's own llama_model_quantize (its llama-quantize tool's code and per-tensor type mix)
+ * from node-llama-cpp's libllama: `input` GGUF (F32/F16/BF16) → `output` GGUF of `llamaFtype`
+ * (llama.h's LLAMA_FTYPE_*, e.g. 15 = Q4_K_M). Runs on a worker thread; llama.cpp has no cancel hook.
+ */
+export async function quantizeGgufFile(input: string, output: string, llamaFtype: number, threads = defaultThreads()): Promise<void> {
+  try {
+    await loadAddon().quantizeModel(libllamaPath(), input, output, llamaFtype, threads);
+  } catch (err) {
+    throw toAppError(err);
+  }
+}
