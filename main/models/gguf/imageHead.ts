@@ -7,9 +7,9 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { AppError } from '../../contract/errors.ts';
 import { IMAGE_CODEBOOK_SIZE, IMAGE_TOKEN_FIRST_ID, VOCAB_SIZE } from '../../contract/chameleon.ts';
-import { ggmlQuantizer } from '../../images/vqgan/nativeAddon.ts';
 import { openSafetensors, type LazyTensor } from '../../images/vqgan/weights/safetensors.ts';
 import { openTorchCheckpoint, sniffCheckpoint } from '../../images/vqgan/weights/torchCheckpoint.ts';
+import { DTYPE_BYTES, toF32 } from './floatValues.ts';
 
 export interface ImageHead {
   /** values per row: the model's embedding length */
@@ -22,16 +22,9 @@ export interface ImageHead {
 
 /** Names the head goes by: HF (`lm_head.weight`), Meta (`output.weight`). */
 const HEAD_NAMES = new Set(['lm_head.weight', 'output.weight']);
-const GGML_OF_DTYPE = { f16: 1, bf16: 30 } as const;
-const ELEMENT_BYTES = { f32: 4, f16: 2, bf16: 2 } as const;
 
 function badWeights(file: string, why: string): AppError {
   return new AppError('models.badWeights', `${file.split(/[\\/]/).pop()} holds no image head: ${why}.`, { file });
-}
-
-async function toF32(dtype: LazyTensor['dtype'], bytes: Uint8Array, count: number): Promise<Float32Array> {
-  if (dtype === 'f32') return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  return ggmlQuantizer.dequantize(GGML_OF_DTYPE[dtype], bytes, count);
 }
 
 /** The head inside a tensor of either all 65 536 rows (from row 4) or exactly the 8192 image rows. */
@@ -43,7 +36,7 @@ function headOf(tensor: LazyTensor, file: string, close: () => Promise<void>): I
   const readRange = tensor.readRange;
   if (!readRange) throw badWeights(file, `${tensor.name} is not stored contiguously`);
   const firstRow = rows === VOCAB_SIZE ? IMAGE_TOKEN_FIRST_ID : 0;
-  const rowBytes = columns * ELEMENT_BYTES[tensor.dtype];
+  const rowBytes = columns * DTYPE_BYTES[tensor.dtype];
   return {
     columns,
     dtype: tensor.dtype,
