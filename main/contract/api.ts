@@ -28,7 +28,7 @@ import {
 } from './engine.ts';
 import { ErrorDataSchema } from './errors.ts';
 import { ExportProgressSchema, ExportRequestSchema, TRANSCRIPT_TEXT_MAX_CHARS } from './transcript.ts';
-import { CatalogEntrySchema, DownloadStatusSchema, FitReportSchema, InstalledModelSchema, ModelKindSchema, ModelsSnapshotSchema, TransformStatusSchema } from './models.ts';
+import { CatalogEntrySchema, DownloadStatusSchema, FitReportSchema, InstalledModelSchema, ModelKindSchema, ModelsSnapshotSchema, TransformStatusSchema, ConvertQuantSchema } from './models.ts';
 
 // ── shared shapes ─────────────────────────────────────────────────────────────────────────────
 
@@ -186,6 +186,13 @@ export const commands = {
   },
   /** Stop a running transform (its partial file is deleted) or dismiss a failed one. */
   'models.cancelTransform': { input: z.object({ id: z.string().min(1).max(100) }).strict(), output: Ok },
+  /**
+   * Convert a Hugging Face Chameleon checkpoint folder (config.json, tokenizer, safetensors shards;
+   * the dialog's or one in a models folder) to a GGUF, quantized by llama.cpp's quantizer, and install it.
+   */
+  'models.convertCheckpoint': { input: z.object({ path: z.string().min(1).max(4096), quant: ConvertQuantSchema }).strict(), output: TransformStatusSchema },
+  /** The native folder dialog for a checkpoint (Electron only): null when cancelled. */
+  'models.pickCheckpointFolder': { input: Empty, output: z.object({ path: z.string().nullable() }) },
   /** The native open dialog for Anole's head (Electron only): null when cancelled. */
   'models.pickHeadFile': { input: Empty, output: z.object({ path: z.string().nullable() }) },
   /** Store (or with null forget) the Hugging Face token for gated repos; it never comes back. */

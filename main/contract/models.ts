@@ -96,15 +96,23 @@ export type DownloadStatus = z.infer<typeof DownloadStatusSchema>;
 export const TransformStatusSchema = z.object({
   /** the id the result will be installed under */
   id: z.string().min(1).max(100),
-  kind: z.literal('imageAliases'),
-  /** the installed GGUF it reads */
-  sourceId: z.string().min(1).max(100),
-  state: z.enum(['running', 'failed']),
+  /** imageAliases: an installed GGUF made image-capable; convert: an HF checkpoint folder → GGUF */
+  kind: z.enum(['imageAliases', 'convert']),
+  /** imageAliases: the installed GGUF it reads */
+  sourceId: z.string().min(1).max(100).optional(),
+  /** what is being written, for the screen */
+  name: z.string(),
+  /** quantizing: llama.cpp's quantizer runs (it reports no progress and cannot be interrupted) */
+  state: z.enum(['running', 'quantizing', 'failed']),
   done: z.number().nonnegative(),
   total: z.number().nonnegative(),
   error: ErrorDataSchema.optional(),
 });
 export type TransformStatus = z.infer<typeof TransformStatusSchema>;
+
+/** What "Convert a checkpoint" quantizes to (F16: the converter's output as it is). */
+export const ConvertQuantSchema = z.enum(['Q4_K_M', 'Q5_K_M', 'Q6_K', 'Q8_0', 'F16']);
+export type ConvertQuant = z.infer<typeof ConvertQuantSchema>;
 
 /** The id an image-capable copy of installed GGUF `sourceId` is installed under. */
 export function imageCapableId(sourceId: string): string {

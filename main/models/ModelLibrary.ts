@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError, toErrorData } from '../contract/errors.ts';
-import { imageCapableId, type Catalog, type CatalogEntry, type DownloadStatus, type InstalledModel, type ModelKind, type ModelsSnapshot, type TransformStatus } from '../contract/models.ts';
+import { imageCapableId, type ConvertQuant, type Catalog, type CatalogEntry, type DownloadStatus, type InstalledModel, type ModelKind, type ModelsSnapshot, type TransformStatus } from '../contract/models.ts';
 import { partialFileName } from '../engine/modelDownloader.ts';
 import { catalogEntry } from './catalog.ts';
 import { checkContent, entryDir, entryFileName, runDownloadJob } from './downloadJob.ts';
@@ -208,6 +208,11 @@ export class ModelLibrary {
     if (installedHead && installedHead.kind !== 'imageHead') throw new AppError('models.badWeights', `${installedHead.name} is not an image head.`, { id: installedHead.id });
     const headPath = installedHead?.path ?? head.headPath;
     return this.#transforms.start(source, headPath);
+  }
+
+  /** Start converting the HF checkpoint folder `dir` (checked by the caller as chosen by the user) to a `quant` GGUF. */
+  convertCheckpoint(dir: string, quant: ConvertQuant): TransformStatus {
+    return this.#transforms.startConvert(dir, quant);
   }
 
   cancelTransform(id: string): Promise<void> {

@@ -1,11 +1,12 @@
-// GGUFs the app writes from installed ones — today "make image-capable" (the image-alias transform
-// with Anole's head). One runs at a time (they are disk-bound; two would only share the disk), in
-// main, outliving the window; progress is published through the models snapshot; the result is
+// GGUFs the app writes: "make image-capable" (the image-alias transform of an installed GGUF with
+// Anole's head) and "convert a checkpoint" (HF safetensors → GGUF → llama.cpp's quantizer). One runs
+// at a time, in main, outliving the window; progress is published through the models snapshot; the result is
 // installed like a finished download. A cancelled or failed run leaves nothing on disk.
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError, toErrorData } from '../contract/errors.ts';
-import { imageCapableId, type InstalledModel, type TransformStatus } from '../contract/models.ts';
+import { imageCapableId, type ConvertQuant, type InstalledModel, type TransformStatus } from '../contract/models.ts';
+import { convertedId, runConvertJob } from './convert/convertJob.ts';
 import { openImageHead } from './gguf/imageHead.ts';
 import { makeImageCapableGguf } from './gguf/makeImageCapableGguf.ts';
 
@@ -37,19 +38,43 @@ export class TransformJobs {
   /** Starts writing the image-capable copy of `source`; `headPath` is a file already checked as chosen by the user. */
   start(source: InstalledModel, headPath: string | undefined): TransformStatus {
     if (source.kind !== 'gguf') throw new AppError('models.wrongFile', `${source.name} is not a GGUF.`, { id: source.id });
-    const id = imageCapableId(source.id);
-    const existing = this.#jobs.get(id);
-    if (existing?.status.state === 'running') return { ...existing.status };
-    if ([...this.#jobs.values()].some((j) => j.status.state === 'running')) {
-      throw new AppError('models.inUse', 'Another model is being made image-capable; wait for it or cancel it first.', { id });
+    const status: TransformStatus = { id: imageCapableId(source.id), kind: 'imageAliases', sourceId: source.id, name: `${source.name} (image-capable)`, state: 'running', done: 0, total: source.bytes };
+    return this.#launch(status, (job, dir) => this.#imageAliases(job, dir, source, headPath));
+  }
+
+  /** Starts converting the HF checkpoint in `checkpointDir` (checked as chosen by the user) to a `quant` GGUF. */
+  startConvert(checkpointDir: string, quant: ConvertQuant): TransformStatus {
+    const status: TransformStatus = { id: convertedId(checkpointDir, quant), kind: 'convert', name: `${basename(checkpointDir)} ${quant}`, state: 'running', done: 0, total: 0 };
+    return this.#launch(status, (job, dir) =>
+      runConvertJob(checkpointDir, quant, job.status.id, {
+        dir,
+        signal: job.controller.signal,
+        onProgress: (done, total) => this.#progress(job, done, total),
+        onQuantizing: () => {
+          job.status = { ...job.status, state: 'quantizing' };
+          this.#o.onChanged(true);
+        },
+      }),
+    );
+  }
+
+  /** One at a time: they are disk-bound, two would only share the disk. */
+  #launch(status: TransformStatus, work: (job: Job, dir: string) => Promise<InstalledModel>): TransformStatus {
+    const existing = this.#jobs.get(status.id);
+    if (existing && existing.status.state !== 'failed') return { ...existing.status };
+    if ([...this.#jobs.values()].some((j) => j.status.state !== 'failed')) {
+      throw new AppError('models.inUse', 'Another model is being written; wait for it or cancel it first.', { id: status.id });
     }
-    const controller = new AbortController();
-    const status: TransformStatus = { id, kind: 'imageAliases', sourceId: source.id, state: 'running', done: 0, total: source.bytes };
-    const job: Job = { status, controller, done: Promise.resolve() };
-    this.#jobs.set(id, job);
-    job.done = this.#run(job, source, headPath);
+    const job: Job = { status, controller: new AbortController(), done: Promise.resolve() };
+    this.#jobs.set(status.id, job);
+    job.done = this.#run(job, work);
     this.#o.onChanged(true);
     return { ...status };
+  }
+
+  #progress(job: Job, done: number, total: number): void {
+    job.status = { ...job.status, done, total };
+    this.#o.onChanged(false);
   }
 
   /** Stops a running transform (its partial is deleted) or forgets a failed one. */
@@ -67,34 +92,11 @@ export class TransformJobs {
     await Promise.all([...this.#jobs.values()].map((j) => j.done));
   }
 
-  async #run(job: Job, source: InstalledModel, headPath: string | undefined): Promise<void> {
+  async #run(job: Job, work: (job: Job, dir: string) => Promise<InstalledModel>): Promise<void> {
     const dir = join(this.#o.modelsDir, job.status.id);
-    const target = join(dir, `${basename(source.path).replace(/\.gguf$/i, '')}.images.gguf`);
-    const head = headPath ? await openImageHead(headPath).catch((err: unknown) => err as Error) : undefined;
     try {
-      if (head instanceof Error) throw head;
       await mkdir(dir, { recursive: true });
-      await makeImageCapableGguf({
-        source: source.path,
-        target,
-        ...(head ? { head } : {}),
-        signal: job.controller.signal,
-        onProgress: (done, total) => {
-          job.status = { ...job.status, done, total };
-          this.#o.onChanged(false);
-        },
-      });
-      const model: InstalledModel = {
-        id: job.status.id,
-        name: `${source.name} (image-capable)`,
-        kind: 'gguf',
-        path: target,
-        bytes: (await stat(target)).size,
-        ...(source.quant ? { quant: source.quant } : {}),
-        enables: [...new Set([...source.enables, 'imagesOut' as const])],
-        linked: false,
-        addedAt: Date.now(),
-      };
+      const model = await work(job, dir);
       this.#jobs.delete(job.status.id);
       await this.#o.install(model);
     } catch (err) {
@@ -104,8 +106,27 @@ export class TransformJobs {
       }
       // the partial is gone already; the folder goes too unless something else is in it
       await rmdir(dir).catch(() => undefined);
-    } finally {
-      if (head && !(head instanceof Error)) await head.close().catch(() => undefined);
     }
+  }
+
+  async #imageAliases(job: Job, dir: string, source: InstalledModel, headPath: string | undefined): Promise<InstalledModel> {
+    const target = join(dir, `${basename(source.path).replace(/\.gguf$/i, '')}.images.gguf`);
+    const head = headPath ? await openImageHead(headPath) : undefined;
+    try {
+      await makeImageCapableGguf({ source: source.path, target, ...(head ? { head } : {}), signal: job.controller.signal, onProgress: (d, t) => this.#progress(job, d, t) });
+    } finally {
+      await head?.close().catch(() => undefined);
+    }
+    return {
+      id: job.status.id,
+      name: job.status.name,
+      kind: 'gguf',
+      path: target,
+      bytes: (await stat(target)).size,
+      ...(source.quant ? { quant: source.quant } : {}),
+      enables: [...new Set([...source.enables, 'imagesOut' as const])],
+      linked: false,
+      addedAt: Date.now(),
+    };
   }
 }

@@ -34,6 +34,8 @@ export interface AppServicesOptions {
   pickWeightsFile?: () => Promise<string | null>;
   /** The native open dialog for Anole's image head (Electron). */
   pickHeadFile?: () => Promise<string | null>;
+  /** The native folder dialog for an HF checkpoint to convert (Electron). */
+  pickCheckpointFolder?: () => Promise<string | null>;
   store?: ChatStoreOptions;
   /** Prints exported HTML to PDF (Electron: printToPDF); default headless Chromium. */
   pdf?: PdfRenderer;
@@ -195,6 +197,7 @@ export class AppServices {
           token: () => tokens.get(),
           ...(options.openFolder ? { openFolder: options.openFolder } : {}),
           ...(options.pickHeadFile ? { pickHeadFile: options.pickHeadFile } : {}),
+          ...(options.pickCheckpointFolder ? { pickCheckpointFolder: options.pickCheckpointFolder } : {}),
         },
       });
       late.handlers = handlers;

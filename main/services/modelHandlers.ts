@@ -28,6 +28,8 @@ type ModelCommands = Pick<
   | 'models.makeImageCapable'
   | 'models.cancelTransform'
   | 'models.pickHeadFile'
+  | 'models.convertCheckpoint'
+  | 'models.pickCheckpointFolder'
 >;
 
 export interface ModelHandlerDeps {
@@ -45,6 +47,8 @@ export interface ModelHandlerDeps {
   chosePath: (purpose: 'model' | 'vqganWeights', path: string) => string;
   /** The native open dialog for Anole's head (Electron); absent in browser mode. */
   pickHeadFile?: () => Promise<string | null>;
+  /** The native folder dialog for an HF checkpoint (Electron); absent in browser mode. */
+  pickCheckpointFolder?: () => Promise<string | null>;
   /** The file manager (Electron's shell.openPath); absent in browser mode. */
   openFolder?: (path: string) => Promise<void>;
 }
@@ -106,6 +110,12 @@ export function modelCommands(deps: ModelHandlerDeps): ModelCommands {
     'models.pickHeadFile': async () => {
       if (!deps.pickHeadFile) throw new AppError('api.notFound', "There is no file dialog in the browser: put Anole's head file in the models folder and type its path.");
       const path = await deps.pickHeadFile();
+      return { path: path === null ? null : deps.chosePath('model', path) };
+    },
+    'models.convertCheckpoint': ({ path, quant }) => models.convertCheckpoint(deps.checkPath('model', path), quant),
+    'models.pickCheckpointFolder': async () => {
+      if (!deps.pickCheckpointFolder) throw new AppError('api.notFound', 'There is no folder dialog in the browser: put the checkpoint folder in the models folder and type its path.');
+      const path = await deps.pickCheckpointFolder();
       return { path: path === null ? null : deps.chosePath('model', path) };
     },
     'models.setToken': async ({ token }) => {
