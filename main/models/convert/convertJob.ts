@@ -48,5 +48,5 @@ export async function runConvertJob(checkpointDir: string, quant: ConvertQuant, 
       await rm(converted, { force: true });
     }
   }
-  return { id, name: `${name} ${quant}`, kind: 'gguf', path, bytes: (await stat(path)).size, quant, enables: ['text'], linked: false, addedAt: Date.now() };
+  return { id, name, kind: 'gguf', path, bytes: (await stat(path)).size, quant, enables: ['text'], linked: false, addedAt: Date.now() };
 }
