@@ -168,7 +168,7 @@ export class ModelLibrary {
 
   /** Validates a local file as `kind`, then links it in place or copies it into the models folder. */
   async import(path: string, kind: Exclude<ModelKind, 'imageHead'>, mode: 'link' | 'copy'): Promise<InstalledModel> {
-    await checkContent(path, { kind, file: basename(path) });
+    const { imageAliases } = await checkContent(path, { kind, file: basename(path) });
     const id = `local-${createHash('sha256').update(path).digest('hex').slice(0, 12)}`;
     if (this.#file.installed.some((m) => m.id === id)) throw new AppError('models.alreadyInstalled', `${basename(path)} is already in the models list.`, { id });
     let target = path;
@@ -185,7 +185,8 @@ export class ModelLibrary {
       path: target,
       bytes: (await stat(target)).size,
       sha256: await sha256File(target),
-      enables: kind === 'gguf' ? ['text'] : ['imagesIn'],
+      // an image-capable GGUF made earlier (or elsewhere by this app) draws again once imported
+      enables: kind === 'gguf' ? (imageAliases ? ['text', 'imagesOut'] : ['text']) : ['imagesIn'],
       linked: mode === 'link',
       addedAt: Date.now(),
     };

@@ -54,6 +54,9 @@ describe('ModelLibrary.makeImageCapable', () => {
     const progress = snapshots.flatMap((s) => s.transforms.map((t) => t.done));
     expect(progress.some((d) => d > 0)).toBe(true);
     expect(() => service.makeImageCapable(source.id, { headPath: head })).toThrow(expect.objectContaining({ code: 'models.alreadyInstalled' }));
+    // imported elsewhere, the file still says it can draw
+    const { service: other } = await open();
+    expect((await other.import(made.path, 'gguf', 'link')).enables).toEqual(['text', 'imagesOut']);
   });
 
   // (part-way cancels of the transform itself: makeImageCapableRefusals.test.ts; here the job's bookkeeping)
