@@ -14,6 +14,7 @@ import { quantizeGgufFile } from '../../../main/images/vqgan/nativeAddon.ts';
 import { convertHfToGguf } from '../../../main/models/convert/convertHfToGguf.ts';
 import { writeChameleonGguf, type ChameleonGgufParams } from '../../fixtures/gguf/chameleonGguf.ts';
 import { bytesOf, elements, writeHfCheckpoint } from '../../fixtures/gguf/hfCheckpoint.ts';
+import { toBf16Bytes } from '../../fixtures/gguf/safetensorsWriter.ts';
 
 const P: ChameleonGgufParams = { embd: 64, layers: 2, heads: 4, headsKv: 4, ff: 128, contextLength: 4096, weights: 'f32', seed: 41 };
 let dir: string;
@@ -90,6 +91,23 @@ describe('convertHfToGguf', () => {
     } finally {
       await model.dispose();
     }
+  });
+
+  it('keeps a bf16 checkpoint bf16 (the matrices bit for bit), norms F32, as llama.cpp guesses', async () => {
+    const bf16Dir = join(dir, 'chameleon-tiny-hf-bf16');
+    await writeHfCheckpoint(reference, bf16Dir, P, 'BF16');
+    const target = join(dir, 'converted-bf16.gguf');
+    await convertHfToGguf({ dir: bf16Dir, target });
+    const [ref, out] = await Promise.all([readGgufHeader(reference, () => false), readGgufHeader(target, (k) => k === 'general.file_type')]);
+    expect(out.metadata.get('general.file_type')).toBe(32);
+    for (const name of ['blk.1.attn_k.weight', 'output.weight', 'blk.0.ffn_down.weight']) {
+      const t = ref.tensors.find((x) => x.name === name)!;
+      expect(out.tensors.find((x) => x.name === name)?.ggmlType, name).toBe(30);
+      // the converted bf16 bytes are the reference's f32 values rounded to bf16 (in GGUF row order)
+      const f32 = new Float32Array(new Uint8Array(await bytesOf(reference, ref, name, elements(t.dimensions) * 4)).buffer);
+      expect((await bytesOf(target, out, name, elements(t.dimensions) * 2)).equals(Buffer.from(toBf16Bytes(f32))), name).toBe(true);
+    }
+    expect(out.tensors.find((x) => x.name === 'blk.0.attn_q_norm.weight')?.ggmlType).toBe(0);
   });
 
   it('refuses a folder that is not a Chameleon checkpoint, and leaves nothing when cancelled', async () => {
