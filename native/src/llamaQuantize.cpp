@@ -5,6 +5,8 @@
 // The call runs in an AsyncWorker; llama.cpp offers no progress or cancel hook for it.
 #include <napi.h>
 
+#include <atomic>
+#include <cstdio>
 #include <string>
 
 #include "dynLib.h"
@@ -18,7 +20,17 @@ namespace {
 struct LlamaQuantizeApi {
   decltype(&::llama_model_quantize_default_params) defaultParams = nullptr;
   decltype(&::llama_model_quantize) quantize = nullptr;
+  decltype(&::llama_log_set) logSet = nullptr;
 };
+
+// llama.cpp logs a line per tensor at INFO: in the app's main process only its warnings and errors
+// (why a quantization failed, fallback types) are worth stderr. CONT continues the previous level.
+std::atomic<int> lastLevel{GGML_LOG_LEVEL_INFO};
+void warningsOnly(ggml_log_level level, const char* text, void*) {
+  int effective = level == GGML_LOG_LEVEL_CONT ? lastLevel.load() : static_cast<int>(level);
+  if (level != GGML_LOG_LEVEL_CONT) lastLevel = level;
+  if (effective >= GGML_LOG_LEVEL_WARN) std::fputs(text, stderr);
+}
 
 LlamaQuantizeApi openLlama(const std::string& path) {
   std::string error;
@@ -28,6 +40,7 @@ LlamaQuantizeApi openLlama(const std::string& path) {
   LlamaQuantizeApi api;
   api.defaultParams = reinterpret_cast<decltype(api.defaultParams)>(dynlib::symbol(lib, "llama_model_quantize_default_params"));
   api.quantize = reinterpret_cast<decltype(api.quantize)>(dynlib::symbol(lib, "llama_model_quantize"));
+  api.logSet = reinterpret_cast<decltype(api.logSet)>(dynlib::symbol(lib, "llama_log_set"));
   if (!api.defaultParams || !api.quantize) throw CodedError("vqgan.backendUnavailable", "the libllama in " + path + " has no llama_model_quantize");
   return api;
 }
@@ -43,6 +56,7 @@ class QuantizeModelWorker : public Napi::AsyncWorker {
     CaughtError caught;
     bool ok = runCatching([&] {
       LlamaQuantizeApi api = openLlama(lib_);
+      if (api.logSet) api.logSet(warningsOnly, nullptr);
       llama_model_quantize_params params = api.defaultParams();
       params.nthread = threads_;
       params.ftype = static_cast<llama_ftype>(ftype_);
