@@ -33,18 +33,21 @@ function run(cmd: string, cmdArgs: string[]): void {
   execFileSync(cmd, cmdArgs, { stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-/** ggml headers matching the shipped libraries, from node-llama-cpp's llama.cpp bundle. */
+/**
+ * ggml headers (and llama.h, for llama_model_quantize's parameter struct) matching the shipped
+ * libraries, from node-llama-cpp's llama.cpp bundle.
+ */
 function ggmlIncludeDir(): string {
   const bundle = path.join(repoRoot, 'node_modules', 'node-llama-cpp', 'llama', 'gitRelease.bundle');
   const checkout = path.join(nativeDir, '.ggml', 'llama.cpp');
   const include = path.join(checkout, 'ggml', 'include');
-  if (existsSync(path.join(include, 'ggml-backend.h'))) return include;
+  if (existsSync(path.join(include, 'ggml-backend.h')) && existsSync(path.join(checkout, 'include', 'llama.h'))) return include;
   if (!existsSync(bundle)) throw new Error(`node-llama-cpp's source bundle is missing: ${bundle}`);
   log("extracting ggml headers from node-llama-cpp's llama.cpp bundle …");
   rmSync(checkout, { recursive: true, force: true });
   mkdirSync(path.dirname(checkout), { recursive: true });
   run('git', ['clone', '--quiet', '--no-checkout', bundle, checkout]);
-  run('git', ['-C', checkout, 'checkout', '--quiet', 'HEAD', '--', 'ggml/include']);
+  run('git', ['-C', checkout, 'checkout', '--quiet', 'HEAD', '--', 'ggml/include', 'include']);
   return include;
 }
 
@@ -56,6 +59,7 @@ function fingerprint(include: string, toolchain: string | undefined): string {
     ...readdirSync(path.join(nativeDir, 'src')).sort().map((f) => path.join(nativeDir, 'src', f)),
     path.join(include, 'ggml.h'),
     path.join(include, 'ggml-backend.h'),
+    path.join(include, '..', '..', 'include', 'llama.h'),
     ...(toolchain ? [toolchain] : []),
   ];
   for (const f of files) if (existsSync(f)) h.update(f).update(readFileSync(f));
@@ -85,7 +89,7 @@ function main(): void {
     ...(toolchain ? [`-DCMAKE_TOOLCHAIN_FILE=${toolchain}`] : []),
     ...(process.platform === 'win32' ? ['-G', 'MinGW Makefiles', '-DCMAKE_CXX_COMPILER=g++'] : []),
     `-DNODE_API_INCLUDE_DIRS=${napiIncludes.join(';')}`, `-DNODE_API_DEF=${napiHeaders.def_paths.node_api_def}`,
-    `-DGGML_INCLUDE_DIR=${include}`, `-DADDON_OUT_DIR=${outDir}`, '--log-level=WARNING',
+    `-DGGML_INCLUDE_DIR=${include}`, `-DLLAMA_INCLUDE_DIR=${path.join(include, '..', '..', 'include')}`, `-DADDON_OUT_DIR=${outDir}`, '--log-level=WARNING',
   ]);
   run('cmake', ['--build', cmakeDir, '--parallel', '2']);
   writeFileSync(stampPath, stamp);

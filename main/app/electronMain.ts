@@ -75,6 +75,13 @@ async function pickFile(title: string, filters: { name: string; extensions: stri
 }
 
 const pickModelFile = (): Promise<string | null> => pickFile('Open a Chameleon model', [{ name: 'GGUF model', extensions: ['gguf'] }]);
+const pickHeadFile = (): Promise<string | null> =>
+  pickFile("Choose Anole's image head (lm_head.weight)", [{ name: 'Weights', extensions: ['safetensors', 'pth'] }]);
+async function pickCheckpointFolder(): Promise<string | null> {
+  const options = { title: 'Choose a Hugging Face Chameleon checkpoint folder', properties: ['openDirectory' as const] };
+  const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? null : (result.filePaths[0] ?? null);
+}
 const pickWeightsFile = (): Promise<string | null> =>
   pickFile('Choose the VQ-GAN image tokenizer weights', [{ name: 'VQ-GAN weights', extensions: ['ckpt', 'safetensors', 'json'] }]);
 
@@ -158,6 +165,8 @@ function startServices(recoverHistory: boolean): Promise<AppServices> {
     ...(safeStorage.isEncryptionAvailable() ? { tokenSealer: { seal: (t: string) => safeStorage.encryptString(t), open: (b: Buffer) => safeStorage.decryptString(b) } } : {}),
     pickModelFile,
     pickWeightsFile,
+    pickHeadFile,
+    pickCheckpointFolder,
     openFolder: async (path: string) => {
       const failure = await shell.openPath(path);
       if (failure) throw new Error(failure);

@@ -30,7 +30,7 @@ import {
 import { ErrorDataSchema } from './errors.ts';
 import { PresetInputSchema, PresetSchema } from './presets.ts';
 import { ExportProgressSchema, ExportRequestSchema, TRANSCRIPT_TEXT_MAX_CHARS } from './transcript.ts';
-import { CatalogEntrySchema, DownloadStatusSchema, FitReportSchema, InstalledModelSchema, ModelKindSchema, ModelsSnapshotSchema } from './models.ts';
+import { CatalogEntrySchema, DownloadStatusSchema, FitReportSchema, InstalledModelSchema, ModelKindSchema, ModelsSnapshotSchema, TransformStatusSchema, ConvertQuantSchema } from './models.ts';
 
 // ── shared shapes ─────────────────────────────────────────────────────────────────────────────
 
@@ -210,6 +210,27 @@ export const commands = {
   'models.fit': { input: z.object({ id: z.string().min(1).max(100), contextSize: z.number().int().min(64).max(1 << 20).optional() }).strict(), output: FitReportSchema },
   /** Show the models folder in the file manager (Electron only; the browser shows its path). */
   'models.openFolder': { input: Empty, output: Ok },
+  /**
+   * Write an image-capable copy of an installed Chameleon GGUF (image aliases, chameleon.md §6.4)
+   * with Anole's image head from an installed head (`headId`), a file the user chose (`headPath`:
+   * dialog or models folder), or neither (the model's own image rows, for image-trained fine-tunes).
+   * Progress arrives as models.changed; the result is installed like a download.
+   */
+  'models.makeImageCapable': {
+    input: z.object({ id: z.string().min(1).max(100), headId: z.string().min(1).max(100).optional(), headPath: z.string().min(1).max(4096).optional() }).strict(),
+    output: TransformStatusSchema,
+  },
+  /** Stop a running transform (its partial file is deleted) or dismiss a failed one. */
+  'models.cancelTransform': { input: z.object({ id: z.string().min(1).max(100) }).strict(), output: Ok },
+  /**
+   * Convert a Hugging Face Chameleon checkpoint folder (config.json, tokenizer, safetensors shards;
+   * the dialog's or one in a models folder) to a GGUF, quantized by llama.cpp's quantizer, and install it.
+   */
+  'models.convertCheckpoint': { input: z.object({ path: z.string().min(1).max(4096), quant: ConvertQuantSchema }).strict(), output: TransformStatusSchema },
+  /** The native folder dialog for a checkpoint (Electron only): null when cancelled. */
+  'models.pickCheckpointFolder': { input: Empty, output: z.object({ path: z.string().nullable() }) },
+  /** The native open dialog for Anole's head (Electron only): null when cancelled. */
+  'models.pickHeadFile': { input: Empty, output: z.object({ path: z.string().nullable() }) },
   /** Store (or with null forget) the Hugging Face token for gated repos; it never comes back. */
   'models.setToken': { input: z.object({ token: z.string().min(1).max(400).nullable() }).strict(), output: z.object({ hasToken: z.boolean() }) },
 

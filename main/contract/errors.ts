@@ -87,6 +87,14 @@ export const ERROR_CODES = [
   'models.alreadyInstalled',
   'models.inUse',
   'models.downloadFailed',
+  // GGUF transforms made by the app (image aliases, checkpoint conversion, quantization)
+  /** ggml cannot quantize to this type (unknown, or one that needs an importance matrix). */
+  'models.quantizeUnsupported',
+  /** The GGUF already carries the app's image aliases; it is not transformed twice. */
+  'models.alreadyImageCapable',
+  /** The head / checkpoint file is not what the transform needs (wrong tensor, shape or dtype). */
+  'models.badWeights',
+  'models.cancelled',
   'internal',
   /** The chosen GPU backend crashed on this machine before its first evaluation; not retried on its own. */
   'engine.gpuCrashed',

@@ -88,10 +88,42 @@ export const DownloadStatusSchema = z.object({
 });
 export type DownloadStatus = z.infer<typeof DownloadStatusSchema>;
 
+/**
+ * A GGUF the app is writing from another (`imageAliases`: a Chameleon GGUF made image-capable with
+ * Anole's head, chameleon.md §6.4). Running ones report bytes written; a failed one keeps its error
+ * until dismissed. Nothing is left on disk by a failed or cancelled one.
+ */
+export const TransformStatusSchema = z.object({
+  /** the id the result will be installed under */
+  id: z.string().min(1).max(100),
+  /** imageAliases: an installed GGUF made image-capable; convert: an HF checkpoint folder → GGUF */
+  kind: z.enum(['imageAliases', 'convert']),
+  /** imageAliases: the installed GGUF it reads */
+  sourceId: z.string().min(1).max(100).optional(),
+  /** what is being written, for the screen */
+  name: z.string(),
+  /** quantizing: llama.cpp's quantizer runs (it reports no progress and cannot be interrupted) */
+  state: z.enum(['running', 'quantizing', 'failed']),
+  done: z.number().nonnegative(),
+  total: z.number().nonnegative(),
+  error: ErrorDataSchema.optional(),
+});
+export type TransformStatus = z.infer<typeof TransformStatusSchema>;
+
+/** What "Convert a checkpoint" quantizes to (F16: the converter's output as it is). */
+export const ConvertQuantSchema = z.enum(['Q4_K_M', 'Q5_K_M', 'Q6_K', 'Q8_0', 'F16']);
+export type ConvertQuant = z.infer<typeof ConvertQuantSchema>;
+
+/** The id an image-capable copy of installed GGUF `sourceId` is installed under. */
+export function imageCapableId(sourceId: string): string {
+  return `${sourceId}-images`.slice(0, 100);
+}
+
 export const ModelsSnapshotSchema = z.object({
   modelsDir: z.string(),
   installed: z.array(InstalledModelSchema.extend({ inUse: z.boolean() })),
   downloads: z.array(DownloadStatusSchema),
+  transforms: z.array(TransformStatusSchema),
   /** A Hub token is stored (its value never crosses the contract). */
   hasToken: z.boolean(),
 });

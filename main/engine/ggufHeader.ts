@@ -26,6 +26,11 @@ export interface GgufHeader {
   tensors: GgufTensorEntry[];
   /** Where the header (metadata and tensor table) ends. */
   headerBytes: number;
+  /** Every metadata entry's bytes in the file (key, type and value), kept or not, in file order: lets a rewrite copy what it does not change. */
+  entries: { key: string; start: number; end: number }[];
+  alignment: number;
+  /** Where the tensor data begins (the header padded to the alignment). */
+  dataStart: number;
 }
 
 /** The least bytes one metadata entry takes (empty key, u8 value) and one tensor entry (empty name, 0 dims). */
@@ -131,10 +136,13 @@ export function parseGgufHeader(buf: Uint8Array, fileSize: number, keep: (key: s
   const tensorCount = Number(tensorCountRaw);
 
   const metadata = new Map<string, GgufValue>();
+  const kvEntries: GgufHeader['entries'] = [];
   for (let i = 0; i < kvCount; i++) {
+    const start = p;
     const key = string('a metadata key', true);
     const v = value(u32('a value type'), keep(key), 0);
     if (keep(key)) metadata.set(key, v);
+    kvEntries.push({ key, start, end: p });
   }
 
   const entries: { name: string; dimensions: number[]; ggmlType: number; offset: bigint }[] = [];
@@ -158,7 +166,7 @@ export function parseGgufHeader(buf: Uint8Array, fileSize: number, keep: (key: s
     if (offset > BigInt(fileSize)) throw corrupt(`The model file is incomplete: tensor ${t.name} starts past its end.`, { fileSize });
     return { ...t, fileOffset: dataStart + Number(offset) };
   });
-  return { version, metadata, tensorCount, tensors, headerBytes };
+  return { version, metadata, tensorCount, tensors, headerBytes, entries: kvEntries, alignment, dataStart };
 }
 
 /**

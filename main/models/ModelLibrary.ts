@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError, toErrorData } from '../contract/errors.ts';
-import type { Catalog, CatalogEntry, DownloadStatus, InstalledModel, ModelKind, ModelsSnapshot } from '../contract/models.ts';
+import { imageCapableId, type ConvertQuant, type Catalog, type CatalogEntry, type DownloadStatus, type InstalledModel, type ModelKind, type ModelsSnapshot, type TransformStatus } from '../contract/models.ts';
 import { partialFileName } from '../engine/modelDownloader.ts';
 import { catalogEntry } from './catalog.ts';
 import { checkContent, entryDir, entryFileName, runDownloadJob } from './downloadJob.ts';
@@ -15,6 +15,7 @@ import { runSliceJob } from './tensorSliceJob.ts';
 import type { TokenStore } from './hubToken.ts';
 import { modelsDir, readModelsFile, writeModelsFile, type ModelsFile } from './modelsFile.ts';
 import { sha256File } from './sha256File.ts';
+import { TransformJobs } from './TransformJobs.ts';
 
 export interface ModelLibraryOptions {
   dataDir: string;
@@ -46,10 +47,20 @@ export class ModelLibrary {
   #hasToken = false;
   #lastEmit = 0;
   #disposed = false;
+  readonly #transforms: TransformJobs;
 
   private constructor(options: ModelLibraryOptions, file: ModelsFile) {
     this.#options = options;
     this.#file = file;
+    this.#transforms = new TransformJobs({
+      modelsDir: modelsDir(options.dataDir),
+      onChanged: (force) => this.#emit(force),
+      install: async (model) => {
+        this.#file.installed = [...this.#file.installed.filter((m) => m.id !== model.id), model];
+        await this.#persist();
+        this.#emit(true);
+      },
+    });
   }
 
   static async open(options: ModelLibraryOptions): Promise<ModelLibrary> {
@@ -77,6 +88,7 @@ export class ModelLibrary {
       modelsDir: this.modelsDir,
       installed: this.#file.installed.map((m) => ({ ...m, inUse: inUse.has(m.path) })),
       downloads: this.#jobs.map((j) => ({ ...j.status })),
+      transforms: this.#transforms.list(),
       hasToken: this.#hasToken,
     };
   }
@@ -156,7 +168,7 @@ export class ModelLibrary {
 
   /** Validates a local file as `kind`, then links it in place or copies it into the models folder. */
   async import(path: string, kind: Exclude<ModelKind, 'imageHead'>, mode: 'link' | 'copy'): Promise<InstalledModel> {
-    await checkContent(path, { kind, file: basename(path) });
+    const { imageAliases } = await checkContent(path, { kind, file: basename(path) });
     const id = `local-${createHash('sha256').update(path).digest('hex').slice(0, 12)}`;
     if (this.#file.installed.some((m) => m.id === id)) throw new AppError('models.alreadyInstalled', `${basename(path)} is already in the models list.`, { id });
     let target = path;
@@ -173,7 +185,8 @@ export class ModelLibrary {
       path: target,
       bytes: (await stat(target)).size,
       sha256: await sha256File(target),
-      enables: kind === 'gguf' ? ['text'] : ['imagesIn'],
+      // an image-capable GGUF made earlier (or elsewhere by this app) draws again once imported
+      enables: kind === 'gguf' ? (imageAliases ? ['text', 'imagesOut'] : ['text']) : ['imagesIn'],
       linked: mode === 'link',
       addedAt: Date.now(),
     };
@@ -181,6 +194,30 @@ export class ModelLibrary {
     await this.#persist();
     this.#emit(true);
     return model;
+  }
+
+  /**
+   * Start writing an image-capable copy of installed GGUF `id` (image aliases, Anole's head from
+   * `headPath` — a file the caller checked as chosen by the user — or an installed head `headId`).
+   */
+  makeImageCapable(id: string, head: { headId?: string; headPath?: string }): TransformStatus {
+    const source = this.installed(id);
+    if (this.#file.installed.some((m) => m.id === imageCapableId(id))) {
+      throw new AppError('models.alreadyInstalled', `An image-capable copy of ${source.name} is installed already.`, { id: imageCapableId(id) });
+    }
+    const installedHead = head.headId ? this.installed(head.headId) : undefined;
+    if (installedHead && installedHead.kind !== 'imageHead') throw new AppError('models.badWeights', `${installedHead.name} is not an image head.`, { id: installedHead.id });
+    const headPath = installedHead?.path ?? head.headPath;
+    return this.#transforms.start(source, headPath);
+  }
+
+  /** Start converting the HF checkpoint folder `dir` (checked by the caller as chosen by the user) to a `quant` GGUF. */
+  convertCheckpoint(dir: string, quant: ConvertQuant): TransformStatus {
+    return this.#transforms.startConvert(dir, quant);
+  }
+
+  cancelTransform(id: string): Promise<void> {
+    return this.#transforms.cancel(id);
   }
 
   async setToken(token: string | null): Promise<void> {
@@ -200,6 +237,7 @@ export class ModelLibrary {
     this.#disposed = true;
     for (const job of this.#jobs) job.controller?.abort();
     await this.#running?.catch(() => undefined);
+    await this.#transforms.dispose();
   }
 
   #newJob(entry: CatalogEntry, state: DownloadStatus['state']): Job {

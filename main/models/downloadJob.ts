@@ -63,10 +63,12 @@ const REASONS: Record<string, string> = {
 };
 
 /** Checks that the file is what the catalog entry says it is; throws models.wrongFile. */
-export async function checkContent(path: string, entry: Pick<CatalogEntry, 'kind' | 'file'>): Promise<void> {
+/** Resolves whether a GGUF carries the app's image aliases (false for weights). */
+export async function checkContent(path: string, entry: Pick<CatalogEntry, 'kind' | 'file'>): Promise<{ imageAliases: boolean }> {
   try {
-    if (entry.kind === 'gguf') await validateChameleonGguf(path);
-    else await checkVqganWeights(path);
+    if (entry.kind === 'gguf') return { imageAliases: (await validateChameleonGguf(path)).imageAliases };
+    await checkVqganWeights(path);
+    return { imageAliases: false };
   } catch (err) {
     const cause = toErrorData(err).code;
     const what = entry.kind === 'gguf' ? 'a Chameleon GGUF' : 'VQ-GAN weights';

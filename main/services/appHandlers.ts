@@ -123,6 +123,7 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
         settings,
         engineStatus: () => model.status(),
         checkPath: (purpose, path) => files.check(purpose, path),
+        chosePath: (purpose, path) => files.chose(purpose, path),
         loadModel: (modelPath) => handlers.commands['model.load']({ modelPath }),
         setVqganWeights: (vqganWeightsPath) => handlers.commands['settings.set']({ ...settings.get(), vqganWeightsPath }),
       }),

@@ -33,6 +33,10 @@ export interface AppServicesOptions {
   launcher: HostLauncher;
   pickModelFile?: () => Promise<string | null>;
   pickWeightsFile?: () => Promise<string | null>;
+  /** The native open dialog for Anole's image head (Electron). */
+  pickHeadFile?: () => Promise<string | null>;
+  /** The native folder dialog for an HF checkpoint to convert (Electron). */
+  pickCheckpointFolder?: () => Promise<string | null>;
   store?: ChatStoreOptions;
   /** Prints exported HTML to PDF (Electron: printToPDF); default headless Chromium. */
   pdf?: PdfRenderer;
@@ -193,7 +197,14 @@ export class AppServices {
         },
         ...(options.pickModelFile ? { pickModelFile: options.pickModelFile } : {}),
         ...(options.pickWeightsFile ? { pickWeightsFile: options.pickWeightsFile } : {}),
-        models: { models, endpoint: modelsConfig.endpoint, token: () => tokens.get(), ...(options.openFolder ? { openFolder: options.openFolder } : {}) },
+        models: {
+          models,
+          endpoint: modelsConfig.endpoint,
+          token: () => tokens.get(),
+          ...(options.openFolder ? { openFolder: options.openFolder } : {}),
+          ...(options.pickHeadFile ? { pickHeadFile: options.pickHeadFile } : {}),
+          ...(options.pickCheckpointFolder ? { pickCheckpointFolder: options.pickCheckpointFolder } : {}),
+        },
       });
       late.handlers = handlers;
       return new AppServices({ dataDir, events, settings, store, engine, model, models, generation, images, transcripts, handlers, requests, lock, unsubscribeEngine, options });

@@ -25,6 +25,11 @@ type ModelCommands = Pick<
   | 'models.fit'
   | 'models.setToken'
   | 'models.openFolder'
+  | 'models.makeImageCapable'
+  | 'models.cancelTransform'
+  | 'models.pickHeadFile'
+  | 'models.convertCheckpoint'
+  | 'models.pickCheckpointFolder'
 >;
 
 export interface ModelHandlerDeps {
@@ -38,6 +43,12 @@ export interface ModelHandlerDeps {
   setVqganWeights: (path: string) => unknown;
   /** The path when the user chose that file (dialog, configuration, models folder); else api.forbiddenPath. */
   checkPath: (purpose: 'model' | 'vqganWeights', path: string) => string;
+  /** Remembers a file picked in a native dialog as chosen by the user. */
+  chosePath: (purpose: 'model' | 'vqganWeights', path: string) => string;
+  /** The native open dialog for Anole's head (Electron); absent in browser mode. */
+  pickHeadFile?: () => Promise<string | null>;
+  /** The native folder dialog for an HF checkpoint (Electron); absent in browser mode. */
+  pickCheckpointFolder?: () => Promise<string | null>;
   /** The file manager (Electron's shell.openPath); absent in browser mode. */
   openFolder?: (path: string) => Promise<void>;
 }
@@ -88,6 +99,24 @@ export function modelCommands(deps: ModelHandlerDeps): ModelCommands {
       if (!deps.openFolder) throw new AppError('api.notFound', `There is no file manager in the browser: the models folder is ${models.modelsDir}.`);
       await deps.openFolder(models.modelsDir);
       return null;
+    },
+    // A head file is model weights: the same capability rule as a GGUF (dialog, configuration, models folder).
+    'models.makeImageCapable': ({ id, headId, headPath }) =>
+      models.makeImageCapable(id, { ...(headId ? { headId } : {}), ...(headPath ? { headPath: deps.checkPath('model', headPath) } : {}) }),
+    'models.cancelTransform': async ({ id }) => {
+      await models.cancelTransform(id);
+      return null;
+    },
+    'models.pickHeadFile': async () => {
+      if (!deps.pickHeadFile) throw new AppError('api.notFound', "There is no file dialog in the browser: put Anole's head file in the models folder and type its path.");
+      const path = await deps.pickHeadFile();
+      return { path: path === null ? null : deps.chosePath('model', path) };
+    },
+    'models.convertCheckpoint': ({ path, quant }) => models.convertCheckpoint(deps.checkPath('model', path), quant),
+    'models.pickCheckpointFolder': async () => {
+      if (!deps.pickCheckpointFolder) throw new AppError('api.notFound', 'There is no folder dialog in the browser: put the checkpoint folder in the models folder and type its path.');
+      const path = await deps.pickCheckpointFolder();
+      return { path: path === null ? null : deps.chosePath('model', path) };
     },
     'models.setToken': async ({ token }) => {
       await models.setToken(token);

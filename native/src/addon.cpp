@@ -10,6 +10,7 @@
 #include "ggmlBackends.h"
 #include "modelWrap.h"
 #include "napiShared.h"
+#include "quantize.h"
 #include "vqganModel.h"
 
 namespace vqgan {
@@ -173,6 +174,8 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("load", Napi::Function::New(env, Load));
   exports.Set("ggmlInfo", Napi::Function::New(env, GgmlInfo));
+  registerQuantize(env, exports);
+  registerLlamaQuantize(env, exports);
   return exports;
 }
 

@@ -12,7 +12,7 @@
 #include "ggml-backend.h"
 #include "ggml.h"
 
-// Every ggml-base function the addon uses. A function missing from this list fails to compile
+// Every ggml-base function the addon uses (the VQ-GAN graph, and the quantizer of src/quantize.cpp). A function missing from this list fails to compile
 // (its declaration is never defined: nothing is linked); one missing from the library fails
 // loadGgml() with its name.
 #define VQGAN_GGML_FUNCTIONS(X) \
@@ -43,6 +43,7 @@
   X(ggml_custom_4d) \
   X(ggml_free) \
   X(ggml_get_rows) \
+  X(ggml_get_type_traits) \
   X(ggml_graph_overhead_custom) \
   X(ggml_group_norm) \
   X(ggml_init) \
@@ -57,8 +58,11 @@
   X(ggml_new_tensor_4d) \
   X(ggml_op_desc) \
   X(ggml_pad_ext) \
+  X(ggml_quantize_chunk) \
+  X(ggml_quantize_requires_imatrix) \
   X(ggml_reshape_2d) \
   X(ggml_reshape_4d) \
+  X(ggml_row_size) \
   X(ggml_set_input) \
   X(ggml_set_name) \
   X(ggml_set_output) \
@@ -67,6 +71,7 @@
   X(ggml_status_to_string) \
   X(ggml_tensor_overhead) \
   X(ggml_transpose) \
+  X(ggml_type_name) \
   X(ggml_upscale)
 
 namespace vqgan {
@@ -123,6 +128,7 @@ const std::string& ggmlDir();
 #define ggml_custom_4d (::vqgan::ggmlApi.ggml_custom_4d)
 #define ggml_free (::vqgan::ggmlApi.ggml_free)
 #define ggml_get_rows (::vqgan::ggmlApi.ggml_get_rows)
+#define ggml_get_type_traits (::vqgan::ggmlApi.ggml_get_type_traits)
 #define ggml_graph_overhead_custom (::vqgan::ggmlApi.ggml_graph_overhead_custom)
 #define ggml_group_norm (::vqgan::ggmlApi.ggml_group_norm)
 #define ggml_init (::vqgan::ggmlApi.ggml_init)
@@ -137,8 +143,11 @@ const std::string& ggmlDir();
 #define ggml_new_tensor_4d (::vqgan::ggmlApi.ggml_new_tensor_4d)
 #define ggml_op_desc (::vqgan::ggmlApi.ggml_op_desc)
 #define ggml_pad_ext (::vqgan::ggmlApi.ggml_pad_ext)
+#define ggml_quantize_chunk (::vqgan::ggmlApi.ggml_quantize_chunk)
+#define ggml_quantize_requires_imatrix (::vqgan::ggmlApi.ggml_quantize_requires_imatrix)
 #define ggml_reshape_2d (::vqgan::ggmlApi.ggml_reshape_2d)
 #define ggml_reshape_4d (::vqgan::ggmlApi.ggml_reshape_4d)
+#define ggml_row_size (::vqgan::ggmlApi.ggml_row_size)
 #define ggml_set_input (::vqgan::ggmlApi.ggml_set_input)
 #define ggml_set_name (::vqgan::ggmlApi.ggml_set_name)
 #define ggml_set_output (::vqgan::ggmlApi.ggml_set_output)
@@ -147,5 +156,6 @@ const std::string& ggmlDir();
 #define ggml_status_to_string (::vqgan::ggmlApi.ggml_status_to_string)
 #define ggml_tensor_overhead (::vqgan::ggmlApi.ggml_tensor_overhead)
 #define ggml_transpose (::vqgan::ggmlApi.ggml_transpose)
+#define ggml_type_name (::vqgan::ggmlApi.ggml_type_name)
 #define ggml_upscale (::vqgan::ggmlApi.ggml_upscale)
 #endif

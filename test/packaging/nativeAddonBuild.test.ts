@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ggmlQuantizer } from '../../main/images/vqgan/nativeAddon.ts';
 import { addonRelPath, prebuiltPlatform } from '../../main/images/vqgan/prebuiltPlatform.ts';
 import { expectCodesMatch } from '../integration/vqgan/goldenAssertions.ts';
 import { fixture, readF32, readI32 } from '../integration/vqgan/goldenFixtures.ts';
@@ -58,7 +59,7 @@ describe.skipIf(!required && !hasMingw)('the Windows addon, cross-compiled with 
     const work = mkdtempSync(path.join(tmpdir(), 'chameleon-wine-addon-'));
     afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-    async function encodeWith(exe: string | undefined, name: string): Promise<{ platform: string; ggml: { cpuVariant: string; loadedFrom: string }; codes: number[] }> {
+    async function encodeWith(exe: string | undefined, name: string): Promise<{ platform: string; ggml: { cpuVariant: string; loadedFrom: string }; codes: number[]; q4k: string }> {
       const tree = path.join(work, 'tree');
       if (!existsSync(tree)) {
         ensureWindowsAddon();
@@ -78,6 +79,10 @@ describe.skipIf(!required && !hasMingw)('the Windows addon, cross-compiled with 
       expect(result.ggml.cpuVariant).toMatch(/\\ggml-cpu-[\w]+\.dll$/);
       const codes = Int32Array.from(result.codes);
       expectCodesMatch(codes, readI32(fixture('small', 'small_noattn', 'photo.codes.i32')), readF32(fixture('small', 'small_noattn', 'photo.code_margin.f32')));
+      // ggml's quantizer through the Windows build writes the bytes the Linux build writes
+      const input = readFileSync(fixture('small', 'preproc', 'photo.input.f32'));
+      const linux = await ggmlQuantizer.quantize(12, new Float32Array(input.buffer.slice(input.byteOffset, input.byteOffset + 1024)), 1, 256);
+      expect(result.q4k).toBe(Buffer.from(linux).toString('hex'));
     });
 
     it("works in an executable not named node.exe (Electron's), through the delay-load hook", async () => {

@@ -8,7 +8,7 @@
 // Native errors arrive as Error objects whose `code` is one of our ErrorCodes; they are rethrown
 // here as AppError.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +99,18 @@ export interface NativeVqgan {
   dispose(): void;
 }
 
+/** A ggml tensor type as ggml's type traits describe it (ids are ggml's `enum ggml_type`). */
+export interface GgmlTypeInfo {
+  name: string;
+  /** values per block, and bytes per block */
+  blockSize: number;
+  typeSize: number;
+  quantized: boolean;
+  needsImatrix: boolean;
+  /** whether quantize() accepts it (no importance matrix needed, a type GGUF weights use) */
+  canQuantize: boolean;
+}
+
 // ---- the raw addon surface (private to this file) ----
 
 interface RawCancelToken {
@@ -131,6 +143,11 @@ interface RawAddon {
   init(ggmlDir: string): void;
   load(arch: VqganArchitecture, tensors: NativeTensor[], opts: { backend: NativeBackendChoice; threads: number; gpuDirs: string[] }): Promise<RawModel>;
   ggmlInfo(): { cpuVariant: string; loadedFrom: string };
+  quantize(type: number, values: Float32Array, rows: number, perRow: number): Promise<Uint8Array>;
+  dequantize(type: number, bytes: Uint8Array, count: number): Promise<Float32Array>;
+  ggmlType(type: number): GgmlTypeInfo;
+  rowSize(type: number, perRow: number): number;
+  quantizeModel(libllama: string, input: string, output: string, ftype: number, threads: number): Promise<void>;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -300,4 +317,64 @@ export async function loadNativeVqgan(arch: VqganArchitecture, tensors: NativeTe
 /** Which ggml CPU variant the addon picked and where the ggml libraries were loaded from. */
 export function nativeGgmlInfo(): { cpuVariant: string; loadedFrom: string } {
   return loadAddon().ggmlInfo();
+}
+
+/**
+ * ggml's own quantizer (ggml_quantize_chunk) and reader (its type traits' to_float), through the
+ * same libggml-base the VQ-GAN uses. Unknown types and types needing an importance matrix are
+ * refused with models.quantizeUnsupported before ggml could abort the process.
+ */
+export const ggmlQuantizer = {
+  /** rows × perRow f32 values → rows × rowSize(type, perRow) bytes. */
+  async quantize(type: number, values: Float32Array, rows: number, perRow: number): Promise<Uint8Array> {
+    try {
+      return await loadAddon().quantize(type, values, rows, perRow);
+    } catch (err) {
+      throw toAppError(err);
+    }
+  },
+  /** `count` values of `type` (whole blocks) → f32. */
+  async dequantize(type: number, bytes: Uint8Array, count: number): Promise<Float32Array> {
+    try {
+      return await loadAddon().dequantize(type, bytes, count);
+    } catch (err) {
+      throw toAppError(err);
+    }
+  },
+  typeInfo(type: number): GgmlTypeInfo {
+    try {
+      return loadAddon().ggmlType(type);
+    } catch (err) {
+      throw toAppError(err);
+    }
+  },
+  /** Bytes of one row of `perRow` values (ggml_row_size); perRow must be whole blocks. */
+  rowSize(type: number, perRow: number): number {
+    try {
+      return loadAddon().rowSize(type, perRow);
+    } catch (err) {
+      throw toAppError(err);
+    }
+  },
+};
+
+/** node-llama-cpp's libllama beside its libggml-base: libllama.v0.4.0.so, libllama.dylib, llama.dll. */
+function libllamaPath(): string {
+  const dir = ggmlBaseDir();
+  const name = readdirSync(dir).find((f) => /^(lib)?llama(\.v[\d.]+)?\.(so|dylib|dll)$/.test(f));
+  if (!name) throw new AppError('vqgan.backendUnavailable', `node-llama-cpp's libllama was not found in ${dir}.`);
+  return path.join(dir, name);
+}
+
+/**
+ * llama.cpp's own llama_model_quantize (its llama-quantize tool's code and per-tensor type mix)
+ * from node-llama-cpp's libllama: `input` GGUF (F32/F16/BF16) → `output` GGUF of `llamaFtype`
+ * (llama.h's LLAMA_FTYPE_*, e.g. 15 = Q4_K_M). Runs on a worker thread; llama.cpp has no cancel hook.
+ */
+export async function quantizeGgufFile(input: string, output: string, llamaFtype: number, threads = defaultThreads()): Promise<void> {
+  try {
+    await loadAddon().quantizeModel(libllamaPath(), input, output, llamaFtype, threads);
+  } catch (err) {
+    throw toAppError(err);
+  }
 }

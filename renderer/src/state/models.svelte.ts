@@ -2,14 +2,14 @@
 // models.changed, a few times a second while one runs) and the fit check per catalog entry.
 import type { ApiClient } from '../../../main/contract/apiClient.ts';
 import { toErrorData, type ErrorData } from '../../../main/contract/errors.ts';
-import type { CatalogEntry, DownloadStatus, FitReport, ModelKind, ModelsSnapshot } from '../../../main/contract/models.ts';
+import type { CatalogEntry, ConvertQuant, DownloadStatus, FitReport, ModelKind, ModelsSnapshot, TransformStatus } from '../../../main/contract/models.ts';
 
 export class ModelsStore {
   catalog = $state.raw<CatalogEntry[]>([]);
   snapshot = $state.raw<ModelsSnapshot | undefined>(undefined);
   fits = $state.raw<Record<string, FitReport | ErrorData>>({});
   /** The last refusal of a command (already installed, in use, disk full …), and which part of the screen it belongs to. */
-  error = $state.raw<(ErrorData & { where: 'list' | 'import' | 'token' }) | undefined>(undefined);
+  error = $state.raw<(ErrorData & { where: 'list' | 'import' | 'token' | 'transform' | 'convert' }) | undefined>(undefined);
 
   readonly #client: ApiClient;
   readonly #off: () => void;
@@ -33,7 +33,7 @@ export class ModelsStore {
     return this.snapshot?.installed.find((m) => m.id === id);
   }
 
-  async #run(work: () => Promise<unknown>, where: 'list' | 'import' | 'token' = 'list'): Promise<void> {
+  async #run(work: () => Promise<unknown>, where: 'list' | 'import' | 'token' | 'transform' | 'convert' = 'list'): Promise<void> {
     this.error = undefined;
     try {
       await work();
@@ -51,6 +51,36 @@ export class ModelsStore {
   async pickFile(kind: 'gguf' | 'vqgan'): Promise<string | null> {
     return (await this.#client.call(kind === 'gguf' ? 'model.pickFile' : 'images.pickWeightsFile', {})).path;
   }
+
+  /** The image-capable copy being written from installed GGUF `sourceId`, if any. */
+  transform(sourceId: string): TransformStatus | undefined {
+    return this.snapshot?.transforms.find((t) => t.sourceId === sourceId);
+  }
+
+  /** The native open dialog (Electron) for Anole's head; null when cancelled. */
+  async pickHeadFile(): Promise<string | null> {
+    return (await this.#client.call('models.pickHeadFile', {})).path;
+  }
+
+  /** The GGUF the last "make image-capable" request was for (its refusal shows there). */
+  transformSourceId = $state.raw<string | undefined>(undefined);
+
+  makeImageCapable = (id: string, head: { headId?: string; headPath?: string }): Promise<void> => {
+    this.transformSourceId = id;
+    return this.#run(() => this.#client.call('models.makeImageCapable', { id, ...head }), 'transform');
+  };
+  /** Checkpoint conversions running or failed. */
+  get conversions(): TransformStatus[] {
+    return this.snapshot?.transforms.filter((t) => t.kind === 'convert') ?? [];
+  }
+
+  /** The native folder dialog (Electron) for a checkpoint; null when cancelled. */
+  async pickCheckpointFolder(): Promise<string | null> {
+    return (await this.#client.call('models.pickCheckpointFolder', {})).path;
+  }
+
+  convertCheckpoint = (path: string, quant: ConvertQuant): Promise<void> => this.#run(() => this.#client.call('models.convertCheckpoint', { path, quant }), 'convert');
+  cancelTransform = (id: string): Promise<void> => this.#run(() => this.#client.call('models.cancelTransform', { id }));
 
   pull = (id: string): Promise<void> => this.#run(() => this.#client.call('models.pull', { id }));
   pause = (id: string): Promise<void> => this.#run(() => this.#client.call('models.pause', { id }));

@@ -1,10 +1,10 @@
 // Run by Windows Node under Wine (test/packaging/windowsAddon.test.ts), inside the tree that
 // windowsTree.ts assembles: loads the mingw-built addon through the app's own loader, encodes the
-// small golden fixture's photo on the CPU and writes the codes and ggml's info as JSON to argv[3].
+// small golden fixture's photo on the CPU and writes the codes, ggml's info and a Q4_K quantization as JSON to argv[3].
 // argv[2] is the golden fixture folder (../shared/fixtures/vqgan/small).
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadNativeVqgan, nativeGgmlInfo, type VqganArchitecture } from '../../../main/images/vqgan/nativeAddon.ts';
+import { ggmlQuantizer, loadNativeVqgan, nativeGgmlInfo, type VqganArchitecture } from '../../../main/images/vqgan/nativeAddon.ts';
 import { openSafetensors } from '../../../main/images/vqgan/weights/safetensors.ts';
 
 const [fixtureDir, outFile] = process.argv.slice(2) as [string, string];
@@ -29,4 +29,6 @@ const model = await loadNativeVqgan(arch, native, { backend: 'cpu', threads: 2 }
 const out = await model.encode(new Float32Array(input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength)));
 const decoded = await model.decode(out.codes);
 model.dispose();
-writeFileSync(outFile, JSON.stringify({ platform: process.platform, ggml: nativeGgmlInfo(), codes: [...out.codes], decodedValues: decoded.pixels.length }));
+// ggml's quantizer through the same table: the first 256 input values as Q4_K (12) bytes, compared with the Linux build's
+const q4k = await ggmlQuantizer.quantize(12, new Float32Array(input.buffer.slice(input.byteOffset, input.byteOffset + 1024)), 1, 256);
+writeFileSync(outFile, JSON.stringify({ platform: process.platform, ggml: nativeGgmlInfo(), codes: [...out.codes], decodedValues: decoded.pixels.length, q4k: Buffer.from(q4k).toString('hex') }));

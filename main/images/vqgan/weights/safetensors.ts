@@ -12,6 +12,8 @@ export interface LazyTensor {
   shape: number[];
   dtype: NativeTensor['dtype'];
   read(): Promise<Uint8Array>;
+  /** For a contiguous tensor: `length` bytes from `offset` within its data (a few rows of a 14 GB checkpoint's head). */
+  readRange?(offset: number, length: number): Promise<Uint8Array>;
 }
 
 const DTYPES: Record<string, { dtype: NativeTensor['dtype']; size: number }> = {
@@ -90,7 +92,16 @@ export async function openSafetensors(file: string, keep: (name: string) => bool
       if (end < begin || end > dataSize || end - begin !== count * kind.size) {
         throw invalid(file, `tensor ${name} byte range [${begin}, ${end}) does not fit its shape or the file`);
       }
-      tensors.push({ name, shape: shape as number[], dtype: kind.dtype, read: () => readExactly(fh, base + begin, end - begin, file) });
+      tensors.push({
+        name,
+        shape: shape as number[],
+        dtype: kind.dtype,
+        read: () => readExactly(fh, base + begin, end - begin, file),
+        readRange: (offset, length) => {
+          if (offset < 0 || length < 0 || offset + length > end - begin) return Promise.reject(invalid(file, `a read past tensor ${name}`));
+          return readExactly(fh, base + begin + offset, length, file);
+        },
+      });
     }
     return { tensors, close: () => fh.close() };
   } catch (err) {

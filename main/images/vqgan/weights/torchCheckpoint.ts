@@ -93,6 +93,14 @@ export async function openTorchCheckpoint(fh: FileHandle, file: string, size: nu
         if (contiguous) return zip.read(entry, offset * elem, count * elem);
         return gather(await zip.read(entry, offset * elem, span * elem), elem, shape, stride);
       },
+      ...(contiguous
+        ? {
+            readRange: (from: number, length: number) => {
+              if (from < 0 || length < 0 || from + length > count * elem) return Promise.reject(new AppError('vqgan.weightsInvalid', `${file}: a read past tensor ${name}.`, { file, tensor: name }));
+              return zip.read(entry, offset * elem + from, length);
+            },
+          }
+        : {}),
     });
   }
   return tensors;
