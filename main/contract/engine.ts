@@ -187,7 +187,18 @@ export const GenerationResultSchema = z.object({
   /** Set when stopReason is 'crashed': why the host died. */
   error: ErrorDataSchema.optional(),
   /** The images of the answer in order (their PNGs came as `image` events); absent for text only. */
-  images: z.array(z.object({ codes: z.array(z.number().int()), partial: z.boolean() })).optional(),
+  images: z
+    .array(
+      z.object({
+        codes: z.array(z.number().int()),
+        partial: z.boolean(),
+        /** Where the image's time went (bench:imagegen): its 1024 guided steps, the previews decoded meanwhile, the final decode. */
+        ms: z.object({ steps: z.number(), previews: z.number(), previewCount: z.number().int(), finalDecode: z.number() }).optional(),
+        /** How many streams each step evaluated: 1 without guidance, 2 (text-only prompt) or 3. */
+        streams: z.number().int().optional(),
+      }),
+    )
+    .optional(),
 });
 export type GenerationResult = z.infer<typeof GenerationResultSchema>;
 

@@ -92,7 +92,7 @@ export async function generateWithImages(
 
   const history: number[] = [...prompt];
   const generated: number[] = [];
-  const doneImages: Array<{ codes: number[]; partial: boolean }> = [];
+  const doneImages: NonNullable<GenerationResult['images']> = [];
   let text = '';
   let stopReason: StopReason = 'maxTokens';
   let firstTokenAt: number | null = null;
@@ -132,15 +132,20 @@ export async function generateWithImages(
     const index = doneImages.length;
     emit({ type: 'imageStarted', index });
     const [imageSeq, uncondSeq] = images.guidance;
-    const guided = imageConditionedPrefix(history);
+    const imagePrefix = imageConditionedPrefix(history);
     const uncond = [BOS_ID, BOI_ID];
     // Without earlier images the image-conditioned stream is the unconditioned one: evaluate it once.
-    const distinct = guided.length > uncond.length;
+    const distinct = imagePrefix.length > uncond.length;
+    const scales = { text: request.imageSampling.guidanceText, image: request.imageSampling.guidanceImage };
+    // Both scales 1 make the mix the conditional stream exactly: the other streams are skipped.
+    const guided = scales.text !== 1 || scales.image !== 1;
     const streams: Array<{ seq: LlamaContextSequence; pending: number[] }> = [{ seq: sequence, pending }];
-    await refill(uncondSeq, uncond, chunk);
-    streams.push({ seq: uncondSeq, pending: [BOI_ID] });
-    if (distinct) {
-      await refill(imageSeq, guided, chunk);
+    if (guided) {
+      await refill(uncondSeq, uncond, chunk);
+      streams.push({ seq: uncondSeq, pending: [BOI_ID] });
+    }
+    if (guided && distinct) {
+      await refill(imageSeq, imagePrefix, chunk);
       streams.push({ seq: imageSeq, pending: [BOI_ID] });
     }
     // Every stream gets exactly one token per step (defect 1 of §9 on unequal batches): feed the
@@ -152,7 +157,6 @@ export async function generateWithImages(
     const probe = { tokenBias: images.imageProbeBias, topK: IMAGE_CODEBOOK_SIZE, topP: 1, minP: 0, temperature: 1, seed: 0 };
     const lp = streams.map(() => new Float64Array(IMAGE_CODEBOOK_SIZE));
     const mixed = new Float64Array(IMAGE_CODEBOOK_SIZE);
-    const scales = { text: request.imageSampling.guidanceText, image: request.imageSampling.guidanceImage };
     const codes: number[] = [];
     const previews = decodePng
       ? new PreviewScheduler<number[]>({
@@ -163,6 +167,7 @@ export async function generateWithImages(
         })
       : undefined;
     let stopped = false;
+    const stepsStart = performance.now();
     while (codes.length < IMAGE_CODES_PER_IMAGE) {
       // "nextCycle" batching puts these concurrent calls into one decode of one token per stream.
       const outs = await Promise.all(
@@ -170,9 +175,9 @@ export async function generateWithImages(
       );
       outs.forEach((out, i) => codeLogProbs(out[0]?.next.probabilities ?? new Map(), IMAGE_ALIAS_FIRST_ID, lp[i]));
       const full = lp[0]!;
-      const uncondLp = lp[1]!;
-      mixGuidance(full, lp[2] ?? uncondLp, uncondLp, scales, mixed);
-      const code = sampleLogits(mixed, request.imageSampling.temperature, request.imageSampling.topP, rng);
+      const uncondLp = lp[1];
+      const logits = uncondLp ? mixGuidance(full, lp[2] ?? uncondLp, uncondLp, scales, mixed) : full;
+      const code = sampleLogits(logits, request.imageSampling.temperature, request.imageSampling.topP, rng);
       markFirst();
       codes.push(code);
       const id = codeToTokenId(code);
@@ -185,11 +190,14 @@ export async function generateWithImages(
         break;
       }
     }
+    const steps = performance.now() - stepsStart;
     await previews?.settle();
     const partial = codes.length < IMAGE_CODES_PER_IMAGE;
     if (codes.length > 0) {
+      const decodeStart = performance.now();
       const png = decodePng ? await decodePng(padCodes(codes, IMAGE_CODES_PER_IMAGE)) : undefined;
-      doneImages.push({ codes, partial });
+      const ms = { steps, previews: previews?.spentMs ?? 0, previewCount: previews?.decodes ?? 0, finalDecode: png ? performance.now() - decodeStart : 0 };
+      doneImages.push({ codes, partial, ms, streams: streams.length });
       emit({ type: 'image', index, codes, partial, ...(png ? { png } : {}) });
     }
     // The full stream holds the prompt … code₁₀₂₂: the last code is fed together with the forced

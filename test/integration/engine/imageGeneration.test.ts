@@ -51,7 +51,7 @@ describe('image generation (code-chain fixture + narrow VQ-GAN)', () => {
     const request: GenerateRequestInput = { sessionId: 'a', turns: draw, mode: 'image', vqganWeightsPath: WEIGHTS, sampling: { seed: 1 }, imageSampling: { temperature: 0 } };
     const result = await chain.generate(request, { onEvent });
     const expected = codeChain();
-    expect(result.images).toEqual([{ codes: expected, partial: false }]);
+    expect(result.images).toMatchObject([{ codes: expected, partial: false, streams: 2 }]);
     expect(result.stopReason).toBe('eos');
     expect(result.usage.completionTokens).toBe(1025);
     const image = events.find((e) => e.type === 'image');
@@ -75,9 +75,11 @@ describe('image generation (code-chain fixture + narrow VQ-GAN)', () => {
 
   it('interleaved mode: text, then BOI, the chain, the forced EOI, then text again', async () => {
     const { events, onEvent } = collect();
-    const result = await chain.generate({ sessionId: 'b', turns: draw, mode: 'interleaved', sampling: { seed: 2, temperature: 0 }, imageSampling: { temperature: 0 } }, { onEvent });
+    // Both guidance scales 1: the mix is the conditional stream exactly, so it alone is evaluated.
+    const imageSampling = { temperature: 0, guidanceText: 1, guidanceImage: 1 };
+    const result = await chain.generate({ sessionId: 'b', turns: draw, mode: 'interleaved', sampling: { seed: 2, temperature: 0 }, imageSampling }, { onEvent });
     expect(result.text).toBe(CODE_CHAIN_TEXT.before + CODE_CHAIN_TEXT.after);
-    expect(result.images).toEqual([{ codes: codeChain(), partial: false }]);
+    expect(result.images).toMatchObject([{ codes: codeChain(), partial: false, streams: 1 }]);
     expect(result.stopReason).toBe('eos');
     // The order the service stores parts in: text delta, the image, text delta.
     const order = events.filter((e) => e.type === 'delta' || e.type === 'image').map((e) => (e.type === 'delta' ? e.text : 'IMAGE'));
@@ -94,7 +96,7 @@ describe('image generation (code-chain fixture + narrow VQ-GAN)', () => {
     expect(tokens.filter((t) => t >= 4 && t < 8196)).toEqual(codes.map((c) => c + 4));
     // With an earlier image the image-conditioned stream differs from the unconditioned one (3 streams).
     const result = await chain.generate({ sessionId: 'c', turns, mode: 'image', sampling: { seed: 3 }, imageSampling: { temperature: 0 } });
-    expect(result.images?.[0]?.codes).toEqual(codes);
+    expect(result.images?.[0]).toMatchObject({ codes, streams: 3 });
   });
 
   it('the same seed gives the same image, another seed another (random alias head, CFG on)', async () => {
