@@ -68,22 +68,30 @@ export function sampleLogits(logits: Float64Array, temperature: number, topP: nu
     weights[i] = w;
     sum += w;
   }
-  let order: number[] | null = null;
-  let kept = logits.length;
+  // Top-p without sorting indices: a native numeric sort of the weights finds the smallest weight
+  // still inside the nucleus; every code at least that likely is kept (ties at the edge included).
+  let cutoff = 0;
   if (topP < 1) {
-    order = [...weights.keys()].sort((a, b) => weights[b]! - weights[a]! || a - b);
+    const sorted = Float64Array.from(weights).sort().reverse();
     let mass = 0;
-    kept = 0;
-    while (kept < order.length && (kept === 0 || mass < topP * sum)) mass += weights[order[kept++]!]!;
-    sum = mass;
+    for (let k = 0; k < sorted.length; k++) {
+      mass += sorted[k]!;
+      cutoff = sorted[k]!;
+      if (mass >= topP * sum) break;
+    }
+    sum = 0;
+    for (let i = 0; i < weights.length; i++) if (weights[i]! >= cutoff) sum += weights[i]!;
   }
   let r = rng.next() * sum;
-  for (let k = 0; k < kept; k++) {
-    const i = order ? order[k]! : k;
-    r -= weights[i]!;
+  let last = best;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!;
+    if (w < cutoff) continue;
+    last = i;
+    r -= w;
     if (r < 0) return i;
   }
-  return order ? order[kept - 1]! : kept - 1;
+  return last;
 }
 
 /** One stream's probabilities map (alias id → p) as log p per code, every code present. */

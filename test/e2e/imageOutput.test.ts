@@ -105,7 +105,11 @@ describe('image output in the browser mode against npm run serve', () => {
   it('regenerates, and Stop mid-image keeps the partial image, marked', async () => {
     const answer = assistants(page).last();
     await answer.getByRole('button', { name: 'Regenerate' }).click();
-    await expect.poll(() => codesShown(page), { timeout: 120_000 }).toBeGreaterThan(0);
+    // Drawing has begun (the preview frame is up); its first decoded preview may come later, priced
+    // by the last decode's time (the 10 % budget): stop a few seconds in either way.
+    await preview(page).waitFor({ timeout: 120_000 });
+    await screenshot(page, 'imagegen-05a-drawing-started');
+    await new Promise((r) => setTimeout(r, 4000));
     await page.getByRole('button', { name: 'Stop generating' }).click();
     const stopped = assistants(page).last();
     await expect.poll(() => stopped.getAttribute('data-status'), { timeout: 60_000 }).toBe('stopped');

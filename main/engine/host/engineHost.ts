@@ -106,7 +106,7 @@ async function handle(req: Exclude<HostRequest, { kind: 'cancel' }>, signal: Abo
       const result =
         req.request.mode === 'text'
           ? await generate(loaded, req.request, signal, emit, answers)
-          : await generateWithImages(loaded, req.request, signal, emit, answers, weights ? async (codes) => (await images.decodePng(weights, codes)).png : undefined);
+          : await generateWithImages(loaded, req.request, signal, emit, answers, weights ? images.pngDecoder(weights) : undefined);
       send({ kind: 'event', id: req.id, event: { type: 'done', result } });
       return result;
     }

@@ -2,7 +2,7 @@
 // streamed sampling. Runs inside the host process only.
 import { LlamaGrammarEvaluationState, TokenBias, type ControlledEvaluateInputItem, type LlamaGrammar, type Token } from 'node-llama-cpp';
 import { AppError } from '../../contract/errors.ts';
-import { EOS_ID, EOT_ID, VOCAB_SIZE } from '../../contract/chameleon.ts';
+import { EOS_ID, EOT_ID, IMAGE_ALIAS_FIRST_ID, VOCAB_SIZE } from '../../contract/chameleon.ts';
 import type { GenerateRequest, GenerationEvent, GenerationResult, OutputFormat, StopReason, TokenLogprob } from '../../contract/engine.ts';
 import { assertGrammarSchema } from '../jsonSchemaSubset.ts';
 import { buildPromptTokens } from '../promptBuilder.ts';
@@ -50,7 +50,8 @@ function grammarBias(loaded: LoadedModel): TokenBias {
   const bias = new TokenBias(loaded.model.tokenizer);
   const vocab = loaded.info.vocabularySize ?? VOCAB_SIZE;
   for (let id = 0; id < vocab; id++) {
-    const banned = id < FIRST_TEXT_ID ? id !== EOS_ID && id !== EOT_ID : loaded.model.detokenize([id as Token]).includes('\uFFFD');
+    // Image aliases (ids from 65536) are CONTROL tokens with empty text: never text.
+    const banned = id < FIRST_TEXT_ID || id >= IMAGE_ALIAS_FIRST_ID ? id !== EOS_ID && id !== EOT_ID : loaded.model.detokenize([id as Token]).includes('\uFFFD');
     if (banned) bias.set(id as Token, 'never');
   }
   loaded.grammarBias = bias;

@@ -86,6 +86,21 @@ export class ImageEncoder {
     return { png: new Uint8Array(out.png.buffer, out.png.byteOffset, out.png.byteLength), ms: out.ms.decode + out.ms.postprocess };
   }
 
+  /** The last decode's duration: what the next preview is expected to cost. */
+  #lastDecodeMs = 0;
+
+  /** decodePng for the generator, remembering how long decodes take (the preview throttle prices them). */
+  pngDecoder(weightsPath: string): { decode(codes: Int32Array): Promise<Uint8Array>; lastMs(): number } {
+    return {
+      decode: async (codes) => {
+        const out = await this.decodePng(weightsPath, codes);
+        this.#lastDecodeMs = out.ms;
+        return out.png;
+      },
+      lastMs: () => this.#lastDecodeMs,
+    };
+  }
+
   dispose(): void {
     this.#opened?.tokenizer.dispose();
     this.#opened = null;

@@ -34,7 +34,11 @@ const GRID_ROW = 32;
 const REPEAT_PENALTY_WINDOW = 64;
 
 /** Decodes codes to a PNG (the host's VQ-GAN); absent: images come back as codes only. */
-export type PngDecoder = (codes: Int32Array) => Promise<Uint8Array>;
+export interface PngDecoder {
+  decode(codes: Int32Array): Promise<Uint8Array>;
+  /** The last decode's duration (ms), pricing the first preview of the next image; 0: none yet. */
+  lastMs(): number;
+}
 
 /** The image-conditioned stream's prefix: BOS and every image block of `tokens`, in order (§6.3). */
 export function imageConditionedPrefix(tokens: readonly number[]): number[] {
@@ -160,8 +164,9 @@ export async function generateWithImages(
     const codes: number[] = [];
     const previews = decodePng
       ? new PreviewScheduler<number[]>({
+          expectedMs: decodePng.lastMs(),
           decode: async (snapshot) => {
-            const png = await decodePng(padCodes(snapshot, IMAGE_CODES_PER_IMAGE));
+            const png = await decodePng.decode(padCodes(snapshot, IMAGE_CODES_PER_IMAGE));
             emit({ type: 'imagePreview', index, codes: snapshot.length, png });
           },
         })
@@ -195,7 +200,7 @@ export async function generateWithImages(
     const partial = codes.length < IMAGE_CODES_PER_IMAGE;
     if (codes.length > 0) {
       const decodeStart = performance.now();
-      const png = decodePng ? await decodePng(padCodes(codes, IMAGE_CODES_PER_IMAGE)) : undefined;
+      const png = decodePng ? await decodePng.decode(padCodes(codes, IMAGE_CODES_PER_IMAGE)) : undefined;
       const ms = { steps, previews: previews?.spentMs ?? 0, previewCount: previews?.decodes ?? 0, finalDecode: png ? performance.now() - decodeStart : 0 };
       doneImages.push({ codes, partial, ms, streams: streams.length });
       emit({ type: 'image', index, codes, partial, ...(png ? { png } : {}) });

@@ -42,8 +42,13 @@ describe('image generation (code-chain fixture + narrow VQ-GAN)', () => {
     await Promise.all([chain?.dispose(), random?.dispose()]);
   });
 
-  it('says which models can draw', () => {
+  it('says which models can draw; text answers on an aliased model stay text (the aliases are banned there)', async () => {
     expect(chain.getStatus().model?.imageAliases).toBe(true);
+    const r = await random.generate({ sessionId: 't', turns: draw, sampling: { seed: 1, maxTokens: 24, temperature: 1.5, topP: 1 }, logprobs: 0 });
+    expect(r.images).toBeUndefined();
+    expect(r.usage.completionTokens).toBeGreaterThan(0);
+    // Every sampled token has text: an alias (a CONTROL token) would detokenize to nothing.
+    expect(r.logprobs!.every((l) => l.token !== '')).toBe(true);
   });
 
   it('image mode: the exact 1024 codes of the chain through CFG, previews on the way, the decoded pixels', async () => {
