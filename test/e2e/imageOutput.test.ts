@@ -15,7 +15,6 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const MODEL = codeChainGguf();
 const WEIGHTS = resolve(ROOT, '..', 'shared', 'fixtures', 'vqgan', 'narrow', 'weights.safetensors');
 const preview = (page: Page) => page.getByTestId('image-preview');
-const codesShown = async (page: Page): Promise<number> => Number((await preview(page).getAttribute('data-codes')) ?? -1);
 
 describe('image output in the browser mode against npm run serve', () => {
   let s: Session;
