@@ -136,5 +136,9 @@ describe('image output in the browser mode against npm run serve', () => {
     const imported = assistants(page).last().locator('[data-image-hash]');
     await expect.poll(() => imported.locator('img[src^="data:image/png"]').count(), { timeout: 30_000 }).toBe(1);
     await screenshot(page, 'imagegen-06-imported');
+    // The same chat small and dark, as a person on a laptop at night sees it.
+    await page.setViewportSize({ width: 800, height: 600 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'imagegen-07-imported-800-dark');
   }, 300_000);
 });

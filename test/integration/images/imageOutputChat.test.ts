@@ -104,7 +104,8 @@ describe('generated images in the chat (code-chain GGUF + narrow VQ-GAN)', () =>
     const original = s.sink.send;
     s.sink.send = (p) => {
       original(p);
-      if (p.type === 'imagePreview') app.handlers.commands['generation.stop']({ conversationId: chat.id });
+      // A few seconds into the drawing (its first preview may wait for the 10 % budget).
+      if (p.type === 'imageStarted') setTimeout(() => void app.handlers.commands['generation.stop']({ conversationId: chat.id }), 3000);
     };
     await app.handlers.streams['messages.send']({ conversationId: chat.id, parentId: null, parts: [{ kind: 'text', text: 'draw' }], sampling: greedy, mode: 'image' }, s.sink);
     const done = s.packets.at(-1)!;
