@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import {
   ConversationSummarySchema,
+  GeneratedImagePartSchema,
   INSTRUCTIONS_MAX_CHARS,
   IdSchema,
   ImagePartSchema,
@@ -20,6 +21,8 @@ import {
 import {
   DefaultSamplingSchema,
   EngineStatusSchema,
+  GenerationModeSchema,
+  ImageSamplingSchema,
   GenerationResultSchema,
   LoadChoicesSchema,
   ModelLoadSettingsSchema,
@@ -71,6 +74,9 @@ export const RequestLogEntrySchema = z.object({
 });
 export type RequestLogEntry = z.infer<typeof RequestLogEntrySchema>;
 
+/** What an answer may contain (text only when absent) and how its images are sampled. */
+const ANSWER_MODE = { mode: GenerationModeSchema.optional(), imageSampling: ImageSamplingSchema.partial().optional() };
+
 /** Whether images can be attached now, and why not (image.tokenizerMissing …) when they cannot. */
 export const ImageCapabilitySchema = z.object({
   available: z.boolean(),
@@ -78,6 +84,8 @@ export const ImageCapabilitySchema = z.object({
   reason: ErrorDataSchema.optional(),
   /** What one image costs in the context: BOI + 1024 codes + EOI. */
   tokensPerImage: z.number().int(),
+  /** Whether the loaded model can draw (image aliases + decoder weights), and why not. */
+  output: z.object({ available: z.boolean(), reason: ErrorDataSchema.optional() }).optional(),
 });
 export type ImageCapability = z.infer<typeof ImageCapabilitySchema>;
 
@@ -276,6 +284,12 @@ export const GenerationPacketSchema = z.discriminatedUnion('type', [
   /** An image of the history being tokenized before the prompt is built (a codes-cache miss). */
   z.object({ type: z.literal('imageProgress'), imageHash: z.string(), stage: z.string(), done: z.number(), total: z.number() }),
   z.object({ type: z.literal('fragment'), text: z.string() }),
+  /** The answer began an image (its `index` among the answer's images). */
+  z.object({ type: z.literal('imageStarted'), index: z.number().int().nonnegative() }),
+  /** A live preview of the image being drawn: a PNG of the grid so far (padded), `codes` of 1024 done. */
+  z.object({ type: z.literal('imagePreview'), index: z.number().int().nonnegative(), codes: z.number().int().nonnegative(), dataBase64: z.string() }),
+  /** The image is finished (or stopped: `partial`) and stored: the part it is in the message. */
+  z.object({ type: z.literal('image'), index: z.number().int().nonnegative(), part: GeneratedImagePartSchema }),
   z.object({ type: z.literal('success'), message: MessageSchema, stats: GenerationStatsSchema }),
   z.object({ type: z.literal('error'), error: ErrorDataSchema, message: MessageSchema.optional() }),
 ]);
@@ -312,12 +326,12 @@ export const streams = {
   },
   /** A user message under `parentId` (null: the first message), then the answer. */
   'messages.send': {
-    input: z.object({ conversationId: IdSchema, parentId: IdSchema.nullable(), parts: UserMessagePartsSchema, sampling: SamplingOverridesSchema.optional() }).strict(),
+    input: z.object({ conversationId: IdSchema, parentId: IdSchema.nullable(), parts: UserMessagePartsSchema, sampling: SamplingOverridesSchema.optional(), ...ANSWER_MODE }).strict(),
     packet: GenerationPacketSchema,
   },
   /** Another answer to the same user message: a sibling of `messageId` (an assistant message). */
   'messages.regenerate': {
-    input: z.object({ messageId: IdSchema, sampling: SamplingOverridesSchema.optional() }).strict(),
+    input: z.object({ messageId: IdSchema, sampling: SamplingOverridesSchema.optional(), ...ANSWER_MODE }).strict(),
     packet: GenerationPacketSchema,
   },
   /** More of answer `messageId` (cut by max tokens): the same message grows; `started` carries it. */
@@ -327,7 +341,7 @@ export const streams = {
   },
   /** Edit-and-resend: a sibling of user message `messageId` with new parts, then its answer. */
   'messages.edit': {
-    input: z.object({ messageId: IdSchema, parts: UserMessagePartsSchema, sampling: SamplingOverridesSchema.optional() }).strict(),
+    input: z.object({ messageId: IdSchema, parts: UserMessagePartsSchema, sampling: SamplingOverridesSchema.optional(), ...ANSWER_MODE }).strict(),
     packet: GenerationPacketSchema,
   },
   /**

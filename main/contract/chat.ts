@@ -43,8 +43,12 @@ export const ImagePartSchema = z.object({
   width: z.number().int().positive(),
   height: z.number().int().positive(),
 });
-/** Reserved for images the model generates (a later issue); same shape as an attached image. */
-export const GeneratedImagePartSchema = ImagePartSchema.extend({ kind: z.literal('generatedImage') });
+/**
+ * An image the model generated (issue 12): stored like an attached image, its codes kept in the
+ * codes cache under the decoder's weights (a follow-up turn re-uses them, never re-encodes).
+ * `partial`: the answer was stopped mid-image; the missing codes are shown padded.
+ */
+export const GeneratedImagePartSchema = ImagePartSchema.extend({ kind: z.literal('generatedImage'), partial: z.boolean().optional() });
 export const MessagePartSchema = z.discriminatedUnion('kind', [TextPartSchema, ImagePartSchema, GeneratedImagePartSchema]);
 export type TextPart = z.infer<typeof TextPartSchema>;
 export type ImagePart = z.infer<typeof ImagePartSchema>;

@@ -128,6 +128,24 @@ export const TokenLogprobSchema = z.object({
 });
 export type TokenLogprob = z.infer<typeof TokenLogprobSchema>;
 
+/**
+ * What an answer may contain (chameleon.md §6.3): text only (the default, and all a model without
+ * image aliases can do), one image only ("draw …": BOI is forced after the prompt), or text with
+ * images wherever the model starts one.
+ */
+export const GenerationModeSchema = z.enum(['text', 'image', 'interleaved']);
+export type GenerationMode = z.infer<typeof GenerationModeSchema>;
+
+/** How image codes are sampled: the reference's CFG scales and image temperature/top-p (§2.2). */
+export const ImageSamplingSchema = z.object({
+  guidanceText: z.number().min(0).max(20).default(3.0),
+  guidanceImage: z.number().min(0).max(20).default(1.2),
+  temperature: z.number().min(0).max(10).default(0.7),
+  topP: z.number().gt(0).max(1).default(0.9),
+});
+export type ImageSampling = z.infer<typeof ImageSamplingSchema>;
+export type ImageSamplingInput = z.input<typeof ImageSamplingSchema>;
+
 export const GenerateRequestSchema = z.object({
   /** A conversation/branch key: requests with the same key reuse the KV cache of the previous one. */
   sessionId: z.string().min(1).max(200),
@@ -145,6 +163,10 @@ export const GenerateRequestSchema = z.object({
   format: OutputFormatSchema.optional(),
   /** Report each token's log-probability with this many alternatives (0–20); absent: none. */
   logprobs: z.number().int().min(0).max(20).optional(),
+  mode: GenerationModeSchema.default('text'),
+  imageSampling: ImageSamplingSchema.default(ImageSamplingSchema.parse({})),
+  /** VQ-GAN weights with a decoder: previews and finished images come back as PNGs; absent: codes only. */
+  vqganWeightsPath: z.string().min(1).optional(),
 });
 export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
 export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;
@@ -172,6 +194,19 @@ export const GenerationResultSchema = z.object({
   logprobs: z.array(TokenLogprobSchema).optional(),
   /** Set when stopReason is 'crashed': why the host died. */
   error: ErrorDataSchema.optional(),
+  /** The images of the answer in order (their PNGs came as `image` events); absent for text only. */
+  images: z
+    .array(
+      z.object({
+        codes: z.array(z.number().int()),
+        partial: z.boolean(),
+        /** Where the image's time went (bench:imagegen): its 1024 guided steps, the previews decoded meanwhile, the final decode. */
+        ms: z.object({ steps: z.number(), previews: z.number(), previewCount: z.number().int(), finalDecode: z.number() }).optional(),
+        /** How many streams each step evaluated: 1 without guidance, 2 (text-only prompt) or 3. */
+        streams: z.number().int().optional(),
+      }),
+    )
+    .optional(),
 });
 export type GenerationResult = z.infer<typeof GenerationResultSchema>;
 
@@ -180,6 +215,21 @@ export const GenerationEventSchema = z.discriminatedUnion('type', [
   /** `logprobs`: the tokens since the last delta, when the request asked for them. */
   z.object({ type: z.literal('delta'), text: z.string(), logprobs: z.array(TokenLogprobSchema).optional() }),
   z.object({ type: z.literal('done'), result: GenerationResultSchema }),
+  /** The answer entered an image (BOI sampled or forced); `index` counts the answer's images. */
+  z.object({ type: z.literal('imageStarted'), index: z.number().int().nonnegative() }),
+  /** The partial grid decoded (missing codes padded, §6.4): throttled, latest wins. */
+  z.object({ type: z.literal('imagePreview'), index: z.number().int().nonnegative(), codes: z.number().int(), png: z.custom<Uint8Array>((v) => v instanceof Uint8Array) }),
+  /**
+   * An image ended: all 1024 codes, or fewer when stopped (`partial`); `png` is the full-quality
+   * decode (a partial one padded) when the request named decoder weights.
+   */
+  z.object({
+    type: z.literal('image'),
+    index: z.number().int().nonnegative(),
+    codes: z.array(z.number().int().min(0).max(IMAGE_CODEBOOK_SIZE - 1)),
+    partial: z.boolean(),
+    png: z.custom<Uint8Array>((v) => v instanceof Uint8Array).optional(),
+  }),
 ]);
 export type GenerationEvent = z.infer<typeof GenerationEventSchema>;
 

@@ -98,6 +98,8 @@ export const ERROR_CODES = [
   'internal',
   /** The chosen GPU backend crashed on this machine before its first evaluation; not retried on its own. */
   'engine.gpuCrashed',
+  /** Image output was asked for but is off: the GGUF has no image aliases, or no VQ-GAN decoder is set. */
+  'model.noImageOutput',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

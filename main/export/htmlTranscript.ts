@@ -87,7 +87,7 @@ export async function writeHtmlTranscript(ctx: ExportContext): Promise<void> {
             if (!SAFE_IMAGE_MIME.has(mime))
               body += `<p class="status">[image of type ${escapeHtml(mime)} not shown]</p>`;
             else
-              body += `<img class="attached" alt="Attached image ${p.width}×${p.height}" width="${p.width}" height="${p.height}" src="data:${mime};base64,${Buffer.from(bytes).toString('base64')}">`;
+              body += `<img class="attached" alt="${p.kind === 'generatedImage' ? 'Generated' : 'Attached'} image ${p.width}×${p.height}" width="${p.width}" height="${p.height}" src="data:${mime};base64,${Buffer.from(bytes).toString('base64')}">`;
           }
         }
         const meta = [

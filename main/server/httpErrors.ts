@@ -41,6 +41,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'model.loadFailed': 503,
   'model.loadCancelled': 503,
   'model.notLoaded': 503,
+  // Drawing needs an aliased GGUF and decoder weights: the server's setup, not the request.
+  'model.noImageOutput': 503,
   'settings.invalid': 500,
   // Transcripts (routes/transcripts.ts): a bad upload is the client's; no Chromium is the server's.
   'import.invalid': 400,

@@ -15,6 +15,7 @@ import type { ServedModel } from '../services/modelState.ts';
 import { resolveApiKey, type ApiKey } from './apiKey.ts';
 import { LocalHttpServer } from './httpServer.ts';
 import { serviceImageInput } from './openai/imageInput.ts';
+import { serviceImageOutput } from './openai/imageOutput.ts';
 import { defaultRendererRoot, rendererRoutes } from './rendererRoutes.ts';
 import { openAiRoutes, type CompletionLog } from './routes/openai.ts';
 import { transcriptRoutes } from './routes/transcripts.ts';
@@ -89,6 +90,7 @@ export class ServerApp {
             model: app.model,
             sampling: () => app.settings.get().sampling,
             imageInput: serviceImageInput(app.images),
+            imageOutput: serviceImageOutput(app.images),
             onCompletion: (log) => emit({ type: 'completion', log }),
           }),
           ...transcriptRoutes({ transcripts: app.transcripts }),

@@ -149,7 +149,7 @@ export class AppServices {
         configured: (purpose) => [...(purpose === 'model' ? [settings.get().modelPath, options.modelPath] : [settings.get().vqganWeightsPath]), ...installedPaths()],
         dialogs: options.info.mode === 'electron',
       });
-      const images = new ImageService({ images: store.images, engine, weightsPath: () => settings.get().vqganWeightsPath });
+      const images = new ImageService({ images: store.images, engine, weightsPath: () => settings.get().vqganWeightsPath, model: () => engine.getStatus().model });
       const generation = new GenerationService({
         store,
         engine,

@@ -24,10 +24,10 @@ export interface FitResult {
 
 /**
  * @param costs tokens of each turn (its segments plus its separator), same order as `turns`
+ * @param reserve room kept for the answer: an answer that draws needs a whole image (1026)
  */
-export function fitTurns(turns: readonly ChatTurn[], costs: readonly number[], contextSize: number, maxTokens: number): FitResult {
+export function fitTurns(turns: readonly ChatTurn[], costs: readonly number[], contextSize: number, maxTokens: number, reserve = Math.min(maxTokens, ANSWER_RESERVE)): FitResult {
   if (costs.length !== turns.length) throw new RangeError('one cost per turn');
-  const reserve = Math.min(maxTokens, ANSWER_RESERVE);
   const budget = contextSize - reserve;
   const total = (from: number): number => 1 + costs.slice(from).reduce((a, b) => a + b, 0);
   // Exchange starts: each user turn opens one; a turn can only be dropped with its whole exchange.

@@ -6,8 +6,8 @@
 // outcome. A stop keeps the text ('stopped'); a host crash or any failure keeps it too, next to
 // the error ('error').
 import type { GenerationPacket, GenerationStats, StreamSink } from '../contract/api.ts';
-import type { SamplingOverrides } from '../contract/engine.ts';
-import { DEFAULT_SAMPLING } from '../contract/chameleon.ts';
+import type { GenerationMode, ImageSamplingInput, SamplingOverrides } from '../contract/engine.ts';
+import { DEFAULT_SAMPLING, TOKENS_PER_IMAGE } from '../contract/chameleon.ts';
 import type { Message, MessagePart } from '../contract/chat.ts';
 import { PAGE_LIMIT_MAX } from '../contract/chat.ts';
 import type { ChatTurn, EngineStatus, GenerateRequestInput, GenerationResult, PromptSegment, SamplingSettingsInput } from '../contract/engine.ts';
@@ -49,6 +49,12 @@ export interface GenerationServiceOptions {
 
 type Sink = StreamSink<GenerationPacket>;
 
+/** What the answer may contain: text only when absent (chameleon.md §6.3). */
+export interface AnswerMode {
+  mode?: GenerationMode;
+  imageSampling?: ImageSamplingInput;
+}
+
 export class GenerationService {
   readonly #o: GenerationServiceOptions;
   /** The running answer of each chat, to stop it from anywhere (generation.stop). */
@@ -59,25 +65,29 @@ export class GenerationService {
     this.#o = options;
   }
 
-  async send(args: { conversationId: number; parentId: number | null; parts: MessagePart[]; sampling?: SamplingOverrides }, sink: Sink): Promise<void> {
+  async send(args: { conversationId: number; parentId: number | null; parts: MessagePart[]; sampling?: SamplingOverrides } & AnswerMode, sink: Sink): Promise<void> {
     this.#assertIdle(args.conversationId);
-    await this.#answer(args.conversationId, args.sampling, sink, async (signal, sampling) => {
+    await this.#answer(args.conversationId, args.sampling, args, sink, async (signal, sampling) => {
       const history = args.parentId === null ? [] : await this.#turns(args.conversationId, args.parentId, signal, sink);
-      const turns = await this.#fit(args.conversationId, [...history, ...(await this.#turnsOf([{ role: 'user', parts: args.parts }], signal, sink))], sampling);
+      const turns = await this.#fit(args.conversationId, [...history, ...(await this.#turnsOf([{ role: 'user', parts: args.parts }], signal, sink))], sampling, args.mode);
       const user = this.#o.store.addUserMessage(args.conversationId, args.parentId, args.parts);
       this.#o.onChanged(args.conversationId);
       return { user, turns, sendUser: true };
     });
   }
 
-  async regenerate(args: { messageId: number; sampling?: SamplingOverrides }, sink: Sink): Promise<void> {
+  async regenerate(args: { messageId: number; sampling?: SamplingOverrides } & AnswerMode, sink: Sink): Promise<void> {
     const old = this.#o.store.getMessage(args.messageId);
     if (old.role !== 'assistant' || old.parentId === null) throw new AppError('api.badRequest', 'Only an answer can be regenerated.', { messageId: args.messageId });
     this.#assertIdle(old.conversationId);
     const user = this.#o.store.getMessage(old.parentId);
-    await this.#answer(old.conversationId, args.sampling, sink, async (signal, sampling) => ({
+    // Regenerating an answer that had images draws again unless the caller says otherwise.
+    const mode = args.mode ?? (old.parts.some((p) => p.kind === 'generatedImage') ? ((old.sampling?.mode as GenerationMode | undefined) ?? 'interleaved') : undefined);
+    const imageSampling = args.imageSampling ?? (old.sampling?.imageSampling as ImageSamplingInput | undefined);
+    const answerMode: AnswerMode = { ...(mode ? { mode } : {}), ...(imageSampling ? { imageSampling } : {}) };
+    await this.#answer(old.conversationId, args.sampling, answerMode, sink, async (signal, sampling) => ({
       user,
-      turns: await this.#fit(old.conversationId, await this.#turns(old.conversationId, user.id, signal, sink), sampling),
+      turns: await this.#fit(old.conversationId, await this.#turns(old.conversationId, user.id, signal, sink), sampling, mode),
       sendUser: false,
     }));
   }
@@ -91,7 +101,7 @@ export class GenerationService {
     if (old.role !== 'assistant' || old.parentId === null) throw new AppError('api.badRequest', 'Only an answer can be continued.', { messageId: args.messageId });
     this.#assertIdle(old.conversationId);
     const user = this.#o.store.getMessage(old.parentId);
-    await this.#answer(old.conversationId, args.sampling, sink, async (signal, sampling) => ({
+    await this.#answer(old.conversationId, args.sampling, {}, sink, async (signal, sampling) => ({
       user,
       turns: await this.#fit(old.conversationId, await this.#turns(old.conversationId, old.id, signal, sink), sampling),
       sendUser: false,
@@ -99,13 +109,13 @@ export class GenerationService {
     }));
   }
 
-  async edit(args: { messageId: number; parts: MessagePart[]; sampling?: SamplingOverrides }, sink: Sink): Promise<void> {
+  async edit(args: { messageId: number; parts: MessagePart[]; sampling?: SamplingOverrides } & AnswerMode, sink: Sink): Promise<void> {
     const old = this.#o.store.getMessage(args.messageId);
     if (old.role !== 'user') throw new AppError('api.badRequest', 'Only a user message can be edited.', { messageId: args.messageId });
     this.#assertIdle(old.conversationId);
-    await this.#answer(old.conversationId, args.sampling, sink, async (signal, sampling) => {
+    await this.#answer(old.conversationId, args.sampling, args, sink, async (signal, sampling) => {
       const history = old.parentId === null ? [] : await this.#turns(old.conversationId, old.parentId, signal, sink);
-      const turns = await this.#fit(old.conversationId, [...history, ...(await this.#turnsOf([{ role: 'user', parts: args.parts }], signal, sink))], sampling);
+      const turns = await this.#fit(old.conversationId, [...history, ...(await this.#turnsOf([{ role: 'user', parts: args.parts }], signal, sink))], sampling, args.mode);
       const user = this.#o.store.addUserMessage(old.conversationId, old.parentId, args.parts);
       this.#o.onChanged(old.conversationId);
       return { user, turns, sendUser: true };
@@ -159,14 +169,14 @@ export class GenerationService {
     }
   }
 
-  #answer(conversationId: number, overrides: SamplingOverrides | undefined, sink: Sink, prepare: (signal: AbortSignal, sampling: SamplingSettingsInput) => Promise<Prepared>): Promise<void> {
-    const task = this.#run(conversationId, overrides, sink, prepare);
+  #answer(conversationId: number, overrides: SamplingOverrides | undefined, answerMode: AnswerMode, sink: Sink, prepare: (signal: AbortSignal, sampling: SamplingSettingsInput) => Promise<Prepared>): Promise<void> {
+    const task = this.#run(conversationId, overrides, answerMode, sink, prepare);
     this.#tasks.add(task);
     void task.finally(() => this.#tasks.delete(task)).catch(() => undefined);
     return task;
   }
 
-  async #run(conversationId: number, overrides: SamplingOverrides | undefined, sink: Sink, prepare: (signal: AbortSignal, sampling: SamplingSettingsInput) => Promise<Prepared>): Promise<void> {
+  async #run(conversationId: number, overrides: SamplingOverrides | undefined, answerMode: AnswerMode, sink: Sink, prepare: (signal: AbortSignal, sampling: SamplingSettingsInput) => Promise<Prepared>): Promise<void> {
     const controller = new AbortController();
     this.#running.set(conversationId, controller);
     const onCancel = (): void => controller.abort();
@@ -174,6 +184,9 @@ export class GenerationService {
     if (sink.signal.aborted) controller.abort();
     try {
       const sampling: SamplingSettingsInput = { ...this.#o.samplingFor(conversationId), ...overrides };
+      const mode = answerMode.mode ?? 'text';
+      // Drawing needs an aliased model and decoder weights: refused before anything is written.
+      const vqganWeightsPath = mode === 'text' ? undefined : this.#outputWeights();
       // Throws (nothing written) on a bad image, a cancelled encode or a message that cannot fit.
       const { user, turns, sendUser, continues } = await prepare(controller.signal, sampling);
       const status = this.#o.engine.getStatus();
@@ -182,12 +195,19 @@ export class GenerationService {
         continues !== undefined
           ? this.#o.store.continueAssistantMessage(continues)
           : this.#o.store.beginAssistantMessage(conversationId, user.id, {
-              sampling: { ...sampling },
+              // An answer with images records how they were drawn (mode, CFG scales, image sampling).
+              sampling: { ...sampling, ...(mode === 'text' ? {} : { mode, imageSampling: { ...answerMode.imageSampling } }) },
               ...(sampling.seed === undefined ? {} : { seed: sampling.seed }),
               ...(model ? { model } : {}),
             });
       sink.send({ type: 'started', ...(sendUser ? { user } : {}), assistant: this.#o.store.getMessage(writer.messageId) });
-      await this.#stream(writer, { sessionId: `chat-${conversationId}`, turns, sampling }, controller.signal, sink);
+      const request: GenerateRequestInput = {
+        sessionId: `chat-${conversationId}`,
+        turns,
+        sampling,
+        ...(mode === 'text' ? {} : { mode, ...(answerMode.imageSampling ? { imageSampling: answerMode.imageSampling } : {}), ...(vqganWeightsPath ? { vqganWeightsPath } : {}) }),
+      };
+      await this.#stream(writer, request, controller.signal, sink);
     } finally {
       sink.signal.removeEventListener('abort', onCancel);
       this.#running.delete(conversationId);
@@ -197,25 +217,67 @@ export class GenerationService {
 
   async #stream(writer: StreamingMessageWriter, request: GenerateRequestInput, signal: AbortSignal, sink: Sink): Promise<void> {
     const coalescer = new FrameCoalescer((text) => sink.send({ type: 'fragment', text }), this.#o.frameMs);
+    // Storing a finished image is asynchronous; the text after it must land in the part after it,
+    // so deltas and images are applied in arrival order through one chain.
+    // While no image is being stored, everything applies at once (as for a text-only answer).
+    let ordered: Promise<void> = Promise.resolve();
+    let storing = 0;
+    let storeError: unknown;
+    const inOrder = (apply: () => void | Promise<void>, isStore = false): void => {
+      if (storing === 0 && !isStore) return void apply();
+      if (isStore) storing++;
+      ordered = ordered
+        .then(apply)
+        .catch((err: unknown) => {
+          storeError ??= err;
+        })
+        .finally(() => {
+          if (isStore) storing--;
+        });
+    };
     let result: GenerationResult;
     try {
       result = await this.#o.engine.generate(request, {
         signal,
         onEvent: (event) => {
           if (event.type === 'delta') {
-            writer.append(event.text);
-            coalescer.push(event.text);
+            inOrder(() => {
+              writer.append(event.text);
+              coalescer.push(event.text);
+            });
           } else if (event.type === 'promptProgress') {
             sink.send({ type: 'promptProgress', evaluated: event.evaluated, total: event.total });
+          } else if (event.type === 'imageStarted') {
+            inOrder(() => {
+              coalescer.flush();
+              sink.send({ type: 'imageStarted', index: event.index });
+            });
+          } else if (event.type === 'imagePreview') {
+            // Latest wins (the host throttles); a preview never waits behind the text.
+            sink.send({ type: 'imagePreview', index: event.index, codes: event.codes, dataBase64: Buffer.from(event.png).toString('base64') });
+          } else if (event.type === 'image' && event.png) {
+            const png = event.png;
+            inOrder(async () => {
+              const part = await this.#o.images!.storeGenerated(png, event.codes, event.partial);
+              coalescer.flush();
+              writer.appendImage(part);
+              sink.send({ type: 'image', index: event.index, part });
+            }, true);
           }
         },
       });
     } catch (err) {
+      await ordered;
       coalescer.flush();
       this.#fail(writer, toErrorData(err, 'engine.internal'), sink);
       return;
     }
+    await ordered;
     coalescer.flush();
+    if (storeError !== undefined) {
+      this.#fail(writer, toErrorData(storeError, 'internal'), sink);
+      return;
+    }
     const stats: GenerationStats = { stopReason: result.stopReason, usage: result.usage, timings: result.timings, seed: result.seed };
     const outcome = {
       tokens: { prompt: result.usage.promptTokens, completion: result.usage.completionTokens },
@@ -275,6 +337,10 @@ export class GenerationService {
           const prev = segments.at(-1);
           if (prev?.type === 'text') segments[segments.length - 1] = { type: 'text', text: `${prev.text}\n${part.text}` };
           else segments.push({ type: 'text', text: part.text });
+        } else if (part.kind === 'generatedImage' && m.role === 'assistant') {
+          // The codes it was drawn from (codes cache, stored with it); re-encoded only if the weights changed.
+          if (!this.#o.images) throw new AppError('image.tokenizerMissing', 'This app was started without image input.');
+          segments.push({ type: 'image', codes: await this.#o.images.codesFor(part.imageHash, { signal }) });
         } else if (part.kind === 'image' && m.role === 'user') {
           if (!this.#o.images) throw new AppError('image.tokenizerMissing', 'This app was started without image input.');
           const imageHash = part.imageHash;
@@ -296,12 +362,19 @@ export class GenerationService {
     return text ? [text] : [];
   }
 
+  #outputWeights(): string {
+    if (!this.#o.images) throw new AppError('model.noImageOutput', 'This app was started without images.');
+    return this.#o.images.outputWeights();
+  }
+
   /**
    * The chat's instructions in front of the first turn sent, and the context policy
    * (contextBudget.ts) when a model is loaded and knows its context. When old exchanges must go,
    * the instructions stay: their cost comes off the budget, and they move to the first turn kept.
+   * An answer that may draw keeps room for one whole image (BOI + 1024 codes + EOI): an image that
+   * cannot fit is refused here, with the numbers, before anything is written.
    */
-  async #fit(conversationId: number, turns: ChatTurn[], sampling: SamplingSettingsInput): Promise<ChatTurn[]> {
+  async #fit(conversationId: number, turns: ChatTurn[], sampling: SamplingSettingsInput, mode: GenerationMode = 'text'): Promise<ChatTurn[]> {
     const instructions = this.#instructions(conversationId);
     const full = withInstructions(turns, instructions);
     const status = this.#o.engine.getStatus();
@@ -310,11 +383,12 @@ export class GenerationService {
     const contextSize = status.state === 'ready' || status.state === 'crashed' ? (status.model?.contextSize ?? status.settings?.contextSize) : undefined;
     if (contextSize === undefined || turns.length === 0) return full;
     const maxTokens = sampling.maxTokens ?? DEFAULT_SAMPLING.maxTokens;
+    const reserve = mode === 'text' ? Math.min(maxTokens, ANSWER_RESERVE) : TOKENS_PER_IMAGE;
     const whole = await this.#o.engine.countTokens(full);
-    if (whole + Math.min(maxTokens, ANSWER_RESERVE) <= contextSize) return full;
+    if (whole + reserve <= contextSize) return full;
     // Per-turn costs only when it does not fit: each count includes one BOS.
     const costs = await Promise.all(turns.map(async (t) => (await this.#o.engine.countTokens([t])) - 1));
     const instructionCost = instructions.length === 0 ? 0 : whole - (await this.#o.engine.countTokens(turns));
-    return withInstructions(fitTurns(turns, costs, contextSize - instructionCost, maxTokens).turns, instructions);
+    return withInstructions(fitTurns(turns, costs, contextSize - instructionCost, maxTokens, reserve).turns, instructions);
   }
 }

@@ -3,7 +3,9 @@
 // engine host only on a miss. The one place that knows which VQ-GAN weights are in use.
 import { IMAGE_CODES_PER_IMAGE, TOKENS_PER_IMAGE } from '../contract/chameleon.ts';
 import type { ImageCapability } from '../contract/api.ts';
-import type { ImagePart } from '../contract/chat.ts';
+import type { GeneratedImagePart, ImagePart } from '../contract/chat.ts';
+import type { ModelInfo } from '../contract/engine.ts';
+import { padCodes } from '../engine/imageSampler.ts';
 import { AppError, toErrorData } from '../contract/errors.ts';
 import type { EncodeImageOptions } from '../engine/engineClient.ts';
 import type { ImageEncodeResult } from '../engine/protocol.ts';
@@ -21,6 +23,8 @@ export interface ImageServiceOptions {
   engine: ImageEngine;
   /** The VQ-GAN weights chosen in the settings, read at each use (settings can change). */
   weightsPath(): string | undefined;
+  /** The loaded model, for whether it can draw; absent: image output is never offered. */
+  model?(): ModelInfo | undefined;
 }
 
 export class ImageService {
@@ -34,8 +38,41 @@ export class ImageService {
 
   capability(): ImageCapability {
     const weights = this.#o.weightsPath();
-    if (!weights) return { available: false, reason: missingWeights().toData(), tokensPerImage: TOKENS_PER_IMAGE };
-    return { available: true, tokensPerImage: TOKENS_PER_IMAGE };
+    const output = this.#outputRefusal();
+    const outputState = { output: output ? { available: false, reason: output.toData() } : { available: true } };
+    if (!weights) return { available: false, reason: missingWeights().toData(), tokensPerImage: TOKENS_PER_IMAGE, ...outputState };
+    return { available: true, tokensPerImage: TOKENS_PER_IMAGE, ...outputState };
+  }
+
+  /** Why the loaded model cannot draw now (no aliases, no VQ-GAN weights); undefined when it can. */
+  #outputRefusal(): AppError | undefined {
+    const model = this.#o.model?.();
+    if (!model) return new AppError('model.notLoaded', 'No model is loaded.');
+    if (!model.imageAliases) {
+      return new AppError('model.noImageOutput', 'This GGUF cannot draw: it has no image aliases. Make it image-capable with Anole\'s image head in the model settings.');
+    }
+    if (!this.#o.weightsPath()) return new AppError('model.noImageOutput', 'Drawing needs the VQ-GAN weights with a decoder (vqgan.ckpt): choose them in Settings.');
+    return undefined;
+  }
+
+  /** The decoder weights for an answer with images; throws the reason when the model cannot draw. */
+  outputWeights(): string {
+    const refusal = this.#outputRefusal();
+    if (refusal) throw refusal;
+    return this.#weights();
+  }
+
+  /**
+   * Stores a generated image (the decoder's PNG) and its codes, under the decoder weights' hash:
+   * a follow-up turn finds them in the codes cache and never re-encodes. A stopped image keeps
+   * only the codes it got; it is shown, and read back into prompts, padded with its first code.
+   */
+  async storeGenerated(png: Uint8Array, codes: readonly number[], partial: boolean): Promise<GeneratedImagePart> {
+    const weightsSha256 = await this.#o.engine.imageWeightsId(this.#weights());
+    const info = await inspectImage(png);
+    const record = this.#o.images.put(png, info);
+    this.#o.images.putCodes(record.sha256, weightsSha256, codes);
+    return { kind: 'generatedImage', imageHash: record.sha256, mime: record.mime, width: record.width, height: record.height, ...(partial ? { partial: true } : {}) };
   }
 
   /** Check and store the bytes (once per content); the part a message then references. */
@@ -59,7 +96,8 @@ export class ImageService {
     const weightsPath = this.#weights();
     const weightsSha256 = await this.#o.engine.imageWeightsId(weightsPath);
     const cached = this.#o.images.codes(imageHash, weightsSha256);
-    if (cached) return Array.from(cached);
+    // Shorter than a grid: a generated image stopped mid-way (storeGenerated), read as shown.
+    if (cached) return Array.from(cached.length < IMAGE_CODES_PER_IMAGE ? padCodes(Array.from(cached), IMAGE_CODES_PER_IMAGE) : cached);
     const bytes = this.#o.images.read(imageHash);
     let result: ImageEncodeResult;
     try {

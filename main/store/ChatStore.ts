@@ -118,6 +118,15 @@ export class ChatStore {
         this.#open();
         this.#st.updatePartText.run(text, partId);
       },
+      addImage: (messageId, part) => {
+        this.#open();
+        return this.#db.transaction(() => {
+          this.images.get(part.imageHash);
+          const position = this.#st.nextPartPosition.pluck().get(messageId) as number;
+          this.#st.insertPart.run(messageId, position, ...partColumns(part));
+          return Number(this.#st.insertPart.run(messageId, position + 1, 'text', '', null, null, null, null).lastInsertRowid);
+        })();
+      },
       end: (messageId, partId, text, status, outcome, error) => this.#endMessage(messageId, partId, text, status, outcome, error),
       released: (writer) => this.#writers.delete(writer),
     };

@@ -2,7 +2,7 @@
 // row on a bounded interval (a timer, or sooner once enough text is pending) and on finish, so a
 // kill -9 at any moment leaves the row with the text up to at most one interval ago. The first
 // delta is written at once, so the answer is never empty on disk once a token has arrived.
-import type { FinishStatus, Message, MessageTimings, TokenCounts } from '../contract/chat.ts';
+import type { FinishStatus, GeneratedImagePart, Message, MessageTimings, TokenCounts } from '../contract/chat.ts';
 import type { ErrorData } from '../contract/errors.ts';
 import { AppError } from '../contract/errors.ts';
 
@@ -25,13 +25,17 @@ export interface StreamOutcome {
 /** What the writer needs from the store: narrow, so the writer holds no SQL of its own. */
 export interface StreamingSink {
   writeText(partId: number, text: string): void;
+  /** Appends a generated image part and a fresh text part after it; returns the text part's id. */
+  addImage(messageId: number, part: GeneratedImagePart): number;
   end(messageId: number, partId: number, text: string, status: FinishStatus | 'error' | 'interrupted', outcome: StreamOutcome, error?: ErrorData): Message | undefined;
   released(writer: StreamingMessageWriter): void;
 }
 
 export class StreamingMessageWriter {
   readonly messageId: number;
-  readonly #partId: number;
+  #partId: number;
+  /** The text of the parts before the current text part (an answer with images has several). */
+  #before = '';
   readonly #sink: StreamingSink;
   readonly #policy: StreamingFlushPolicy;
   #chunks: string[] = [];
@@ -53,7 +57,16 @@ export class StreamingMessageWriter {
   /** The whole text so far, flushed or not. */
   get text(): string {
     this.#join();
-    return this.#text;
+    return this.#before + this.#text;
+  }
+
+  /** A generated image ends the current text part; text after it goes to a new one. */
+  appendImage(part: GeneratedImagePart): void {
+    if (this.#ended) throw new AppError('store.conflict', 'This message has already ended', { messageId: this.messageId });
+    this.flush();
+    this.#partId = this.#sink.addImage(this.messageId, part);
+    this.#before += this.#text;
+    this.#text = '';
   }
 
   get ended(): boolean {
@@ -63,7 +76,7 @@ export class StreamingMessageWriter {
   append(delta: string): void {
     if (this.#ended) throw new AppError('store.conflict', 'This message has already ended', { messageId: this.messageId });
     if (delta === '') return;
-    const first = this.#text === '' && this.#chunks.length === 0;
+    const first = this.#before === '' && this.#text === '' && this.#chunks.length === 0;
     this.#chunks.push(delta);
     this.#pendingChars += delta.length;
     this.#written = false;

@@ -26,7 +26,7 @@ export function toConversation(row: ConversationRow): ConversationSummary {
 export function toPart(row: PartRow): MessagePart {
   if (row.kind === 'text') return { kind: 'text', text: row.text ?? '' };
   const image = { imageHash: row.image_hash ?? '', mime: row.image_mime ?? '', width: row.image_width ?? 0, height: row.image_height ?? 0 };
-  return row.kind === 'image' ? { kind: 'image', ...image } : { kind: 'generatedImage', ...image };
+  return row.kind === 'image' ? { kind: 'image', ...image } : { kind: 'generatedImage', ...image, ...(row.partial ? { partial: true } : {}) };
 }
 
 /** Bound parameters for SQL.insertPart, after the message id and position. */

@@ -51,6 +51,8 @@ export interface PartRow {
   image_mime: string | null;
   image_width: number | null;
   image_height: number | null;
+  /** 1 for a generated image stopped before its 1024th code (its stored codes are fewer). */
+  partial?: number;
 }
 
 export interface SearchRow {
@@ -114,7 +116,10 @@ export const SQL = {
   reopenMessage: `UPDATE messages SET status = 'streaming', error_json = NULL WHERE id = ? AND status != 'streaming'`,
   hasChildren: `SELECT 1 FROM messages WHERE parent_id = ? LIMIT 1`,
   getMessage: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?`,
-  getParts: `SELECT * FROM message_parts WHERE message_id = ? ORDER BY position`,
+  // A generated image whose codes row is shorter than 1024 codes (2048 bytes) was stopped mid-way.
+  getParts: `SELECT p.*, (p.kind = 'generated_image' AND EXISTS (SELECT 1 FROM image_codes c WHERE c.image_sha256 = p.image_hash AND length(c.codes) < 2048)) AS partial
+    FROM message_parts p WHERE p.message_id = ? ORDER BY p.position`,
+  nextPartPosition: `SELECT coalesce(max(position), -1) + 1 FROM message_parts WHERE message_id = ?`,
   children: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.parent_id = ? ORDER BY m.id`,
   roots: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = ? AND m.parent_id IS NULL ORDER BY m.id`,
   /** Walk up from a message by parent_id: up to `limit` messages ending at it, oldest first. */

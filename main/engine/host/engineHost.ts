@@ -3,10 +3,11 @@
 // process.parentPort). Requests run one at a time (image encodes included: they compete with the
 // LLM for the same cores or GPU); `cancel` acts at once on the one it names.
 import { AppError, toErrorData } from '../../contract/errors.ts';
-import type { CrashedBackend, EngineStatus } from '../../contract/engine.ts';
+import type { CrashedBackend, EngineStatus, GenerationEvent } from '../../contract/engine.ts';
 import { HostRequestSchema, type HostMessage, type HostRequest } from '../protocol.ts';
 import { validateChameleonGguf } from '../ggufValidation.ts';
 import { generate, promptTokensFor } from './generation.ts';
+import { generateWithImages } from './imageGeneration.ts';
 import { AnswerCache } from './answerCache.ts';
 import { LlamaRuntime, unloadModel, type LoadedModel } from './llamaRuntime.ts';
 import { ImageEncoder } from './imageEncoder.ts';
@@ -100,7 +101,12 @@ async function handle(req: Exclude<HostRequest, { kind: 'cancel' }>, signal: Abo
       return status;
     case 'generate': {
       if (!loaded) throw new AppError('model.notLoaded', 'No model is loaded.');
-      const result = await generate(loaded, req.request, signal, (event) => send({ kind: 'event', id: req.id, event }), answers);
+      const emit = (event: GenerationEvent): void => send({ kind: 'event', id: req.id, event });
+      const weights = req.request.vqganWeightsPath;
+      const result =
+        req.request.mode === 'text'
+          ? await generate(loaded, req.request, signal, emit, answers)
+          : await generateWithImages(loaded, req.request, signal, emit, answers, weights ? images.pngDecoder(weights) : undefined);
       send({ kind: 'event', id: req.id, event: { type: 'done', result } });
       return result;
     }

@@ -2,7 +2,7 @@
 // streamed sampling. Runs inside the host process only.
 import { LlamaGrammarEvaluationState, TokenBias, type ControlledEvaluateInputItem, type LlamaGrammar, type Token } from 'node-llama-cpp';
 import { AppError } from '../../contract/errors.ts';
-import { EOS_ID, EOT_ID, VOCAB_SIZE } from '../../contract/chameleon.ts';
+import { EOS_ID, EOT_ID, IMAGE_ALIAS_FIRST_ID, VOCAB_SIZE } from '../../contract/chameleon.ts';
 import type { GenerateRequest, GenerationEvent, GenerationResult, OutputFormat, StopReason, TokenLogprob } from '../../contract/engine.ts';
 import { assertGrammarSchema } from '../jsonSchemaSubset.ts';
 import { buildPromptTokens, openAnswerStart } from '../promptBuilder.ts';
@@ -50,7 +50,8 @@ function grammarBias(loaded: LoadedModel): TokenBias {
   const bias = new TokenBias(loaded.model.tokenizer);
   const vocab = loaded.info.vocabularySize ?? VOCAB_SIZE;
   for (let id = 0; id < vocab; id++) {
-    const banned = id < FIRST_TEXT_ID ? id !== EOS_ID && id !== EOT_ID : loaded.model.detokenize([id as Token]).includes('\uFFFD');
+    // Image aliases (ids from 65536) are CONTROL tokens with empty text: never text.
+    const banned = id < FIRST_TEXT_ID || id >= IMAGE_ALIAS_FIRST_ID ? id !== EOS_ID && id !== EOT_ID : loaded.model.detokenize([id as Token]).includes('\uFFFD');
     if (banned) bias.set(id as Token, 'never');
   }
   loaded.grammarBias = bias;
@@ -68,6 +69,49 @@ function logprobOf(model: LoadedModel['model'], token: number, probabilities: Re
 export function promptTokensFor(loaded: LoadedModel, request: Pick<GenerateRequest, 'turns'>, answers?: AnswerCache): number[] {
   // tokenize(text, false): no special-token parsing, and node-llama-cpp adds no BOS here.
   return buildPromptTokens(request.turns, (text) => loaded.model.tokenize(text, false), answers ? (t) => answers.get(t) : undefined);
+}
+
+/**
+ * Brings the loaded sequence to `prompt` minus its last chunk, reusing what it holds, and returns
+ * that chunk (at least one token) for the caller to evaluate with its first sample.
+ */
+export async function prefillPrompt(
+  loaded: LoadedModel,
+  prompt: readonly number[],
+  signal: AbortSignal,
+  emit: (event: GenerationEvent) => void,
+): Promise<{ toEvaluate: Token[]; tail: Token[]; aborted: boolean }> {
+  const { sequence, context } = loaded;
+  // KV reuse, made invisible in the answer: llama.cpp's numbers depend on how tokens were batched
+  // (an answer's tokens are evaluated one by one, a prompt in chunks), so the same seed and prompt
+  // answered differently after a load than with a warm cache. Every prompt is evaluated in chunks
+  // aligned to multiples of PROMPT_CHUNK_TOKENS, and only cells such chunks wrote are reused: the
+  // common prefix, cut down to a chunk boundary. At least one prompt token is always evaluated,
+  // since sampling needs the logits of the last one.
+  const chunk = Math.min(context.batchSize, PROMPT_CHUNK_TOKENS);
+  const reuse = reusableTokens(sequence.compareContextTokens(prompt as Token[]).firstDifferentIndex, loaded.alignedTokens, prompt.length, chunk);
+  loaded.alignedTokens = reuse;
+  if (sequence.nextTokenIndex > reuse) await sequence.eraseContextTokenRanges([{ start: reuse, end: sequence.nextTokenIndex }]);
+  const toEvaluate = prompt.slice(reuse) as Token[];
+  // Defect 1 (chameleon.md §9): a micro-batch without logits aborts the process. Feed everything
+  // but the last chunk in chunks whose last token asks for an output, and never call
+  // evaluateWithoutGeneratingNewTokens. The last chunk (evaluated with the answer) is not reused.
+  let evaluated = 0;
+  while (toEvaluate.length - evaluated > chunk) {
+    const part = toEvaluate.slice(evaluated, evaluated + chunk);
+    await evaluateWithOutput(sequence, part);
+    evaluated += part.length;
+    loaded.alignedTokens = reuse + evaluated;
+    emit({ type: 'promptProgress', evaluated, total: toEvaluate.length });
+    if (signal.aborted) return { toEvaluate, tail: [], aborted: true };
+  }
+  return { toEvaluate, tail: toEvaluate.slice(evaluated), aborted: signal.aborted };
+}
+
+/** Evaluates `tokens` (at most a batch) with an output on the last one: never a batch without logits (defect 1). */
+export async function evaluateWithOutput(sequence: LoadedModel['sequence'], tokens: readonly Token[]): Promise<void> {
+  const input: ControlledEvaluateInputItem[] = tokens.map((t, i) => (i === tokens.length - 1 ? [t, { generateNext: { token: true } }] : t));
+  await sequence.controlledEvaluate(input);
 }
 
 export async function generate(
@@ -90,18 +134,6 @@ export async function generate(
   }
   const maxNew = Math.min(sampling.maxTokens, contextSize - prompt.length);
   const seed = sampling.seed ?? Math.floor(Math.random() * 0xffff_ffff);
-
-  // KV reuse, made invisible in the answer: llama.cpp's numbers depend on how tokens were batched
-  // (an answer's tokens are evaluated one by one, a prompt in chunks), so the same seed and prompt
-  // answered differently after a load than with a warm cache. Every prompt is evaluated in chunks
-  // aligned to multiples of PROMPT_CHUNK_TOKENS, and only cells such chunks wrote are reused: the
-  // common prefix, cut down to a chunk boundary. At least one prompt token is always evaluated,
-  // since sampling needs the logits of the last one.
-  const chunk = Math.min(context.batchSize, PROMPT_CHUNK_TOKENS);
-  const reuse = reusableTokens(sequence.compareContextTokens(prompt as Token[]).firstDifferentIndex, loaded.alignedTokens, prompt.length, chunk);
-  loaded.alignedTokens = reuse;
-  if (sequence.nextTokenIndex > reuse) await sequence.eraseContextTokenRanges([{ start: reuse, end: sequence.nextTokenIndex }]);
-  const toEvaluate = prompt.slice(reuse) as Token[];
 
   const penaltyWindow: number[] = prompt.slice(-REPEAT_PENALTY_WINDOW);
   const grammar = request.format ? new LlamaGrammarEvaluationState({ model, grammar: await grammarFor(loaded, request.format) }) : undefined;
@@ -138,19 +170,8 @@ export async function generate(
     };
   };
 
-  // Defect 1 (chameleon.md §9): a micro-batch without logits aborts the process. Feed everything
-  // but the last chunk in chunks whose last token asks for an output, and never call
-  // evaluateWithoutGeneratingNewTokens. The last chunk (evaluated with the answer) is not reused.
-  let evaluated = 0;
-  while (toEvaluate.length - evaluated > chunk) {
-    const part = toEvaluate.slice(evaluated, evaluated + chunk);
-    const input: ControlledEvaluateInputItem[] = part.map((t, i) => (i === part.length - 1 ? [t, { generateNext: { token: true } }] : t));
-    await sequence.controlledEvaluate(input);
-    evaluated += part.length;
-    loaded.alignedTokens = reuse + evaluated;
-    emit({ type: 'promptProgress', evaluated, total: toEvaluate.length });
-    if (signal.aborted) return result('', 'aborted', 0, null, null);
-  }
+  const { toEvaluate, tail: prefillTail, aborted } = await prefillPrompt(loaded, prompt, signal, emit);
+  if (aborted) return result('', 'aborted', 0, null, null);
 
   const decoder = new IncrementalDecoder((tokens) => model.detokenize(tokens as Token[]));
   const stops = new StopStringMatcher(sampling.stop);
@@ -171,7 +192,7 @@ export async function generate(
 
   if (signal.aborted) return result('', 'aborted', 0, null, null);
   // The per-token distribution costs a copy of every candidate: only when the client asked.
-  const tail = toEvaluate.slice(evaluated);
+  const tail = prefillTail;
   const tokens: AsyncIterable<{ token: Token; probabilities?: ReadonlyMap<Token, number> }> = wantLogprobs
     ? sequence.evaluateWithMetadata(tail, { probabilities: true }, options)
     : (async function* () {

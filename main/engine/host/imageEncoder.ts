@@ -76,6 +76,31 @@ export class ImageEncoder {
     return { codes: Array.from(out.codes), weightsSha256: opened.weightsSha256, backend: out.backend, ms: { load: loadMs, ...out.ms } };
   }
 
+  /**
+   * Codes → PNG with the same opened VQ-GAN (generated images and their previews). The decode runs
+   * on the addon's worker threads, so the generator keeps sampling while it runs.
+   */
+  async decodePng(weightsPath: string, codes: Int32Array, signal?: AbortSignal): Promise<{ png: Uint8Array; ms: number }> {
+    const { opened } = await this.#open(weightsPath);
+    const out = await opened.tokenizer.decodeToPng(codes, signal ? { signal } : {});
+    return { png: new Uint8Array(out.png.buffer, out.png.byteOffset, out.png.byteLength), ms: out.ms.decode + out.ms.postprocess };
+  }
+
+  /** The last decode's duration: what the next preview is expected to cost. */
+  #lastDecodeMs = 0;
+
+  /** decodePng for the generator, remembering how long decodes take (the preview throttle prices them). */
+  pngDecoder(weightsPath: string): { decode(codes: Int32Array): Promise<Uint8Array>; lastMs(): number } {
+    return {
+      decode: async (codes) => {
+        const out = await this.decodePng(weightsPath, codes);
+        this.#lastDecodeMs = out.ms;
+        return out.png;
+      },
+      lastMs: () => this.#lastDecodeMs,
+    };
+  }
+
   dispose(): void {
     this.#opened?.tokenizer.dispose();
     this.#opened = null;

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { getLlama, LlamaLogLevel, NoBinaryFoundError, TokenBias, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
 import { AppError } from '../../contract/errors.ts';
-import { EOS_ID, EOT_ID } from '../../contract/chameleon.ts';
+import { BOI_ID, EOS_ID, EOT_ID, IMAGE_ALIAS_FIRST_ID, IMAGE_ALIAS_LAST_ID } from '../../contract/chameleon.ts';
 import type { BackendInfo, BackendKind, CrashedBackend, GpuChoice, ModelInfo, ModelLoadSettings } from '../../contract/engine.ts';
 import type { GgufSummary } from '../ggufValidation.ts';
 
@@ -26,6 +26,13 @@ export interface LoadedModel {
   textOnlyBias: TokenBias;
   /** textOnlyBias plus the tokens that are not whole UTF-8 text; built on the first grammar request. */
   grammarBias?: TokenBias;
+  /**
+   * Only for a model with image aliases (chameleon.md §6.4): `textOrImageBias` is textOnlyBias with
+   * BOI allowed (interleaved text); `imageProbeBias` lifts the 8192 aliases by +1000 logits, so a
+   * top-k of 8192 keeps exactly them and the returned probabilities are the image-range softmax;
+   * `guidance` are the context's two further sequences for the CFG streams.
+   */
+  images?: { textOrImageBias: TokenBias; imageProbeBias: TokenBias; guidance: [LlamaContextSequence, LlamaContextSequence] };
   info: ModelInfo;
   backend: BackendInfo;
 }
@@ -124,7 +131,9 @@ export class LlamaRuntime {
     }
     let context: LlamaContext;
     try {
-      context = await model.createContext({ contextSize: settings.contextSize, batchSize, threads, sequences: 1 });
+      // An image-capable model gets the CFG streams as sequences of the same context, so one
+      // decode evaluates all three (§6.4); KV memory is contextSize × sequences.
+      context = await model.createContext({ contextSize: settings.contextSize, batchSize, threads, sequences: summary.imageAliases ? 3 : 1 });
     } catch (err) {
       await model.dispose();
       throw new AppError('model.loadFailed', `Could not create a ${settings.contextSize}-token context: ${err instanceof Error ? err.message : String(err)}`);
@@ -134,8 +143,21 @@ export class LlamaRuntime {
       await model.dispose();
       throw new AppError('model.loadCancelled', 'Model loading was cancelled.');
     }
-    const textOnlyBias = new TokenBias(model.tokenizer);
-    for (let id = 0; id < FIRST_TEXT_ID; id++) if (id !== EOS_ID && id !== EOT_ID) textOnlyBias.set(id as Token, 'never');
+    const textBias = (allowBoi: boolean): TokenBias => {
+      const bias = new TokenBias(model.tokenizer);
+      for (let id = 0; id < FIRST_TEXT_ID; id++) if (id !== EOS_ID && id !== EOT_ID && !(allowBoi && id === BOI_ID)) bias.set(id as Token, 'never');
+      // The aliases are CONTROL tokens past the text range: text never samples them.
+      if (summary.imageAliases) for (let id = IMAGE_ALIAS_FIRST_ID; id <= IMAGE_ALIAS_LAST_ID; id++) bias.set(id as Token, 'never');
+      return bias;
+    };
+    const textOnlyBias = textBias(false);
+    const sequence = context.getSequence();
+    let images: LoadedModel['images'];
+    if (summary.imageAliases) {
+      const imageProbeBias = new TokenBias(model.tokenizer);
+      for (let id = IMAGE_ALIAS_FIRST_ID; id <= IMAGE_ALIAS_LAST_ID; id++) imageProbeBias.set(id as Token, { logit: 1000 });
+      images = { textOrImageBias: textBias(true), imageProbeBias, guidance: [context.getSequence(), context.getSequence()] };
+    }
 
     const info: ModelInfo = {
       path: summary.path,
@@ -152,7 +174,7 @@ export class LlamaRuntime {
     };
     const fallback = this.#fallbacks.get(llamaKey(settings.gpu, avoid));
     const backend = await this.#describeBackend(llama, settings, fallback, model, threads, context.batchSize);
-    return { settings, model, context, sequence: context.getSequence(), alignedTokens: 0, textOnlyBias, info, backend };
+    return { settings, model, context, sequence, alignedTokens: 0, textOnlyBias, ...(images ? { images } : {}), info, backend };
   }
 
   async #describeBackend(

@@ -11,9 +11,13 @@
 // - Content may be a string or an array of parts; text parts are concatenated in order and
 //   `image_url` parts become image segments through an ImageInput (the server plugs in
 //   serviceImageInput: data URLs only, stored and encoded through the chat app's image path).
+//   An assistant message may carry image_url parts too: an image this server generated comes back
+//   with its codes from the codes cache (it was stored with them), so a follow-up never re-encodes.
+// - `mode` (an extension, like top_k): "text" (default), "image" or "interleaved" answers, with
+//   `image_sampling` for the CFG scales and the image temperature/top-p.
 import { z } from 'zod';
 import { AppError } from '../../contract/errors.ts';
-import type { ChatTurn, DefaultSampling, OutputFormat, PromptSegment, SamplingSettingsInput } from '../../contract/engine.ts';
+import { GenerationModeSchema, ImageSamplingSchema, type ChatTurn, type DefaultSampling, type GenerationMode, type ImageSamplingInput, type OutputFormat, type PromptSegment, type SamplingSettingsInput } from '../../contract/engine.ts';
 import { instructionsSegment } from '../../engine/promptBuilder.ts';
 
 const TextPartSchema = z.object({ type: z.literal('text'), text: z.string() });
@@ -28,7 +32,7 @@ const MessageSchema = z.discriminatedUnion('role', [
   z.object({ role: z.literal('system'), content: TextContentSchema, name: z.string().optional() }),
   z.object({ role: z.literal('developer'), content: TextContentSchema, name: z.string().optional() }),
   z.object({ role: z.literal('user'), content: UserContentSchema, name: z.string().optional() }),
-  z.object({ role: z.literal('assistant'), content: TextContentSchema, name: z.string().optional() }),
+  z.object({ role: z.literal('assistant'), content: UserContentSchema, name: z.string().optional() }),
 ]);
 export type ChatMessage = z.infer<typeof MessageSchema>;
 
@@ -72,6 +76,15 @@ export const ChatCompletionRequestSchema = z.object({
     .nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(20).nullish(),
+  mode: GenerationModeSchema.nullish(),
+  image_sampling: z
+    .object({
+      guidance_scale_text: ImageSamplingSchema.shape.guidanceText.nullish(),
+      guidance_scale_image: ImageSamplingSchema.shape.guidanceImage.nullish(),
+      temperature: ImageSamplingSchema.shape.temperature.nullish(),
+      top_p: ImageSamplingSchema.shape.topP.nullish(),
+    })
+    .nullish(),
 }).refine((r) => !r.top_logprobs || r.logprobs === true, { message: 'top_logprobs needs logprobs: true', path: ['top_logprobs'] });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 
@@ -111,10 +124,12 @@ export async function messagesToTurns(messages: readonly ChatMessage[], imageInp
       continue;
     }
     const segments: PromptSegment[] = [];
-    if (message.role === 'user') {
-      const instructions = instructionsSegment(pendingSystem);
-      if (instructions) segments.push(instructions);
-      pendingSystem = [];
+    if (message.role === 'user' || Array.isArray(message.content)) {
+      if (message.role === 'user') {
+        const instructions = instructionsSegment(pendingSystem);
+        if (instructions) segments.push(instructions);
+        pendingSystem = [];
+      }
       if (typeof message.content === 'string') segments.push({ type: 'text', text: message.content });
       else {
         for (const [j, part] of message.content.entries()) {
@@ -151,6 +166,18 @@ function mergeText(segments: PromptSegment[]): PromptSegment[] {
     else out.push(s);
   }
   return out;
+}
+
+/** The answer's mode and image sampling (our extension); absent: a text answer. */
+export function toAnswerMode(request: ChatCompletionRequest): { mode?: GenerationMode; imageSampling?: ImageSamplingInput } {
+  const s = request.image_sampling;
+  const imageSampling: ImageSamplingInput = {
+    ...(s?.guidance_scale_text == null ? {} : { guidanceText: s.guidance_scale_text }),
+    ...(s?.guidance_scale_image == null ? {} : { guidanceImage: s.guidance_scale_image }),
+    ...(s?.temperature == null ? {} : { temperature: s.temperature }),
+    ...(s?.top_p == null ? {} : { topP: s.top_p }),
+  };
+  return { ...(request.mode ? { mode: request.mode } : {}), ...(Object.keys(imageSampling).length > 0 ? { imageSampling } : {}) };
 }
 
 /** Request parameters over the user's default sampling settings. */

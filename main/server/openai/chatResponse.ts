@@ -1,5 +1,6 @@
 // OpenAI response bodies for chat completions (non-streamed and streamed chunks).
 import type { GenerationResult, StopReason, TokenLogprob } from '../../contract/engine.ts';
+import type { AnswerPart } from './imageOutput.ts';
 
 export interface CompletionMeta {
   id: string;
@@ -28,7 +29,8 @@ export function logprobsBody(logprobs: readonly TokenLogprob[] | undefined): unk
   };
 }
 
-export function completionBody(meta: CompletionMeta, result: GenerationResult): unknown {
+/** `content`: the text, or the answer's parts in order when it drew an image. */
+export function completionBody(meta: CompletionMeta, result: GenerationResult, content: string | AnswerPart[] = result.text): unknown {
   return {
     id: meta.id,
     object: 'chat.completion',
@@ -37,7 +39,7 @@ export function completionBody(meta: CompletionMeta, result: GenerationResult): 
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: result.text, refusal: null },
+        message: { role: 'assistant', content, refusal: null },
         logprobs: logprobsBody(result.logprobs),
         finish_reason: finishReason(result.stopReason),
       },
@@ -46,7 +48,7 @@ export function completionBody(meta: CompletionMeta, result: GenerationResult): 
   };
 }
 
-export function chunkBody(meta: CompletionMeta, delta: { role?: 'assistant'; content?: string }, finish: FinishReason | null, logprobs?: readonly TokenLogprob[]): unknown {
+export function chunkBody(meta: CompletionMeta, delta: { role?: 'assistant'; content?: string | AnswerPart[] }, finish: FinishReason | null, logprobs?: readonly TokenLogprob[]): unknown {
   return {
     id: meta.id,
     object: 'chat.completion.chunk',

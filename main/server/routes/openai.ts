@@ -9,7 +9,9 @@ import type { Route, RequestContext } from '../httpServer.ts';
 import { sendJson } from '../httpErrors.ts';
 import type { ModelState } from '../../services/modelState.ts';
 import { SseWriter } from '../sse.ts';
-import { imageInputUnavailable, messagesToTurns, parseChatCompletionRequest, toOutputOptions, toSampling, type ImageInput } from '../openai/chatRequest.ts';
+import { imageInputUnavailable, messagesToTurns, parseChatCompletionRequest, toAnswerMode, toOutputOptions, toSampling, type ImageInput } from '../openai/chatRequest.ts';
+import { AnswerParts, type ImageOutput } from '../openai/imageOutput.ts';
+import { imageGenerations } from './openaiImages.ts';
 import { chunkBody, completionBody, finishReason, usageChunkBody, type CompletionMeta } from '../openai/chatResponse.ts';
 
 export interface CompletionLog {
@@ -24,6 +26,8 @@ export interface OpenAiRoutesOptions {
   /** The settings' sampling defaults, read per request (they change in Settings). */
   sampling: () => DefaultSampling;
   imageInput?: ImageInput;
+  /** Image output (mode image/interleaved, /v1/images/generations); absent: refused. */
+  imageOutput?: ImageOutput;
   /** Called once per finished generation (the CLI prints a line; tests check aborts). */
   onCompletion?: (log: CompletionLog) => void;
 }
@@ -32,6 +36,7 @@ export function openAiRoutes(options: OpenAiRoutesOptions): Route[] {
   return [
     { method: 'GET', path: '/v1/models', handle: (ctx) => listModels(ctx, options) },
     { method: 'POST', path: '/v1/chat/completions', handle: (ctx) => chatCompletions(ctx, options) },
+    { method: 'POST', path: '/v1/images/generations', handle: (ctx) => imageGenerations(ctx, options) },
   ];
 }
 
@@ -53,17 +58,22 @@ async function chatCompletions(ctx: RequestContext, options: OpenAiRoutesOptions
     created: Math.floor(Date.now() / 1000),
     model: options.model.served?.id ?? '',
   };
-  const generate = { sessionId: meta.id, turns, sampling, ...toOutputOptions(request) };
+  const answerMode = toAnswerMode(request);
+  const draws = answerMode.mode !== undefined && answerMode.mode !== 'text';
+  const vqganWeightsPath = draws ? drawingWeights(options) : undefined;
+  const generate = { sessionId: meta.id, turns, sampling, ...toOutputOptions(request), ...answerMode, ...(vqganWeightsPath ? { vqganWeightsPath } : {}) };
+  const answer = new AnswerParts(options.imageOutput);
 
   if (!request.stream) {
-    const result = await options.model.generate(generate, { signal: ctx.signal });
+    const result = await options.model.generate(generate, { signal: ctx.signal, onEvent: (event) => void answer.push(event) });
+    await answer.settled();
     options.onCompletion?.({ id: meta.id, stream: false, result });
     if (result.stopReason === 'aborted') return; // the client is gone
     if (result.stopReason === 'crashed') {
       const error = result.error ?? { code: 'engine.crashed', message: 'The inference process stopped unexpectedly.' };
       throw new AppError(error.code, error.message, { ...error.details, partialText: result.text });
     }
-    sendJson(ctx.res, 200, completionBody(meta, result));
+    sendJson(ctx.res, 200, completionBody(meta, result, answer.hasImages ? answer.parts : result.text));
     return;
   }
 
@@ -80,8 +90,14 @@ async function chatCompletions(ctx: RequestContext, options: OpenAiRoutesOptions
       onEvent: (event) => {
         if (event.type === 'promptProgress') begin();
         else if (event.type === 'delta' && (event.text !== '' || event.logprobs)) {
+          answer.push(event);
           begin();
           sse.send(chunkBody(meta, { content: event.text }, null, event.logprobs));
+        } else if (event.type === 'image') {
+          // An image arrives whole, as a one-part content array (text deltas stay strings).
+          const part = answer.push(event);
+          begin();
+          if (part && typeof part !== 'string') sse.send(chunkBody(meta, { content: [part] }, null));
         }
       },
     });
@@ -90,6 +106,7 @@ async function chatCompletions(ctx: RequestContext, options: OpenAiRoutesOptions
     sse.fail(toErrorData(err));
     return;
   }
+  await answer.settled();
   options.onCompletion?.({ id: meta.id, stream: true, result });
   if (result.stopReason === 'aborted') return;
   begin();
@@ -100,4 +117,10 @@ async function chatCompletions(ctx: RequestContext, options: OpenAiRoutesOptions
   sse.send(chunkBody(meta, {}, finishReason(result.stopReason)));
   if (request.stream_options?.include_usage) sse.send(usageChunkBody(meta, result));
   sse.done();
+}
+
+/** The decoder weights for an answer that draws; refused up front when the server cannot draw. */
+export function drawingWeights(options: Pick<OpenAiRoutesOptions, 'imageOutput'>): string {
+  if (!options.imageOutput) throw new AppError('model.noImageOutput', 'This server cannot generate images.');
+  return options.imageOutput.weightsPath();
 }

@@ -95,6 +95,7 @@ const ADVICE: Record<ErrorCode, ErrorAdvice> = {
   'import.unknownFormat': { title: 'Unknown file format', hint: 'Import a Chameleon transcript (.json) or ChatGPT\'s conversations.json. Nothing was imported.', ...DISMISS },
   'internal': { title: 'Something went wrong', hint: 'Try again; if it keeps happening, restart the app.', ...RETRY },
   'engine.gpuCrashed': { title: 'The GPU backend crashed on this machine', hint: 'It is not retried on its own. Choose "auto" or "cpu" under GPU in Settings, or update the GPU driver.', ...SETTINGS },
+  'model.noImageOutput': { title: 'This setup cannot draw', hint: 'Image output needs an image-capable GGUF (with Anole\'s image head) and VQ-GAN weights with a decoder, both set in Settings.', ...SETTINGS },
 };
 
 export function errorAdvice(error: ErrorData): ErrorAdvice {

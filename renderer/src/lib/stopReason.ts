@@ -23,7 +23,9 @@ export function stopReasonOf(message: Pick<Message, 'status' | 'tokens' | 'sampl
   if (streamed === 'stopString') return 'stopString';
   const t = message.tokens;
   if (streamed === 'maxTokens' || t) {
-    const max = typeof message.sampling?.maxTokens === 'number' ? message.sampling.maxTokens : undefined;
+    // An answer that drew counts its image tokens in `completion`, while maxTokens bounds its text only.
+    const drew = message.sampling?.mode === 'image' || message.sampling?.mode === 'interleaved';
+    const max = typeof message.sampling?.maxTokens === 'number' && !drew ? message.sampling.maxTokens : undefined;
     if (t && contextSize !== undefined && t.prompt + t.completion >= contextSize) return 'contextFull';
     if ((t && max !== undefined && t.completion >= max) || streamed === 'maxTokens') return 'maxTokens';
   }

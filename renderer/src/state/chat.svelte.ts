@@ -3,7 +3,7 @@
 // their own chat (Generation, one per chat): another chat stays usable while one answers.
 import { SvelteMap } from 'svelte/reactivity';
 import type { GenerationPacket } from '../../../main/contract/api.ts';
-import type { SamplingOverrides } from '../../../main/contract/engine.ts';
+import type { GenerationMode, SamplingOverrides } from '../../../main/contract/engine.ts';
 import type { ApiClient, ApiStream } from '../../../main/contract/apiClient.ts';
 import { PAGE_LIMIT_MAX, messageText, type ImagePart, type Message, type MessagePart, type TextPart } from '../../../main/contract/chat.ts';
 import { toErrorData, type ErrorData } from '../../../main/contract/errors.ts';
@@ -27,6 +27,7 @@ export type SendOutcome = { started: true } | { started: false; error: ErrorData
 
 export class ChatStore {
   #conversationId = $state<number | undefined>(undefined);
+  #mode = $state<GenerationMode>('text');
   #messages = $state.raw<Message[]>([]);
   #hasOlder = $state(false);
   #loadingOlder = $state(false);
@@ -179,7 +180,19 @@ export class ChatStore {
     const id = this.#conversationId;
     if (id === undefined || parts.length === 0) return Promise.resolve(refused('api.badRequest', 'Nothing to send.'));
     const last = this.#messages.at(-1);
-    return this.#begin(id, this.#messages.length, () => this.#client.stream('messages.send', { conversationId: id, parentId: last?.id ?? null, parts, ...this.#sampling(id) }));
+    const mode = this.#mode;
+    return this.#begin(id, this.#messages.length, () =>
+      this.#client.stream('messages.send', { conversationId: id, parentId: last?.id ?? null, parts, ...this.#sampling(id), ...(mode === 'text' ? {} : { mode }) }),
+    );
+  }
+
+  /** What the next answer may contain (text only, an image, text with images); the composer sets it. */
+  get mode(): GenerationMode {
+    return this.#mode;
+  }
+
+  set mode(mode: GenerationMode) {
+    this.#mode = mode;
   }
 
   /** A new answer to the same question, as a sibling of `assistant` (any answer, not only the last). */
@@ -317,6 +330,16 @@ export class ChatStore {
             break;
           case 'fragment':
             coalescer.push(ev.text);
+            break;
+          case 'imageStarted':
+            coalescer.flush();
+            run.imageStarted(ev.index);
+            break;
+          case 'imagePreview':
+            run.previewed(ev);
+            break;
+          case 'image':
+            run.imageDone(ev.part);
             break;
           case 'success':
             coalescer.close();

@@ -3,7 +3,7 @@
 // or stops another chat's answer (issue 15, defect 5).
 import type { GenerationPacket, GenerationStats } from '../../../main/contract/api.ts';
 import type { ApiStream } from '../../../main/contract/apiClient.ts';
-import { messageText, type Message } from '../../../main/contract/chat.ts';
+import { messageText, type GeneratedImagePart, type Message } from '../../../main/contract/chat.ts';
 import { estimateTextTokens } from '../lib/draftParts.ts';
 
 export class Generation {
@@ -17,6 +17,10 @@ export class Generation {
   #base = 0;
   #liveRate = $state<number | undefined>(undefined);
   #stats = $state.raw<GenerationStats | undefined>(undefined);
+  /** The image being drawn: the latest preview (a PNG data URL) and how many of its 1024 codes are done. */
+  #drawing = $state.raw<{ index: number; codes: number; url?: string } | undefined>(undefined);
+  /** Images this answer finished (or stopped) so far, stored; the final message lists them in place. */
+  #images = $state.raw<GeneratedImagePart[]>([]);
   readonly #stream: ApiStream<GenerationPacket>;
 
   constructor(conversationId: number, stream: ApiStream<GenerationPacket>) {
@@ -46,6 +50,28 @@ export class Generation {
   }
   get stats(): GenerationStats | undefined {
     return this.#stats;
+  }
+  get drawing(): { index: number; codes: number; url?: string } | undefined {
+    return this.#drawing;
+  }
+  get images(): readonly GeneratedImagePart[] {
+    return this.#images;
+  }
+
+  imageStarted(index: number): void {
+    this.#promptProgress = undefined;
+    this.#drawing = { index, codes: 0 };
+  }
+
+  /** Latest wins: an older preview arriving late never replaces a newer one. */
+  previewed(packet: Extract<GenerationPacket, { type: 'imagePreview' }>): void {
+    if (this.#drawing && this.#drawing.index === packet.index && this.#drawing.codes > packet.codes) return;
+    this.#drawing = { index: packet.index, codes: packet.codes, url: `data:image/png;base64,${packet.dataBase64}` };
+  }
+
+  imageDone(part: GeneratedImagePart): void {
+    this.#images = [...this.#images, part];
+    this.#drawing = undefined;
   }
 
   /** A continued answer starts with its text so far; a new one with none. */

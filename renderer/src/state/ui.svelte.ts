@@ -35,7 +35,7 @@ export function parseView(raw: string | null): Stored {
 
 export class UiState {
   #dialog = $state<Dialog | undefined>(undefined);
-  #lightbox = $state.raw<{ src: string; alt: string } | undefined>(undefined);
+  #lightbox = $state.raw<{ src: string; alt: string; fileName?: string } | undefined>(undefined);
   #theme = $state<ThemeChoice>('system');
   #fontSize = $state(DEFAULT_FONT);
   #sidebarCollapsed = $state(false);
@@ -54,7 +54,7 @@ export class UiState {
   get dialog(): Dialog | undefined {
     return this.#dialog;
   }
-  get lightbox(): { src: string; alt: string } | undefined {
+  get lightbox(): { src: string; alt: string; fileName?: string } | undefined {
     return this.#lightbox;
   }
   get theme(): ThemeChoice {
@@ -76,8 +76,9 @@ export class UiState {
   close(dialog?: Dialog): void {
     if (dialog === undefined || this.#dialog === dialog) this.#dialog = undefined;
   }
-  showImage(src: string, alt: string): void {
-    this.#lightbox = { src, alt };
+  /** `fileName`: offered by "Save image…" (absent: no save button). */
+  showImage(src: string, alt: string, fileName?: string): void {
+    this.#lightbox = fileName ? { src, alt, fileName } : { src, alt };
   }
   closeImage(): void {
     this.#lightbox = undefined;

@@ -50,7 +50,7 @@ describe('images in the chat (tiny GGUF + narrow VQ-GAN)', () => {
   });
 
   it('settings refuse VQ-GAN weights that are not VQ-GAN weights, by code, and capability follows the settings', async () => {
-    expect(app.handlers.commands['images.capability']({})).toEqual({ available: true, tokensPerImage: 1026 });
+    expect(app.handlers.commands['images.capability']({})).toMatchObject({ available: true, tokensPerImage: 1026 });
     const err = await Promise.resolve(app.handlers.commands['settings.set']({ ...app.settings.get(), vqganWeightsPath: tinyChameleonGguf() })).catch((e: unknown) => e);
     expect((err as { code: string }).code).toMatch(/^vqgan\./);
     const missing = await Promise.resolve(app.handlers.commands['settings.set']({ ...app.settings.get(), vqganWeightsPath: path.join(FIXTURES, 'no-such-weights.safetensors') })).catch((e: unknown) => e);

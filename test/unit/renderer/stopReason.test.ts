@@ -16,4 +16,10 @@ describe('stopReasonOf: why an answer ended', () => {
     expect(stopReasonOf(done(20, 40), 4096, 'stopString')).toBe('stopString');
     expect(STOP_REASON_TEXT[stopReasonOf(done(20, 100), 4096)]).toContain('max answer tokens');
   });
+
+  it('does not call an answer that drew cut short: its image tokens are not text tokens (issue 12)', () => {
+    const drawn = { status: 'complete' as const, tokens: { prompt: 20, completion: 1025 }, sampling: { maxTokens: 1024, mode: 'image' } };
+    expect(stopReasonOf(drawn, 4096)).toBe('endOfTurn');
+    expect(stopReasonOf({ ...drawn, sampling: { maxTokens: 1024, mode: 'interleaved' } }, 4096, 'maxTokens')).toBe('maxTokens');
+  });
 });
