@@ -301,14 +301,25 @@ export class ChatStore {
 
   // ── search ─────────────────────────────────────────────────────────────────────────────────
 
-  /** Full-text search over every live conversation; any input is safe (see ftsQuery.ts). */
+  /** Full-text search over every live conversation, newest match first; any input is safe (see ftsQuery.ts). */
   search(query: string, limit?: number): SearchHit[] {
     this.#open();
     // Over-long input is cut, not refused: the box may hold a pasted paragraph.
     const match = toFtsQuery(query);
     if (match === undefined) return [];
-    const rows = this.#st.search.all({ match, limit: clampLimit(limit) }) as SearchRow[];
-    return rows.map((r) => ({ conversationId: r.conversation_id, messageId: r.message_id, conversationTitle: r.title, role: r.role as SearchHit['role'], snippet: r.snippet, createdAt: r.created_at }));
+    const wanted = clampLimit(limit);
+    const hits: SearchHit[] = [];
+    // One hit per message (a message of several matching parts matched once per part, and the
+    // sidebar's keyed list threw each_key_duplicate): its newest matching part stands for it.
+    // Leaving the loop early stops the statement, which is what keeps search cheap.
+    const seen = new Set<number>();
+    for (const r of this.#st.searchNewest.iterate({ match }) as IterableIterator<SearchRow>) {
+      if (seen.has(r.message_id)) continue;
+      seen.add(r.message_id);
+      hits.push({ conversationId: r.conversation_id, messageId: r.message_id, conversationTitle: r.title, role: r.role as SearchHit['role'], snippet: r.snippet, createdAt: r.created_at });
+      if (hits.length === wanted) break;
+    }
+    return hits;
   }
 
   /** Interrupt any answer still streaming (its text kept) and close the connection. Idempotent. */
