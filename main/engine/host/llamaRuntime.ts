@@ -30,9 +30,22 @@ export interface LoadedModel {
   backend: BackendInfo;
 }
 
-/** Leave a core for the UI and the OS; spin barriers collapse when llama.cpp oversubscribes. */
-export function defaultThreads(cores = os.availableParallelism()): number {
-  return Math.max(1, Math.min(cores - 1, 16));
+/**
+ * One decode thread per physical core (node-llama-cpp's cpuMathCores: hyperthreads share a core's
+ * FPU and only add barrier waits). With the host's decodes pinned to one pool thread (hostEnv.ts),
+ * 2 threads on 2 cores decode 1.25–1.3× faster than the 1 that "all cores but one" gave (issue 14).
+ */
+export function defaultThreads(physicalCores: number): number {
+  return Math.max(1, Math.min(physicalCores, 16));
+}
+
+/**
+ * Flash attention per backend: on the CPU, llama.cpp's flash-attention kernel makes each decoded
+ * token cost 1.7–1.9× more at a depth of 2 000 tokens than the plain attention path (issue 14;
+ * `npm run bench:engine` prints both), so it is off there; GPU backends keep node-llama-cpp's choice.
+ */
+export function flashAttentionFor(backend: BackendKind): boolean | 'auto' {
+  return backend === 'cpu' ? false : 'auto';
 }
 
 /**
@@ -104,8 +117,9 @@ export class LlamaRuntime {
     } catch (err) {
       throw new AppError('engine.gpuUnavailable', `Could not start the inference backend: ${err instanceof Error ? err.message : String(err)}`);
     }
-    hooks.onBackend(llama.gpu === false ? 'cpu' : llama.gpu);
-    const threads = settings.threads ?? defaultThreads();
+    const kind: BackendKind = llama.gpu === false ? 'cpu' : llama.gpu;
+    hooks.onBackend(kind);
+    const threads = settings.threads ?? defaultThreads(llama.cpuMathCores);
     // llama.cpp's Chameleon graph aborts on a micro-batch without logits (defect 1); the generator
     // feeds prompts in chunks of at most batchSize that each request an output, so any batch size
     // is safe. 512 keeps the compute buffer small; the context size caps it.
@@ -124,7 +138,7 @@ export class LlamaRuntime {
     }
     let context: LlamaContext;
     try {
-      context = await model.createContext({ contextSize: settings.contextSize, batchSize, threads, sequences: 1 });
+      context = await model.createContext({ contextSize: settings.contextSize, batchSize, threads, sequences: 1, flashAttention: flashAttentionFor(kind) });
     } catch (err) {
       await model.dispose();
       throw new AppError('model.loadFailed', `Could not create a ${settings.contextSize}-token context: ${err instanceof Error ? err.message : String(err)}`);
