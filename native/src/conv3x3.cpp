@@ -203,32 +203,30 @@ __attribute__((always_inline)) inline void winoGemm(const WinoJob& j) {
   }
 }
 
-__attribute__((target("avx512f"))) void winoAvx512(const WinoJob& j) { winoGemm<v16, 16, 2>(j); }
-__attribute__((target("avx2,fma"))) void winoAvx2(const WinoJob& j) { winoGemm<v8, 8, 1>(j); }
-void winoGeneric(const WinoJob& j) { winoGemm<v4, 4, 1>(j); }
-
-using WinoFn = void (*)(const WinoJob&);
-WinoFn pickWino() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return winoAvx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return winoAvx2;
-  return winoGeneric;
-}
-
 constexpr int64_t kWinoLanes = 32;  // GEMM columns per register tile, for every instruction set
 constexpr int64_t kWinoChunk = 128;  // tiles per chunk: V and M of a 512-channel layer are 4 MB each
 
 // Bᵀ d B of the 4x4 input tiles of tile row ty, tiles [tx0, tx1), channel c, into v[xi·ic·nt + l].
 // `even`/`odd` hold the zero-padded input rows 2ty-1 … 2ty+2 split into even and odd padded columns,
 // so tile tx reads even[tx], odd[tx], even[tx+1], odd[tx+1]: plain loops the compiler vectorises.
-void inputTransform(const float* const even[4], const float* const odd[4], int64_t tx0, int64_t tx1, float* v, int64_t tapStride) {
+__attribute__((always_inline)) inline void inputTransform(const float* const even[4], const float* const odd[4], int64_t tx0, int64_t tx1, float* __restrict__ v, int64_t tapStride) {
+  const float* __restrict__ e0 = even[0];
+  const float* __restrict__ e1 = even[1];
+  const float* __restrict__ e2 = even[2];
+  const float* __restrict__ e3 = even[3];
+  const float* __restrict__ o0 = odd[0];
+  const float* __restrict__ o1 = odd[1];
+  const float* __restrict__ o2 = odd[2];
+  const float* __restrict__ o3 = odd[3];
+#pragma GCC ivdep
   for (int64_t tx = tx0; tx < tx1; ++tx) {
     float t[4][4];
     for (int k = 0; k < 4; ++k) {
-      const float d0 = k == 0 ? even[0][tx] : k == 1 ? odd[0][tx] : k == 2 ? even[0][tx + 1] : odd[0][tx + 1];
-      const float d1 = k == 0 ? even[1][tx] : k == 1 ? odd[1][tx] : k == 2 ? even[1][tx + 1] : odd[1][tx + 1];
-      const float d2 = k == 0 ? even[2][tx] : k == 1 ? odd[2][tx] : k == 2 ? even[2][tx + 1] : odd[2][tx + 1];
-      const float d3 = k == 0 ? even[3][tx] : k == 1 ? odd[3][tx] : k == 2 ? even[3][tx + 1] : odd[3][tx + 1];
+      const int64_t at = tx + (k >> 1);
+      const float d0 = (k & 1) ? o0[at] : e0[at];
+      const float d1 = (k & 1) ? o1[at] : e1[at];
+      const float d2 = (k & 1) ? o2[at] : e2[at];
+      const float d3 = (k & 1) ? o3[at] : e3[at];
       t[0][k] = d0 - d2;
       t[1][k] = d1 + d2;
       t[2][k] = d2 - d1;
@@ -244,8 +242,9 @@ void inputTransform(const float* const even[4], const float* const odd[4], int64
   }
 }
 
-void winogradOp(ggml_tensor* dst, int ith, int nth, void*) {
-  static const WinoFn gemm = pickWino();
+// The whole op is compiled once per instruction set, so the transforms vectorise as wide as the GEMM.
+template <typename VT, int L, int NV>
+__attribute__((always_inline)) inline void winoBody(ggml_tensor* dst, int ith, int nth) {
   const ggml_tensor* x = dst->src[0];
   const float* u = static_cast<const float*>(dst->src[1]->data);
   const float* bias = static_cast<const float*>(dst->src[2]->data);
@@ -292,8 +291,7 @@ void winogradOp(ggml_tensor* dst, int ith, int nth, void*) {
         t += tx1 - tx0;
       }
     }
-    WinoJob job{vbuf.data(), u, mbuf.data(), nt, IC, ocb};
-    gemm(job);
+    winoGemm<VT, L, NV>(WinoJob{vbuf.data(), u, mbuf.data(), nt, IC, ocb});
     // output transform Aᵀ M A + bias: a vectorisable pass per tile-row segment into ybuf, then the
     // 2x2 pixels are interleaved into the output rows
     const int64_t tapStride = ocb * NOC * nt;
@@ -301,11 +299,12 @@ void winogradOp(ggml_tensor* dst, int ith, int nth, void*) {
       const float b = bias[o];
       for (int64_t t = t0; t < t1;) {
         const int64_t ty = t / TW, tx0 = t % TW, n = std::min(TW - tx0, t1 - t), l0 = t - t0;
-        const float* m = mbuf.data() + o * nt + l0;
-        float* y00 = ybuf.data();
-        float* y01 = y00 + nt;
-        float* y10 = y01 + nt;
-        float* y11 = y10 + nt;
+        const float* __restrict__ m = mbuf.data() + o * nt + l0;
+        float* __restrict__ y00 = ybuf.data();
+        float* __restrict__ y01 = y00 + nt;
+        float* __restrict__ y10 = y01 + nt;
+        float* __restrict__ y11 = y10 + nt;
+#pragma GCC ivdep
         for (int64_t l = 0; l < n; ++l) {
           float s0[4], s1[4];
           for (int k = 0; k < 4; ++k) {
@@ -335,6 +334,23 @@ void winogradOp(ggml_tensor* dst, int ith, int nth, void*) {
       }
     }
   }
+}
+
+__attribute__((target("avx512f"))) void winoAvx512(ggml_tensor* dst, int ith, int nth) { winoBody<v16, 16, 2>(dst, ith, nth); }
+__attribute__((target("avx2,fma"))) void winoAvx2(ggml_tensor* dst, int ith, int nth) { winoBody<v8, 8, 1>(dst, ith, nth); }
+void winoGeneric(ggml_tensor* dst, int ith, int nth) { winoBody<v4, 4, 1>(dst, ith, nth); }
+
+using WinoFn = void (*)(ggml_tensor*, int, int);
+WinoFn pickWino() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return winoAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return winoAvx2;
+  return winoGeneric;
+}
+
+void winogradOp(ggml_tensor* dst, int ith, int nth, void*) {
+  static const WinoFn run = pickWino();
+  run(dst, ith, nth);
 }
 
 }  // namespace
