@@ -11,7 +11,8 @@
 // host with one (main/engine/launchers/hostEnv.ts): host/direct shows that lever. Then the other
 // levers, each against its alternative in the same run: the top-p candidate cap (generation.ts)
 // and flash attention at depth (llamaRuntime.ts). Env: BENCH_RUNS (default 9), BENCH_THREADS
-// (default: the engine's default), BENCH_DECODE (64).
+// (default: the engine's default, 1 on 2 cores without SMT; BENCH_THREADS=2 for the 2-thread
+// goal), BENCH_DECODE (64).
 import os from 'node:os';
 import { getLlama, TokenBias, type Token } from 'node-llama-cpp';
 import { EngineClient } from '../../main/engine/engineClient.ts';

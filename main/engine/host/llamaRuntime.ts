@@ -31,12 +31,17 @@ export interface LoadedModel {
 }
 
 /**
- * One decode thread per physical core (node-llama-cpp's cpuMathCores: hyperthreads share a core's
- * FPU and only add barrier waits). With the host's decodes pinned to one pool thread (hostEnv.ts),
- * 2 threads on 2 cores decode 1.25–1.3× faster than the 1 that "all cores but one" gave (issue 14).
+ * One decode thread per physical core (node-llama-cpp's cpuMathCores: a hyperthread shares its
+ * core's FPU and only adds barrier waits) — as long as a logical CPU stays free for the UI and the
+ * OS. ggml's CPU threads meet at spinning barriers hundreds of times per token, so a thread that
+ * loses its core to another process stalls all of them: on 2 cores without SMT, 2 threads decoded
+ * a tiny model 20–40× slower than 1 while other processes ran (load ≈ 10, issue 14), where a quiet
+ * machine gains 1.25×. With SMT the physical cores leave the siblings free; without, one core is
+ * left. A load's `threads` (and `BENCH_THREADS` in the benchmarks) choose otherwise.
  */
-export function defaultThreads(physicalCores: number): number {
-  return Math.max(1, Math.min(physicalCores, 16));
+export function defaultThreads(physicalCores: number, logicalCpus = os.availableParallelism()): number {
+  const threads = physicalCores < logicalCpus ? physicalCores : physicalCores - 1;
+  return Math.max(1, Math.min(threads, 16));
 }
 
 /**

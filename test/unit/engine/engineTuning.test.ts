@@ -4,12 +4,16 @@ import { samplerTopK, TOP_P_CANDIDATES } from '../../../main/engine/host/generat
 import { hostEnv } from '../../../main/engine/launchers/hostEnv.ts';
 
 describe('engine tuning (issue 14)', () => {
-  it('decodes with one thread per physical core, at least one, capped on large machines', () => {
-    expect(defaultThreads(0)).toBe(1);
-    expect(defaultThreads(1)).toBe(1);
-    expect(defaultThreads(2)).toBe(2);
-    expect(defaultThreads(8)).toBe(8);
-    expect(defaultThreads(64)).toBe(16);
+  it('decodes with one thread per physical core while a logical CPU stays free, at least one, capped on large machines', () => {
+    // SMT: the siblings stay free
+    expect(defaultThreads(4, 8)).toBe(4);
+    expect(defaultThreads(8, 16)).toBe(8);
+    expect(defaultThreads(64, 128)).toBe(16);
+    // no SMT: one core is left for the UI and the OS
+    expect(defaultThreads(2, 2)).toBe(1);
+    expect(defaultThreads(8, 8)).toBe(7);
+    expect(defaultThreads(1, 1)).toBe(1);
+    expect(defaultThreads(0, 1)).toBe(1);
   });
 
   it('turns flash attention off on the CPU only', () => {
