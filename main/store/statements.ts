@@ -140,6 +140,21 @@ export const SQL = {
     CROSS JOIN conversations c ON c.id = m.conversation_id
     WHERE message_parts_fts MATCH @match AND c.deleted_at IS NULL
     ORDER BY f.rowid DESC`,
+  /**
+   * A narrowed prefix search (ftsQuery.ts), newest first: FTS5 streams the indexed 3-letter prefix
+   * and search_prefix_check (registered by ChatStore) keeps the candidates with a word of the typed
+   * prefix, so snippets are made only for those; once its candidate budget is spent it lets one
+   * row through and says so, and ChatStore runs FTS5's own prefix query instead.
+   * Named parameters: @match, @prefix.
+   */
+  searchNarrowed: `SELECT p.message_id, m.conversation_id, c.title, m.role, m.created_at,
+      snippet(message_parts_fts, 0, char(2), char(3), '…', 16) AS snippet
+    FROM message_parts_fts f
+    CROSS JOIN message_parts p ON p.id = f.rowid
+    CROSS JOIN messages m ON m.id = p.message_id
+    CROSS JOIN conversations c ON c.id = m.conversation_id
+    WHERE message_parts_fts MATCH @match AND c.deleted_at IS NULL AND search_prefix_check(p.text, @prefix)
+    ORDER BY f.rowid DESC`,
 } as const;
 
 export type Statements = { [K in keyof typeof SQL]: Statement<unknown[], unknown> };

@@ -73,6 +73,24 @@ describe('full-text search', () => {
     expect(s.search('otter 7', 100).map((h) => h.messageId)).toEqual([ids[7]]);
   });
 
+  it('a longer prefix than the index holds finds the same messages, common or rare (issue 14)', () => {
+    const s = open();
+    const c = s.createConversation().id;
+    let parent: number | null = null;
+    const ids: number[] = [];
+    // Thousands of "the…" words, so the three-letter candidates run out before a rare completion.
+    for (let i = 0; i < 2100; i++) {
+      const text = i === 5 ? 'thezzle the end' : i % 3 === 0 ? `Theodor said the ${i}` : `the ${i} then`;
+      parent = s.addUserMessage(c, parent, [{ kind: 'text', text }]).id;
+      ids.push(parent);
+    }
+    const newest = (pred: (i: number) => boolean, n: number): number[] => ids.filter((_, i) => pred(i)).slice(-n).reverse();
+    expect(s.search('thez').map((h) => h.messageId)).toEqual([ids[5]]);
+    expect(s.search('theo', 10).map((h) => h.messageId)).toEqual(newest((i) => i % 3 === 0 && i !== 5, 10));
+    expect(s.search('THEN', 10).map((h) => h.messageId)).toEqual(newest((i) => i % 3 !== 0 && i !== 5, 10));
+    expect(s.search('said theo', 5).map((h) => h.messageId)).toEqual(newest((i) => i % 3 === 0 && i !== 5, 5));
+  });
+
   it('lists a message of several matching parts once, with its newest matching part (issue 10.10)', () => {
     const s = open();
     const c = s.createConversation().id;
