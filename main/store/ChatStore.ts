@@ -27,7 +27,7 @@ export const DATABASE_FILE_NAME = 'history.sqlite3';
 const DEFAULT_SEARCH_LIMIT = 30;
 const SEARCH_LIMIT_MAX = 100;
 /** Candidates of a narrowed prefix search checked before FTS5's own prefix query takes over. */
-const NARROWED_SCAN_MAX = 2000;
+const NARROWED_SCAN_MAX = 500;
 
 function clampLimit(limit: number | undefined): number {
   return limit === undefined || !Number.isFinite(limit) ? DEFAULT_SEARCH_LIMIT : Math.min(Math.max(Math.trunc(limit), 1), SEARCH_LIMIT_MAX);
