@@ -143,7 +143,7 @@ async function hostRun(i: number, text = basePrompt, decode = decodeTokens): Pro
 // --- API path ----------------------------------------------------------------------------------
 const server = await ServeArm.start({ modelPath, contextSize, threads });
 console.log(`api server: ${server.url}; ${server.readyLine}`);
-const serverThreads = Number(/(\d+) threads/.exec(server.readyLine)?.[1]);
+const serverThreads = Number(/(\d+) threads?\b/.exec(server.readyLine)?.[1]);
 if (serverThreads !== threads) throw new Error(`the server's host runs ${serverThreads} threads, not ${threads}`);
 const apiMirror = new HostPromptMirror();
 
