@@ -3,6 +3,7 @@
 // The host entry is the same one forkLauncher starts; it talks over process.parentPort there.
 import type { HostChannel, HostExit, HostLauncher, HostRequest } from '../engine/protocol.ts';
 import { hostEntryPath } from '../engine/launchers/hostEntry.ts';
+import { hostEnv } from '../engine/launchers/hostEnv.ts';
 import { StderrTail } from '../engine/launchers/stderrTail.ts';
 
 /** The slice of Electron's `utilityProcess` module this launcher uses. */
@@ -28,7 +29,7 @@ export function utilityProcessLauncher(utilityProcess: UtilityProcessModule, env
     const child = utilityProcess.fork(hostEntryPath(), [], {
       stdio: ['ignore', 'inherit', 'pipe'],
       serviceName: 'Chameleon inference',
-      ...(env ? { env } : {}),
+      env: hostEnv(env),
     });
     const tail = new StderrTail();
     child.stderr?.setEncoding('utf8');

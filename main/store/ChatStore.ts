@@ -14,7 +14,7 @@ import { AppError } from '../contract/errors.ts';
 import { decodeConversationCursor, decodePathCursor, encodeConversationCursor, encodePathCursor } from './cursor.ts';
 import { MEMORY_DB, openDatabase } from './database.ts';
 import { backupDue, backupHistory, openHistoryDatabase, recoverHistory, type RecoveryReport } from './historyFile.ts';
-import { toFtsQuery } from './ftsQuery.ts';
+import { narrowedPrefixQuery, toFtsQuery, tokenIsPrefixed, type NarrowedPrefixQuery } from './ftsQuery.ts';
 import { ImageStore } from './ImageStore.ts';
 import { deriveTitle, partColumns, toConversation, toMessage, toPart } from './rows.ts';
 import type { ConversationRow, MessageRow, PartRow, SearchRow, Statements } from './statements.ts';
@@ -28,6 +28,8 @@ import { PresetStore } from './PresetStore.ts';
 export const DATABASE_FILE_NAME = 'history.sqlite3';
 const DEFAULT_SEARCH_LIMIT = 30;
 const SEARCH_LIMIT_MAX = 100;
+/** Candidates of a narrowed prefix search checked before FTS5's own prefix query takes over. */
+const NARROWED_SCAN_MAX = 500;
 
 function clampLimit(limit: number | undefined): number {
   return limit === undefined || !Number.isFinite(limit) ? DEFAULT_SEARCH_LIMIT : Math.min(Math.max(Math.trunc(limit), 1), SEARCH_LIMIT_MAX);
@@ -108,6 +110,7 @@ export class ChatStore {
     this.#dataDir = dataDir;
     this.#tempImagesDir = tempImagesDir;
     this.images = new ImageStore(db, imagesDir, options.now);
+    this.#registerPrefixCheck(db);
     this.#st = prepareStatements(db);
     this.#now = options.now ?? Date.now;
     this.#flushPolicy = { ...DEFAULT_FLUSH_POLICY, ...options.flushPolicy };
@@ -358,14 +361,57 @@ export class ChatStore {
 
   // ── search ─────────────────────────────────────────────────────────────────────────────────
 
-  /** Full-text search over every live conversation; any input is safe (see ftsQuery.ts). */
+  /** Full-text search over every live conversation, newest match first; any input is safe (see ftsQuery.ts). */
   search(query: string, limit?: number): SearchHit[] {
     this.#open();
     // Over-long input is cut, not refused: the box may hold a pasted paragraph.
     const match = toFtsQuery(query);
     if (match === undefined) return [];
-    const rows = this.#st.search.all({ match, limit: clampLimit(limit) }) as SearchRow[];
+    const wanted = clampLimit(limit);
+    const narrowed = narrowedPrefixQuery(query);
+    // A rare completion of a common prefix gives up (undefined): FTS5's own prefix query is cheap exactly then.
+    const rows = (narrowed && this.#narrowedRows(narrowed, wanted)) ?? this.#newestRows(match, wanted);
     return rows.map((r) => ({ conversationId: r.conversation_id, messageId: r.message_id, conversationTitle: r.title, role: r.role as SearchHit['role'], snippet: r.snippet, createdAt: r.created_at }));
+  }
+
+  // One hit per message (a message of several matching parts matched once per part, and the
+  // sidebar's keyed list threw each_key_duplicate): its newest matching part stands for it. Leaving
+  // a loop early stops its statement, which is what keeps search cheap.
+
+  #newestRows(match: string, wanted: number): SearchRow[] {
+    const rows: SearchRow[] = [];
+    const seen = new Set<number>();
+    for (const r of this.#st.searchNewest.iterate({ match }) as IterableIterator<SearchRow>) {
+      if (seen.has(r.message_id)) continue;
+      seen.add(r.message_id);
+      if (rows.push(r) === wanted) break;
+    }
+    return rows;
+  }
+
+  /** The narrowed query's hits; undefined once NARROWED_SCAN_MAX candidates gave no full page. */
+  #narrowedRows(narrowed: NarrowedPrefixQuery, wanted: number): SearchRow[] | undefined {
+    const rows: SearchRow[] = [];
+    const seen = new Set<number>();
+    this.#prefixBudget = NARROWED_SCAN_MAX;
+    for (const r of this.#st.searchNarrowed.iterate({ match: narrowed.match, prefix: narrowed.prefix }) as IterableIterator<SearchRow>) {
+      if (this.#prefixBudget < 0) return undefined;
+      if (seen.has(r.message_id)) continue;
+      seen.add(r.message_id);
+      if (rows.push(r) === wanted) break;
+    }
+    return rows;
+  }
+
+  /** Candidates search_prefix_check may still look at in the running narrowed search; below 0: spent. */
+  #prefixBudget = 0;
+
+  /** SQL.searchNarrowed's filter: whether a word of `text` has `prefix`; true once the budget is spent, to end the scan. */
+  #registerPrefixCheck(db: Database): void {
+    db.function('search_prefix_check', { deterministic: false }, (text: unknown, prefix: unknown) => {
+      if (--this.#prefixBudget < 0) return 1;
+      return typeof text === 'string' && typeof prefix === 'string' && tokenIsPrefixed(text, prefix) ? 1 : 0;
+    });
   }
 
   /** Interrupt any answer still streaming (its text kept) and close the connection. Idempotent. */

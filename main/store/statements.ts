@@ -64,11 +64,8 @@ export interface SearchRow {
   snippet: string;
 }
 
-/** How many of the newest matches search ranks; see SQL.search. */
-export const RANK_WINDOW = 1000;
-
 export const CONVERSATION_COLUMNS = `c.id, c.title, c.title_is_custom, c.created_at, c.updated_at, c.active_leaf_id, c.deleted_at,
-  c.sampling_json, c.instructions, c.preset_id, c.pinned_at, c.archived_at, (SELECT count(*) FROM messages n WHERE n.conversation_id = c.id) AS message_count`;
+  c.sampling_json, c.instructions, c.preset_id, c.pinned_at, c.archived_at, c.message_count`;
 
 // Siblings are ordered by id (creation order). Roots are siblings within their conversation.
 const MESSAGE_COLUMNS = `m.id, m.conversation_id, m.parent_id, m.role, m.status, m.created_at, m.sampling_json, m.seed,
@@ -145,35 +142,36 @@ export const SQL = {
     SELECT id FROM up WHERE parent_id IS NULL`,
 
   /**
-   * Ranked by bm25 (then newest) among the RANK_WINDOW most recent matching parts: FTS5 walks its
-   * index newest-first and stops there, so a word found in every message costs the same as a rare
-   * one. Snippets (\u0002 … \u0003, see contract/chat.ts) are made only for the rows returned.
-   * Named parameters: @match, @limit.
+   * Matching text parts, newest first, with their snippets (\u0002 … \u0003, see contract/chat.ts).
+   * FTS5 walks its index by rowid and SQLite steps this lazily, so reading the first page stops
+   * after that page: the cost follows the page, not how many messages hold the word. Ranking by
+   * bm25 cannot stop early (it counts every row of every term first: 93 ms for a common word at
+   * 1 000 000 messages, issue 14; `npm run bench:store` prints both). ChatStore.search keeps one
+   * hit per message. Named parameter: @match.
    */
-  search: `WITH recent AS (
-      SELECT rowid AS part_id, bm25(message_parts_fts) AS score FROM message_parts_fts
-      WHERE message_parts_fts MATCH @match ORDER BY rowid DESC LIMIT ${RANK_WINDOW}
-    ), best AS (
-      -- One hit per message: a message of several text parts matched once per part, and the
-      -- sidebar's keyed list threw each_key_duplicate. Its best-ranked part stands for it.
-      SELECT r.part_id, r.score, p.message_id,
-        row_number() OVER (PARTITION BY p.message_id ORDER BY r.score, r.part_id) AS nth
-      FROM recent r
-      JOIN message_parts p ON p.id = r.part_id
-    ), top AS (
-      SELECT b.part_id, b.score, m.id AS message_id, m.conversation_id, c.title, m.role, m.created_at
-      FROM best b
-      CROSS JOIN messages m ON m.id = b.message_id
-      CROSS JOIN conversations c ON c.id = m.conversation_id
-      WHERE b.nth = 1 AND c.deleted_at IS NULL
-      ORDER BY b.score, m.created_at DESC, m.id DESC
-      LIMIT @limit
-    )
-    SELECT top.message_id, top.conversation_id, top.title, top.role, top.created_at,
+  searchNewest: `SELECT p.message_id, m.conversation_id, c.title, m.role, m.created_at,
       snippet(message_parts_fts, 0, char(2), char(3), '…', 16) AS snippet
-    FROM top CROSS JOIN message_parts_fts f ON f.rowid = top.part_id
-    WHERE message_parts_fts MATCH @match
-    ORDER BY top.score, top.created_at DESC, top.message_id DESC`,
+    FROM message_parts_fts f
+    CROSS JOIN message_parts p ON p.id = f.rowid
+    CROSS JOIN messages m ON m.id = p.message_id
+    CROSS JOIN conversations c ON c.id = m.conversation_id
+    WHERE message_parts_fts MATCH @match AND c.deleted_at IS NULL
+    ORDER BY f.rowid DESC`,
+  /**
+   * A narrowed prefix search (ftsQuery.ts), newest first: FTS5 streams the indexed 3-letter prefix
+   * and search_prefix_check (registered by ChatStore) keeps the candidates with a word of the typed
+   * prefix, so snippets are made only for those; once its candidate budget is spent it lets one
+   * row through and says so, and ChatStore runs FTS5's own prefix query instead.
+   * Named parameters: @match, @prefix.
+   */
+  searchNarrowed: `SELECT p.message_id, m.conversation_id, c.title, m.role, m.created_at,
+      snippet(message_parts_fts, 0, char(2), char(3), '…', 16) AS snippet
+    FROM message_parts_fts f
+    CROSS JOIN message_parts p ON p.id = f.rowid
+    CROSS JOIN messages m ON m.id = p.message_id
+    CROSS JOIN conversations c ON c.id = m.conversation_id
+    WHERE message_parts_fts MATCH @match AND c.deleted_at IS NULL AND search_prefix_check(p.text, @prefix)
+    ORDER BY f.rowid DESC`,
 } as const;
 
 export type Statements = { [K in keyof typeof SQL]: Statement<unknown[], unknown> };

@@ -9,6 +9,10 @@
 namespace vqgan {
 
 ggml_tensor* Model::conv(ggml_context* ctx, ggml_tensor* x, const std::string& p, int stride, int pad) const {
+  if (stride == 1 && winograd3x3_.count(p + ".weight")) {
+    ggml_tensor* b = w(p + ".bias");
+    return conv3x3WinogradCpu(ctx, x, w(p + ".weight"), b, b->ne[2]);
+  }
   if (packed3x3_.count(p + ".weight")) {
     ggml_tensor* b = w(p + ".bias");
     return conv3x3Cpu(ctx, x, w(p + ".weight"), b, b->ne[2], stride);

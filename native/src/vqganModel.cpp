@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "conv3x3.h"
@@ -230,7 +231,9 @@ void Model::uploadWeights(std::vector<HostTensor>& tensors) {
   for (const auto& s : specs) {
     ggml_tensor* t;
     const auto& sh = s.shape;
-    if (s.packed3x3) {
+    if (s.packed3x3 && winogradFor(s.name)) {
+      t = ggml_new_tensor_2d(wctx_, GGML_TYPE_F32, kWinogradTaps * sh[1] * kConvOcBlock, (sh[0] + kConvOcBlock - 1) / kConvOcBlock);
+    } else if (s.packed3x3) {
       t = ggml_new_tensor_2d(wctx_, GGML_TYPE_F32, 9 * sh[1] * kConvOcBlock, (sh[0] + kConvOcBlock - 1) / kConvOcBlock);
     } else if (sh.size() == 1) {
       t = ggml_new_tensor_3d(wctx_, GGML_TYPE_F32, 1, 1, sh[0]);  // broadcasts over [W, H, C]
@@ -248,8 +251,14 @@ void Model::uploadWeights(std::vector<HostTensor>& tensors) {
   for (const auto& s : specs) {
     HostTensor& host = *byName[s.name];
     ggml_tensor* t = weights_[s.name];
-    std::vector<float> f = toF32(host, static_cast<size_t>(ggml_nelements(t)));
-    if (s.packed3x3) {
+    // the PyTorch element count: a packed tensor is larger (blocks rounded up, 16 Winograd taps)
+    size_t count = 1;
+    for (auto d : s.shape) count *= static_cast<size_t>(d);
+    std::vector<float> f = toF32(host, count);
+    if (s.packed3x3 && winogradFor(s.name)) {
+      f = packWinograd3x3(f, s.shape[0], s.shape[1]);
+      winograd3x3_.insert(s.name);
+    } else if (s.packed3x3) {
       f = packConv3x3(f, s.shape[0], s.shape[1]);
       packed3x3_.insert(s.name);
     }
@@ -268,6 +277,18 @@ void Model::uploadWeights(std::vector<HostTensor>& tensors) {
     }
     std::vector<uint8_t>().swap(host.data);  // drop the host copy as soon as it is uploaded
   }
+}
+
+// The stride-1 3x3 convs run as Winograd F(2x2, 3x3); the downsampling ones (stride 2) stay direct.
+// CHAMELEON_VQGAN_CONV=direct keeps every conv direct: `npm run bench:vqgan` times both in one run.
+bool Model::winogradFor(const std::string& weightName) {
+  static const bool direct = [] {
+    const char* v = std::getenv("CHAMELEON_VQGAN_CONV");
+    return v != nullptr && std::string(v) == "direct";
+  }();
+  const std::string down = ".downsample.conv.weight";
+  const bool strided = weightName.size() >= down.size() && weightName.compare(weightName.size() - down.size(), down.size(), down) == 0;
+  return !direct && !strided;
 }
 
 ggml_tensor* Model::w(const std::string& name) const {

@@ -83,11 +83,12 @@ class Model {
   struct Spec {
     std::string name;
     std::vector<int64_t> shape;  // PyTorch order
-    bool packed3x3 = false;    // 3x3 stride-1 conv weight, packed for conv3x3Cpu
+    bool packed3x3 = false;    // 3x3 conv weight on the CPU, packed for conv3x3Cpu or conv3x3WinogradCpu
   };
 
   void release();
   std::vector<Spec> expectedTensors() const;
+  static bool winogradFor(const std::string& weightName);
   void uploadWeights(std::vector<HostTensor>& tensors);
   ggml_tensor* w(const std::string& name) const;
 
@@ -112,6 +113,7 @@ class Model {
   ggml_backend_sched_t sched_ = nullptr;
   std::map<std::string, ggml_tensor*> weights_;
   std::set<std::string> packed3x3_;  // conv weights packed for conv3x3Cpu
+  std::set<std::string> winograd3x3_;  // conv weights transformed for conv3x3WinogradCpu
   std::vector<float> codebookSq_;  // |e|² per code
   std::mutex mutex_;
 };

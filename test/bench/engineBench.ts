@@ -3,23 +3,30 @@
 //   host:   EngineClient → forked host process → node-llama-cpp (what the app uses)
 //   api:    fetch → `npm run serve` process (HTTP, SSE) → its host process → node-llama-cpp
 //   direct: node-llama-cpp in this process, no IPC, no prompt builder (same KV-prefix reuse)
-// and prints medians and ratios against direct. Goals (issue 2): decode ratio ≥ 0.97,
-// first-token overhead ≤ 30 ms. Env: BENCH_RUNS (default 9), BENCH_THREADS (default: the
-// engine's default), BENCH_DECODE (64).
+//   llama-bench: llama.cpp's own benchmark (llamaBenchArm.ts), same GGUF, threads, flash-attention
+//           setting and depth: decode (tg) after the prompt, prompt processing (pp) of the prompt
+// and prints medians and ratios against direct (goals, issue 2: decode ≥ 0.97, first-token
+// overhead ≤ 30 ms) and against llama-bench (issue 14: decode ≥ 0.95 at 1 thread, ≥ 0.97 at 2 and
+// more; prompt ≥ 0.95). Direct runs in this process with libuv's default pool of 4 threads, the
+// host with one (main/engine/launchers/hostEnv.ts): host/direct shows that lever. Then the other
+// levers, each against its alternative in the same run: the top-p candidate cap (generation.ts)
+// and flash attention at depth (llamaRuntime.ts). Env: BENCH_RUNS (default 9), BENCH_THREADS
+// (default: the engine's default, 1 on 2 cores without SMT; BENCH_THREADS=2 for the 2-thread
+// goal), BENCH_DECODE (64).
 import os from 'node:os';
 import { getLlama, TokenBias, type Token } from 'node-llama-cpp';
 import { EngineClient } from '../../main/engine/engineClient.ts';
 import { forkLauncher } from '../../main/engine/launchers/forkLauncher.ts';
-import { defaultThreads } from '../../main/engine/host/llamaRuntime.ts';
-import { PROMPT_CHUNK_TOKENS, reusableTokens } from '../../main/engine/host/generation.ts';
+import { defaultThreads, flashAttentionFor } from '../../main/engine/host/llamaRuntime.ts';
+import { PROMPT_CHUNK_TOKENS, reusableTokens, samplerTopK } from '../../main/engine/host/generation.ts';
 import { buildPromptTokens } from '../../main/engine/promptBuilder.ts';
 import { BOS_ID, EOS_ID, EOT_ID } from '../../main/contract/chameleon.ts';
 import { BENCH_PARAMS, benchChameleonGguf } from '../fixtures/gguf/fixtureModels.ts';
 import { bestLine, median, medianRow, pairedLine, ratioLine, type Sample } from './benchStats.ts';
 import { ServeArm } from './serveArm.ts';
+import { LlamaBench } from './llamaBenchArm.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 9);
-const threads = Number(process.env.BENCH_THREADS ?? defaultThreads());
 const decodeTokens = Number(process.env.BENCH_DECODE ?? 64);
 const contextSize = 4096;
 const batchSize = 512;
@@ -30,23 +37,29 @@ const userText = (i: number, text: string): string => `${i}: ${text}`;
 
 console.log('generating/locating the benchmark model …');
 const modelPath = benchChameleonGguf();
-console.log(`model: ${BENCH_PARAMS.embd} dims × ${BENCH_PARAMS.layers} layers, ${BENCH_PARAMS.weights}; threads ${threads}; ${runs} runs; ${decodeTokens} decoded tokens; cpu ${os.cpus()[0]?.model} × ${os.availableParallelism()}`);
+const llama = await getLlama({ gpu: 'auto', build: 'never' });
+const threads = Number(process.env.BENCH_THREADS ?? defaultThreads(llama.cpuMathCores));
+const flashAttention = flashAttentionFor(llama.gpu === false ? 'cpu' : llama.gpu);
+console.log(`model: ${BENCH_PARAMS.embd} dims × ${BENCH_PARAMS.layers} layers, ${BENCH_PARAMS.weights}; threads ${threads} (${llama.cpuMathCores} physical cores); flash attention ${flashAttention}; ${runs} runs; ${decodeTokens} decoded tokens; cpu ${os.cpus()[0]?.model} × ${os.availableParallelism()}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+const llamaBench = LlamaBench.locate();
+if (typeof llamaBench === 'string') console.log(`\n*** ${llamaBench}\n`);
 
 // --- direct path -------------------------------------------------------------------------------
-const llama = await getLlama({ gpu: 'auto', build: 'never' });
 const model = await llama.loadModel({ modelPath });
-const context = await model.createContext({ contextSize, batchSize, threads, sequences: 1 });
+const context = await model.createContext({ contextSize, batchSize, threads, sequences: 1, flashAttention });
 const sequence = context.getSequence();
 const bias = new TokenBias(model.tokenizer);
 for (let id = 0; id < 16384; id++) if (id !== EOS_ID && id !== EOT_ID) bias.set(id as Token, 'never');
 
-async function directRun(i: number, text = basePrompt, decode = decodeTokens): Promise<Sample> {
+async function directRun(i: number, text = basePrompt, decode = decodeTokens, topK = samplerTopK(sampling.topK, sampling.topP)): Promise<Sample> {
   const t0 = performance.now();
   const prompt = [BOS_ID, ...model.tokenize(userText(i, text), false), EOT_ID] as Token[];
   if (prompt.length > batchSize) throw new Error('benchmark prompt must fit one batch');
   // Keep the common prefix in the KV cache as the engine host does (at least BOS; "101: …" after
   // "100: …" shares more), so all arms evaluate the same tokens.
-  const common = Math.min(sequence.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1);
+  // Cut to a PROMPT_CHUNK_TOKENS boundary, as the host does (generation.ts), so both evaluate alike.
+  const chunk = Math.min(batchSize, PROMPT_CHUNK_TOKENS);
+  const common = Math.floor(Math.min(sequence.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1) / chunk) * chunk;
   await sequence.eraseContextTokenRanges([{ start: common, end: sequence.nextTokenIndex }]);
   const window = prompt.slice(-64);
   let first = 0;
@@ -54,7 +67,7 @@ async function directRun(i: number, text = basePrompt, decode = decodeTokens): P
   for await (const token of sequence.evaluate(prompt.slice(common), {
     temperature: sampling.temperature,
     topP: sampling.topP,
-    topK: sampling.topK,
+    topK,
     seed: 1000 + i,
     tokenBias: bias,
     repeatPenalty: { punishTokens: () => window, penalty: sampling.repeatPenalty, maxPunishTokens: 64 },
@@ -130,7 +143,7 @@ async function hostRun(i: number, text = basePrompt, decode = decodeTokens): Pro
 // --- API path ----------------------------------------------------------------------------------
 const server = await ServeArm.start({ modelPath, contextSize, threads });
 console.log(`api server: ${server.url}; ${server.readyLine}`);
-const serverThreads = Number(/(\d+) threads/.exec(server.readyLine)?.[1]);
+const serverThreads = Number(/(\d+) threads?\b/.exec(server.readyLine)?.[1]);
 if (serverThreads !== threads) throw new Error(`the server's host runs ${serverThreads} threads, not ${threads}`);
 const apiMirror = new HostPromptMirror();
 
@@ -169,13 +182,34 @@ async function round(i: number, text?: string, decode?: number): Promise<Record<
   return out as Record<Arm, Sample>;
 }
 
+interface LlamaBenchRound {
+  /** Decode at the depth of the app's prompt. */
+  tg: number;
+  /** Prompt processing of the tokens the app evaluated, in one ubatch. */
+  pp: number;
+}
+
+/** llama-bench shaped like the round just run: the same depth, decode length, prompt tokens. */
+async function llamaBenchRound(s: Sample): Promise<LlamaBenchRound | undefined> {
+  if (typeof llamaBench === 'string') return undefined;
+  const base = { model: modelPath, threads, flashAttention: [flashAttention === true], repetitions: 1, batchSize };
+  const [tg] = await llamaBench.run({ ...base, prompt: [0], gen: [decodeTokens], depth: [s.promptTokens] });
+  // One ubatch only: llama.cpp's Chameleon graph aborts on a ubatch without logits (chameleon.md
+  // §9, defect 1), which is also why the app feeds prompts in chunks that each ask for an output.
+  const [pp] = await llamaBench.run({ ...base, prompt: [s.evaluatedTokens], gen: [0], depth: [s.promptTokens - s.evaluatedTokens] });
+  return { tg: tg!.tokS, pp: pp!.tokS };
+}
+
 await round(-1); // warm-up every path once
 const all: Record<Arm, Sample[]> = { host: [], api: [], direct: [] };
+const reference: LlamaBenchRound[] = [];
 for (let i = 0; i < runs; i++) {
   const r = await round(i);
   for (const arm of ['host', 'api', 'direct'] as const) all[arm].push(r[arm]);
+  const lb = await llamaBenchRound(r.host);
+  if (lb) reference.push(lb);
   const fmt = (s: Sample): string => `decode ${s.decodeTokS.toFixed(1)} tok/s, ttft ${s.firstTokenMs.toFixed(1)} ms`;
-  console.log(`run ${i}: host ${fmt(r.host)} | api ${fmt(r.api)} | direct ${fmt(r.direct)}`);
+  console.log(`run ${i}: host ${fmt(r.host)} | api ${fmt(r.api)} | direct ${fmt(r.direct)}${lb ? ` | llama-bench tg ${lb.tg.toFixed(1)} tok/s, pp ${lb.pp.toFixed(0)} tok/s` : ''}`);
 }
 
 console.log('\nmedians');
@@ -187,6 +221,37 @@ console.log(pairedLine('host', all.host, all.direct));
 console.log(pairedLine('api', all.api, all.direct));
 console.log(bestLine('host', all.host, all.direct));
 console.log(bestLine('api', all.api, all.direct));
+
+if (reference.length > 0) {
+  const goal = threads === 1 ? 0.95 : 0.97;
+  const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+  const first = all.host[0]!;
+  console.log(`\nagainst llama-bench (same GGUF, ${threads} threads, flash attention ${flashAttention === true ? 'on' : 'off'}, tg${decodeTokens} at depth ${first.promptTokens}, pp${first.evaluatedTokens}); median of per-round ratios:`);
+  for (const arm of ['host', 'api', 'direct'] as const) {
+    const decode = median(all[arm].map((s, i) => s.decodeTokS / reference[i]!.tg));
+    const prompt = median(all[arm].map((s, i) => s.promptTokS / reference[i]!.pp));
+    console.log(`  ${`${arm}/llama-bench:`.padEnd(19)} decode ${decode.toFixed(3)} (goal ≥ ${goal}: ${verdict(decode >= goal)})   prompt ${prompt.toFixed(3)} (goal ≥ 0.95: ${verdict(prompt >= 0.95)}; the app evaluates in ${PROMPT_CHUNK_TOKENS}-token chunks, llama-bench in one ubatch)`);
+  }
+  console.log(`  llama-bench medians: tg ${median(reference.map((r) => r.tg)).toFixed(1)} tok/s, pp ${median(reference.map((r) => r.pp)).toFixed(0)} tok/s`);
+}
+
+// Lever: the candidate cap ahead of top-p, against node-llama-cpp's whole-vocabulary top-k.
+const capped: Sample[] = [];
+const uncapped: Sample[] = [];
+for (let i = 0; i < runs; i++) {
+  const pair = i % 2 === 0 ? ['capped', 'uncapped'] : ['uncapped', 'capped'];
+  for (const which of pair) (which === 'capped' ? capped : uncapped).push(await directRun(200 + i, basePrompt, decodeTokens, which === 'capped' ? samplerTopK(0, sampling.topP) : 0));
+}
+console.log(`\nlever: top-p ${sampling.topP} over a capped head vs every candidate (direct, top-k off): decode ${median(capped.map((s) => s.decodeTokS)).toFixed(1)} vs ${median(uncapped.map((s) => s.decodeTokS)).toFixed(1)} tok/s, ratio ${median(capped.map((s, i) => s.decodeTokS / uncapped[i]!.decodeTokS)).toFixed(3)} (per-round median)`);
+
+// Lever: flash attention on the CPU at depth, measured by llama-bench itself.
+if (typeof llamaBench !== 'string') {
+  const depths = [0, 2000];
+  // a batch as large as the depth: the depth is filled in one ubatch (defect 1, above)
+  const rows = await llamaBench.run({ model: modelPath, threads, prompt: [0], gen: [32], depth: depths, flashAttention: [false, true], repetitions: 3, batchSize: 2048 });
+  const at = (fa: boolean, d: number): number => rows.find((r) => r.flashAttention === fa && r.depth === d)!.tokS;
+  console.log(`lever: flash attention (llama-bench tg32, ${threads} threads): depth 0 on/off ${at(true, 0).toFixed(1)}/${at(false, 0).toFixed(1)} tok/s (${(at(true, 0) / at(false, 0)).toFixed(3)}), depth 2000 on/off ${at(true, 2000).toFixed(1)}/${at(false, 2000).toFixed(1)} tok/s (${(at(true, 2000) / at(false, 2000)).toFixed(3)}); the app uses ${flashAttention === true ? 'on' : flashAttention === false ? 'off' : 'auto'} here`);
+}
 
 // A short prompt isolates the fixed cost of each path (IPC, HTTP and SSE, prompt building, KV compare).
 const short: Record<Arm, number[]> = { host: [], api: [], direct: [] };

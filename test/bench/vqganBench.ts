@@ -1,6 +1,9 @@
 // `npm run bench:vqgan`: the VQ-GAN tokenizer's speed and memory on the full-size architecture
 // (../shared/fixtures/vqgan/full16), measured by `vqgan bench` in a fresh process so peak RSS is
-// the tokenizer's own, plus how closely our preprocessing agrees with Meta's reference.
+// the tokenizer's own, plus how closely our preprocessing agrees with Meta's reference. The 3x3
+// convs run as Winograd F(2x2, 3x3) (native/src/conv3x3.cpp); each round also times the direct
+// kernel (CHAMELEON_VQGAN_CONV=direct) in turn, and the latent error of both against the golden
+// latents is printed, so the speed-up and its cost in precision come from the same run.
 // Prints numbers and ratios; asserts nothing (house style: benchmarks are not timed tests).
 // Env: BENCH_RUNS (default 3), BENCH_THREADS (default 2: the thread count the reference was timed
 // with, so the ratios compare like with like), BENCH_WEIGHTS (default full16).
@@ -30,13 +33,39 @@ const ratio = (a: number | null, b: number) => (a === null ? 'n/a' : `${(a / b).
 
 console.log(`cpu ${os.cpus()[0]?.model} × ${os.availableParallelism()}; weights ${path.relative(process.cwd(), weights)}; ${runs} runs${threads ? `; ${threads} threads` : ''}`);
 
-// --- speed and memory, in a fresh process ------------------------------------------------------
-const args = [CLI, 'bench', '--weights', weights, '--image', path.join(FIXTURES, 'inputs', 'photo.jpg'), '--runs', runs, ...(threads ? ['--threads', threads] : [])];
-const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
-const bench = JSON.parse(stdout.trimEnd().split('\n').at(-1)!) as {
+// --- speed and memory, in a fresh process per run, the two conv kernels in turn -------------------
+interface CliBench {
   backend: string;
   ms: { load: number; preprocess: number; encode: number; decode: number | null; encodeRuns: number[]; decodeRuns: number[] };
   peakRssMb: { beforeLoad: number; afterEncodes: number; end: number };
+}
+type Kernel = 'winograd' | 'direct';
+const kernelEnv = (k: Kernel): NodeJS.ProcessEnv => (k === 'direct' ? { ...process.env, CHAMELEON_VQGAN_CONV: 'direct' } : { ...process.env, CHAMELEON_VQGAN_CONV: '' });
+async function cliBench(kernel: Kernel): Promise<CliBench> {
+  const args = [CLI, 'bench', '--weights', weights, '--image', path.join(FIXTURES, 'inputs', 'photo.jpg'), '--runs', '1', ...(threads ? ['--threads', threads] : [])];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024, env: kernelEnv(kernel) });
+  return JSON.parse(stdout.trimEnd().split('\n').at(-1)!) as CliBench;
+}
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rounds: Record<Kernel, CliBench[]> = { winograd: [], direct: [] };
+for (let i = 0; i < Number(runs); i++) {
+  for (const k of (i % 2 === 0 ? ['winograd', 'direct'] : ['direct', 'winograd']) as Kernel[]) rounds[k].push(await cliBench(k));
+  console.log(`round ${i}: ${(['winograd', 'direct'] as Kernel[]).map((k) => `${k} encode ${fmt(rounds[k].at(-1)!.ms.encode)} decode ${fmt(rounds[k].at(-1)!.ms.decode)}`).join(' | ')}; load average ${os.loadavg()[0]!.toFixed(1)}`);
+}
+const summary = (k: Kernel): { encode: number; decode: number | null; encodeRuns: number[]; decodeRuns: number[] } => {
+  const enc = rounds[k].map((b) => b.ms.encode);
+  const dec = rounds[k].map((b) => b.ms.decode).filter((d): d is number => d !== null);
+  return { encode: median(enc), decode: dec.length ? median(dec) : null, encodeRuns: enc, decodeRuns: dec };
+};
+const bench = { ...rounds.winograd.at(-1)!, ms: { ...rounds.winograd.at(-1)!.ms, ...summary('winograd') } };
+const direct = summary('direct');
+const paired = (pick: (b: CliBench) => number | null): string => {
+  const r = rounds.winograd.map((b, i) => {
+    const a = pick(b);
+    const d = pick(rounds.direct[i]!);
+    return a === null || d === null ? NaN : d / a;
+  });
+  return `${median(r).toFixed(2)}×`;
 };
 const { ms } = bench;
 console.log(`\nbackend ${bench.backend}`);
@@ -46,7 +75,17 @@ console.log(`encode 512² (encoder+quant)  ${fmt(ms.encode)} median of [${ms.enc
 console.log(`decode 512² (+PNG)           ${fmt(ms.decode)} median of [${ms.decodeRuns.map((x) => fmt(x)).join(', ')}]`);
 console.log(`peak RSS                     ${bench.peakRssMb.afterEncodes} MB after encodes (goal ≤ 1536), ${bench.peakRssMb.end} MB at the end`);
 console.log(`ratio vs reference 17.0 s / 25.5 s (goal ≤ 0.5×):        encode ${ratio(ms.encode, REF.encode)}, decode ${ratio(ms.decode, REF.decode)}`);
-console.log(`ratio vs reference with tuned malloc 2.56 s / 4.16 s:    encode ${ratio(ms.encode, REF_TUNED_MALLOC.encode)}, decode ${ratio(ms.decode, REF_TUNED_MALLOC.decode)}`);
+console.log(`ratio vs reference with tuned malloc 2.56 s / 4.16 s:    encode ${ratio(ms.encode, REF_TUNED_MALLOC.encode)}, decode ${ratio(ms.decode, REF_TUNED_MALLOC.decode)}  (goal ≤ 0.5×: encode ≤ 1.3 s, decode ≤ 2.1 s)`);
+console.log(`direct 3x3 kernel, same rounds:                          encode ${fmt(direct.encode)}, decode ${fmt(direct.decode)}; Winograd speed-up (per-round median) encode ${paired((b) => b.ms.encode)}, decode ${paired((b) => b.ms.decode)}`);
+
+// --- precision of each kernel against the golden latents (narrow config) ------------------------
+const LATENT = path.resolve(here, 'vqganLatentError.ts');
+console.log('\npre-quant latents vs the reference (narrow golden config; the golden tests allow 1e-4), codes differing (of 1024; near-ties under a 1e-3 margin may flip)');
+for (const k of ['winograd', 'direct'] as Kernel[]) {
+  const { stdout: latent } = await promisify(execFile)(process.execPath, [LATENT], { maxBuffer: 1024 * 1024, env: { ...kernelEnv(k), BENCH_THREADS: threads } });
+  const r = JSON.parse(latent.trimEnd().split('\n').at(-1)!) as Record<string, { maxAbs: number; maxRef: number; codesDiffer: number; differNearTie: number }>;
+  console.log(`  ${k.padEnd(8)} ${Object.entries(r).map(([img, e]) => `${img} max |Δ| ${e.maxAbs.toExponential(2)} (of |x| ≤ ${e.maxRef.toFixed(2)}), codes differing ${e.codesDiffer} (${e.differNearTie} near-ties)`).join('; ')}`);
+}
 
 // --- preprocessing agreement --------------------------------------------------------------------
 const images: [string, string][] = [

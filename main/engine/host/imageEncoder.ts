@@ -5,12 +5,12 @@
 // prefill anyway, so serialising them costs the user nothing in the common flow.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { IMAGE_CODES_PER_IMAGE } from '../../contract/chameleon.ts';
 import { AppError } from '../../contract/errors.ts';
 import { VqganTokenizer } from '../../images/vqgan/vqgan.ts';
 import { checkVqganWeights } from '../../images/vqgan/weights/loadWeights.ts';
 import type { ImageEncodeResult } from '../protocol.ts';
-import { defaultThreads } from './llamaRuntime.ts';
 
 async function hashFiles(files: readonly string[]): Promise<string> {
   const hash = createHash('sha256');
@@ -36,7 +36,8 @@ export class ImageEncoder {
     this.dispose();
     const t0 = performance.now();
     const { files } = await checkVqganWeights(weightsPath);
-    const [tokenizer, weightsSha256] = await Promise.all([VqganTokenizer.open(weightsPath, { threads: defaultThreads() }), this.#hashes.get(weightsPath) ?? hashFiles(files)]);
+    // Every core: an encode runs on the host's one request queue, so the LLM is idle meanwhile.
+    const [tokenizer, weightsSha256] = await Promise.all([VqganTokenizer.open(weightsPath, { threads: availableParallelism() }), this.#hashes.get(weightsPath) ?? hashFiles(files)]);
     this.#hashes.set(weightsPath, weightsSha256);
     const [rows, cols] = tokenizer.grid;
     if (rows * cols !== IMAGE_CODES_PER_IMAGE || tokenizer.arch.nEmbed > 8192) {

@@ -37,9 +37,27 @@ export interface LoadedModel {
   backend: BackendInfo;
 }
 
-/** Leave a core for the UI and the OS; spin barriers collapse when llama.cpp oversubscribes. */
-export function defaultThreads(cores = os.availableParallelism()): number {
-  return Math.max(1, Math.min(cores - 1, 16));
+/**
+ * One decode thread per physical core (node-llama-cpp's cpuMathCores: a hyperthread shares its
+ * core's FPU and only adds barrier waits) — as long as a logical CPU stays free for the UI and the
+ * OS. ggml's CPU threads meet at spinning barriers hundreds of times per token, so a thread that
+ * loses its core to another process stalls all of them: on 2 cores without SMT, 2 threads decoded
+ * a tiny model 20–40× slower than 1 while other processes ran (load ≈ 10, issue 14), where a quiet
+ * machine gains 1.25×. With SMT the physical cores leave the siblings free; without, one core is
+ * left. A load's `threads` (and `BENCH_THREADS` in the benchmarks) choose otherwise.
+ */
+export function defaultThreads(physicalCores: number, logicalCpus = os.availableParallelism()): number {
+  const threads = physicalCores < logicalCpus ? physicalCores : physicalCores - 1;
+  return Math.max(1, Math.min(threads, 16));
+}
+
+/**
+ * Flash attention per backend: on the CPU, llama.cpp's flash-attention kernel makes each decoded
+ * token cost 1.7–1.9× more at a depth of 2 000 tokens than the plain attention path (issue 14;
+ * `npm run bench:engine` prints both), so it is off there; GPU backends keep node-llama-cpp's choice.
+ */
+export function flashAttentionFor(backend: BackendKind): boolean | 'auto' {
+  return backend === 'cpu' ? false : 'auto';
 }
 
 /**
@@ -111,8 +129,9 @@ export class LlamaRuntime {
     } catch (err) {
       throw new AppError('engine.gpuUnavailable', `Could not start the inference backend: ${err instanceof Error ? err.message : String(err)}`);
     }
-    hooks.onBackend(llama.gpu === false ? 'cpu' : llama.gpu);
-    const threads = settings.threads ?? defaultThreads();
+    const kind: BackendKind = llama.gpu === false ? 'cpu' : llama.gpu;
+    hooks.onBackend(kind);
+    const threads = settings.threads ?? defaultThreads(llama.cpuMathCores);
     // llama.cpp's Chameleon graph aborts on a micro-batch without logits (defect 1); the generator
     // feeds prompts in chunks of at most batchSize that each request an output, so any batch size
     // is safe. 512 keeps the compute buffer small; the context size caps it.
@@ -133,7 +152,7 @@ export class LlamaRuntime {
     try {
       // An image-capable model gets the CFG streams as sequences of the same context, so one
       // decode evaluates all three (§6.4); KV memory is contextSize × sequences.
-      context = await model.createContext({ contextSize: settings.contextSize, batchSize, threads, sequences: summary.imageAliases ? 3 : 1 });
+      context = await model.createContext({ contextSize: settings.contextSize, batchSize, threads, sequences: summary.imageAliases ? 3 : 1, flashAttention: flashAttentionFor(kind) });
     } catch (err) {
       await model.dispose();
       throw new AppError('model.loadFailed', `Could not create a ${settings.contextSize}-token context: ${err instanceof Error ? err.message : String(err)}`);

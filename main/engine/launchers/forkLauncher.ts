@@ -3,6 +3,7 @@
 import { fork } from 'node:child_process';
 import type { HostChannel, HostExit, HostLauncher } from '../protocol.ts';
 import { hostEntryPath } from './hostEntry.ts';
+import { hostEnv } from './hostEnv.ts';
 import { StderrTail } from './stderrTail.ts';
 
 export interface ForkLauncherOptions {
@@ -21,7 +22,7 @@ export function forkLauncher(options: ForkLauncherOptions = {}): HostLauncher {
       execArgv: [],
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       serialization: 'advanced',
-      env: options.env ?? process.env,
+      env: hostEnv(options.env),
     });
     const tail = new StderrTail();
     child.stderr?.setEncoding('utf8');

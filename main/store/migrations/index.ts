@@ -3,8 +3,9 @@ import { migration0001 } from './0001-initial.ts';
 import { migration0002 } from './0002-images.ts';
 import { migration0003 } from './0003-chat-sampling.ts';
 import { migration0004 } from './0004-chat-instructions-presets.ts';
+import { migration0005 } from './0005-message-count.ts';
 import type { Migration } from './types.ts';
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

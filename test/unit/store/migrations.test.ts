@@ -153,3 +153,26 @@ describe('migration 0004: instructions, presets, pin and archive', () => {
     expect(db.prepare(`SELECT preset_id FROM conversations`).get()).toEqual({ preset_id: null });
   });
 });
+
+describe('migration 0005: message count', () => {
+  it('counts the messages of an upgraded version-4 database and keeps counting every write', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db, MIGRATIONS.slice(0, 4));
+    db.exec(`INSERT INTO conversations (title, created_at, updated_at) VALUES ('a', 1, 1), ('b', 1, 1), ('empty', 1, 1)`);
+    const add = db.prepare(`INSERT INTO messages (conversation_id, role, status, created_at) VALUES (?, 'user', 'complete', 1)`);
+    for (const c of [1, 1, 1, 2]) add.run(c);
+    expect(migrate(db, MIGRATIONS.slice(0, 5))).toEqual([5]);
+    const counts = (): number[] => (db.prepare(`SELECT message_count AS n FROM conversations ORDER BY id`).all() as { n: number }[]).map((r) => r.n);
+    expect(counts()).toEqual([3, 1, 0]);
+    add.run(3);
+    add.run(2);
+    expect(counts()).toEqual([3, 2, 1]);
+    db.exec(`DELETE FROM messages WHERE id = 1`);
+    db.exec(`UPDATE messages SET conversation_id = 3 WHERE id = 2`);
+    expect(counts()).toEqual([1, 2, 2]);
+    db.exec(`DELETE FROM conversations WHERE id = 2`); // cascades to its messages
+    expect(counts()).toEqual([1, 2]);
+    db.close();
+  });
+});

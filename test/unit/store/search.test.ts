@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HIGHLIGHT_END, HIGHLIGHT_START, splitHighlights } from '../../../main/contract/chat.ts';
 import { ChatStore, DATABASE_FILE_NAME } from '../../../main/store/ChatStore.ts';
-import { RANK_WINDOW } from '../../../main/store/statements.ts';
 import { exchange, steppingClock, tempDir } from './storeTestKit.ts';
 
 let dir = tempDir();
@@ -32,19 +31,18 @@ function open(): ChatStore {
 }
 
 describe('full-text search', () => {
-  it('finds words across chats with highlighted snippets, best match first then newest', () => {
+  it('finds words across chats with highlighted snippets, newest first', () => {
     const s = open();
     const a = s.createConversation().id;
     const b = s.createConversation().id;
-    exchange(s, a, null, 'Tell me about the giraffe', 'A giraffe is tall. Giraffe necks are long; the giraffe eats leaves.');
+    const [, answer] = exchange(s, a, null, 'Tell me about the giraffe', 'A giraffe is tall. Giraffe necks are long; the giraffe eats leaves.');
     const [q] = exchange(s, b, null, 'Is a giraffe a mammal?', 'Yes.');
     const hits = s.search('giraffe');
     expect(hits).toHaveLength(3);
-    expect(hits[0]!.role).toBe('assistant'); // three mentions rank above one
-    expect(hits.slice(1).map((h) => h.messageId)).toEqual([q.id, hits[2]!.messageId]);
-    expect(hits[1]!.conversationTitle).toBe('Is a giraffe a mammal?');
-    expect(hits[1]!.snippet).toBe(`Is a ${HIGHLIGHT_START}giraffe${HIGHLIGHT_END} a mammal?`);
-    expect(splitHighlights(hits[1]!.snippet)).toEqual([
+    expect(hits.slice(0, 2).map((h) => h.messageId)).toEqual([q.id, answer.id]);
+    expect(hits[0]!.conversationTitle).toBe('Is a giraffe a mammal?');
+    expect(hits[0]!.snippet).toBe(`Is a ${HIGHLIGHT_START}giraffe${HIGHLIGHT_END} a mammal?`);
+    expect(splitHighlights(hits[0]!.snippet)).toEqual([
       { text: 'Is a ', highlighted: false },
       { text: 'giraffe', highlighted: true },
       { text: ' a mammal?', highlighted: false },
@@ -57,24 +55,43 @@ describe('full-text search', () => {
     expect(s.search('giraffe zebra')).toEqual([]);
   });
 
-  it('ranks among the newest RANK_WINDOW matches, so a word in every message stays cheap', () => {
+  it('returns the newest page of a word found in every message, skipping deleted chats', () => {
     const s = open();
+    const gone = s.createConversation().id;
     const c = s.createConversation().id;
-    // The oldest message is the best bm25 match, but RANK_WINDOW newer ones push it out of the window.
-    const oldest = s.addUserMessage(c, null, [{ kind: 'text', text: 'otter otter otter' }]);
-    let parent = oldest.id;
-    for (let i = 0; i < RANK_WINDOW; i++) parent = s.addUserMessage(c, parent, [{ kind: 'text', text: `otter number ${i} swims in the river today` }]).id;
-    const best = s.addUserMessage(c, parent, [{ kind: 'text', text: 'otter otter' }]);
-    const hits = s.search('otter', 5);
-    expect(hits[0]!.messageId).toBe(best.id);
-    expect(hits.map((h) => h.messageId)).not.toContain(oldest.id);
-    // Equal scores: newest first.
-    expect(hits.slice(1).map((h) => h.messageId)).toEqual([parent, parent - 1, parent - 2, parent - 3]);
-    expect(s.search('otter otter otter').map((h) => h.messageId)).not.toContain(oldest.id);
-    expect(s.search('swims river', 100)).toHaveLength(100);
+    let parent: number | null = null;
+    const ids: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      parent = s.addUserMessage(c, parent, [{ kind: 'text', text: `otter number ${i} swims in the river today` }]).id;
+      ids.push(parent);
+    }
+    let goneParent: number | null = null;
+    for (let i = 0; i < 50; i++) goneParent = s.addUserMessage(gone, goneParent, [{ kind: 'text', text: `otter ${i} swims away` }]).id;
+    s.deleteConversation(gone);
+    expect(s.search('otter', 5).map((h) => h.messageId)).toEqual(ids.slice(-5).reverse());
+    expect(s.search('swims river', 100).map((h) => h.messageId)).toEqual(ids.slice(-100).reverse());
+    expect(s.search('otter 7', 100).map((h) => h.messageId)).toEqual([ids[7]]);
   });
 
-  it('lists a message of several matching parts once, with its best part (issue 10.10)', () => {
+  it('a longer prefix than the index holds finds the same messages, common or rare (issue 14)', () => {
+    const s = open();
+    const c = s.createConversation().id;
+    let parent: number | null = null;
+    const ids: number[] = [];
+    // Hundreds of "the…" words, so the three-letter candidates run out before a rare completion.
+    for (let i = 0; i < 700; i++) {
+      const text = i === 5 ? 'thezzle the end' : i % 3 === 0 ? `Theodor said the ${i}` : `the ${i} then`;
+      parent = s.addUserMessage(c, parent, [{ kind: 'text', text }]).id;
+      ids.push(parent);
+    }
+    const newest = (pred: (i: number) => boolean, n: number): number[] => ids.filter((_, i) => pred(i)).slice(-n).reverse();
+    expect(s.search('thez').map((h) => h.messageId)).toEqual([ids[5]]);
+    expect(s.search('theo', 10).map((h) => h.messageId)).toEqual(newest((i) => i % 3 === 0 && i !== 5, 10));
+    expect(s.search('THEN', 10).map((h) => h.messageId)).toEqual(newest((i) => i % 3 !== 0 && i !== 5, 10));
+    expect(s.search('said theo', 5).map((h) => h.messageId)).toEqual(newest((i) => i % 3 === 0 && i !== 5, 5));
+  });
+
+  it('lists a message of several matching parts once, with its newest matching part (issue 10.10)', () => {
     const s = open();
     const c = s.createConversation().id;
     const q = s.addUserMessage(c, null, [
@@ -84,7 +101,7 @@ describe('full-text search', () => {
     ]);
     const hits = s.search('heron');
     expect(hits.map((h) => h.messageId)).toEqual([q.id]);
-    expect(hits[0]!.snippet).toContain('everywhere');
+    expect(hits[0]!.snippet).toContain('one more');
   });
 
   it('follows streaming updates, regenerations and purges through the triggers', () => {

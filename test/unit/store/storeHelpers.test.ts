@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConversationSummarySchema, MessageSchema, SearchHitSchema, messageText, pageSchema, splitHighlights } from '../../../main/contract/chat.ts';
 import { decodeConversationCursor, decodePathCursor, encodeConversationCursor, encodePathCursor } from '../../../main/store/cursor.ts';
-import { toFtsQuery } from '../../../main/store/ftsQuery.ts';
+import { narrowedPrefixQuery, tokenIsPrefixed, toFtsQuery } from '../../../main/store/ftsQuery.ts';
 import { deriveTitle } from '../../../main/store/rows.ts';
 import { exchange, memoryStore } from './storeTestKit.ts';
 
@@ -64,5 +64,25 @@ describe('store output', () => {
     for (const m of store.siblings(w.messageId)) expect(MessageSchema.parse(m)).toEqual(m);
     for (const h of store.search('schema')) expect(SearchHitSchema.parse(h)).toEqual(h);
     store.dispose();
+  });
+});
+
+describe('narrowedPrefixQuery (issue 14)', () => {
+  it('cuts a last word longer than the indexed prefixes to three letters and keeps it, folded, to check', () => {
+    expect(narrowedPrefixQuery('giraffe Volcà')).toEqual({ match: '"giraffe" "Vol"*', prefix: 'volca' });
+    expect(narrowedPrefixQuery('what')).toEqual({ match: '"wha"*', prefix: 'what' });
+    // indexed already, not a prefix, or split by the tokenizer into several tokens
+    expect(narrowedPrefixQuery('the')).toBeUndefined();
+    expect(narrowedPrefixQuery('vitamin a')).toBeUndefined();
+    expect(narrowedPrefixQuery('e-mail')).toBeUndefined();
+    expect(narrowedPrefixQuery('"quoted"')).toBeUndefined();
+    expect(narrowedPrefixQuery('')).toBeUndefined();
+  });
+
+  it('checks words as FTS5 folds them: case, diacritics, separators', () => {
+    expect(tokenIsPrefixed('Une crème BRÛLÉE, s’il vous plaît', 'brul')).toBe(true);
+    expect(tokenIsPrefixed('saffron-rice', 'rice')).toBe(true);
+    expect(tokenIsPrefixed('unsaffron', 'saff')).toBe(false);
+    expect(tokenIsPrefixed('', 'saff')).toBe(false);
   });
 });
