@@ -19,7 +19,8 @@ import { aliasedChameleonGguf, benchAliasedChameleonGguf } from '../fixtures/ggu
 import { median } from './benchStats.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const threads = Number(process.env.BENCH_THREADS ?? defaultThreads());
+// Without a Llama instance the physical cores are unknown: the logical count stands in (the host's rule, no SMT).
+const threads = Number(process.env.BENCH_THREADS ?? defaultThreads(os.availableParallelism()));
 const tiny = process.env.BENCH_IMAGEGEN_MODEL === 'tiny';
 const WEIGHTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/vqgan/narrow/weights.safetensors');
 const turns = [{ role: 'user' as const, segments: [{ type: 'text' as const, text: 'draw the old house by the river under a dark sky' }] }];
