@@ -15,6 +15,8 @@ import type { ModelState } from './modelState.ts';
 import { checkVqganWeights } from '../images/vqgan/weights/loadWeights.ts';
 import { transcriptCommands, transcriptStreams, type TranscriptHandlerDeps } from './transcriptHandlers.ts';
 import { modelCommands, type ModelHandlerDeps } from './modelHandlers.ts';
+import { engineCommands } from './engineHandlers.ts';
+import type { EngineRouter } from './engineRouter.ts';
 
 export interface AppHandlerDeps {
   info: AppInfo;
@@ -32,6 +34,8 @@ export interface AppHandlerDeps {
   images: ImageService;
   transcripts: TranscriptHandlerDeps;
   models: Pick<ModelHandlerDeps, 'models' | 'endpoint' | 'token' | 'openFolder'>;
+  /** Local or remote: which engine answers (Settings → Engines). */
+  engines: EngineRouter;
 }
 
 /** App defaults under the chat's own settings (a message's one-off overrides go on top later). */
@@ -121,6 +125,8 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
         loadModel: (modelPath) => handlers.commands['model.load']({ modelPath }),
         setVqganWeights: (vqganWeightsPath) => handlers.commands['settings.set']({ ...settings.get(), vqganWeightsPath }),
       }),
+
+      ...engineCommands(deps.engines),
 
       'settings.get': () => settings.get(),
       'settings.set': async (next) => {

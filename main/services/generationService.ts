@@ -14,6 +14,7 @@ import type { ChatTurn, EngineStatus, GenerateRequestInput, GenerationResult, Pr
 import { AppError, toErrorData, type ErrorData } from '../contract/errors.ts';
 import type { GenerateOptions } from '../engine/engineClient.ts';
 import type { ChatStore } from '../store/ChatStore.ts';
+import type { MessageEngine } from '../contract/remoteEngines.ts';
 import type { StreamingMessageWriter } from '../store/StreamingMessageWriter.ts';
 import { ANSWER_RESERVE, fitTurns } from './contextBudget.ts';
 import { FrameCoalescer } from './frameCoalescer.ts';
@@ -24,6 +25,8 @@ export interface GenerationEngine {
   generate(request: GenerateRequestInput, options?: GenerateOptions): Promise<GenerationResult>;
   getStatus(): EngineStatus;
   countTokens(turns: ChatTurn[]): Promise<number>;
+  /** Which engine and model answer now (recorded on each answer). */
+  identity?(): MessageEngine;
 }
 
 interface Prepared {
@@ -158,10 +161,12 @@ export class GenerationService {
       const { user, turns, sendUser } = await prepare(controller.signal, sampling);
       const status = this.#o.engine.getStatus();
       const model = status.model ? { fileName: status.model.fileName, sizeBytes: status.model.sizeBytes } : undefined;
+      const engine = this.#o.engine.identity?.();
       const writer = this.#o.store.beginAssistantMessage(conversationId, user.id, {
         sampling: { ...sampling },
         ...(sampling.seed === undefined ? {} : { seed: sampling.seed }),
         ...(model ? { model } : {}),
+        ...(engine ? { engine } : {}),
       });
       sink.send({ type: 'started', ...(sendUser ? { user } : {}), assistant: this.#o.store.getMessage(writer.messageId) });
       await this.#stream(writer, { sessionId: `chat-${conversationId}`, turns, sampling }, controller.signal, sink);

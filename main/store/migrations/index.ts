@@ -2,8 +2,9 @@
 import { migration0001 } from './0001-initial.ts';
 import { migration0002 } from './0002-images.ts';
 import { migration0003 } from './0003-chat-sampling.ts';
+import { migration0006 } from './0006-message-engine.ts';
 import type { Migration } from './types.ts';
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0006];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
