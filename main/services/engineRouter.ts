@@ -205,6 +205,7 @@ export class EngineRouter {
     return a?.state === 'ready' && a.model ? { id: a.model.id, path: a.config.baseUrl, created: Math.floor(Date.now() / 1000) } : null;
   }
 
+  /** The active remote engine, or null for the local one; throws while it is not usable. */
   #remote(): Active | null {
     const a = this.#active;
     if (!a) return null;
@@ -218,12 +219,26 @@ export class EngineRouter {
     const a = this.#remote();
     if (!a) return this.#o.local.generate(input, options);
     const request = GenerateRequestSchema.parse(input);
+    const { tokens: _tokens, ...result } = await this.#guard(a, a.adapter.generate(request, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) }));
+    options.onEvent?.({ type: 'done', result });
+    return result;
+  }
+
+  async countTokens(turns: ChatTurn[]): Promise<number> {
+    const a = this.#remote();
+    return a ? (await this.#guard(a, a.adapter.promptTokens(turns))).length : this.#o.local.countTokens(turns);
+  }
+
+  async promptTokens(turns: ChatTurn[]): Promise<number[]> {
+    const a = this.#remote();
+    return a ? this.#guard(a, a.adapter.promptTokens(turns)) : this.#o.local.promptTokens(turns);
+  }
+
+  /** A connection that broke shows on the status bar and the banner too, until the engine is checked again. */
+  async #guard<T>(a: Active, work: Promise<T>): Promise<T> {
     try {
-      const { tokens: _tokens, ...result } = await a.adapter.generate(request, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
-      options.onEvent?.({ type: 'done', result });
-      return result;
+      return await work;
     } catch (err) {
-      // A connection that broke shows on the status bar too, until the engine is checked again.
       const error = toErrorData(err, 'remote.badResponse');
       if (this.#active === a && (error.code === 'remote.unreachable' || error.code === 'remote.disconnected' || error.code === 'remote.timeout')) {
         a.state = 'error';
@@ -232,16 +247,6 @@ export class EngineRouter {
       }
       throw err;
     }
-  }
-
-  async countTokens(turns: ChatTurn[]): Promise<number> {
-    const a = this.#remote();
-    return a ? (await a.adapter.promptTokens(turns)).length : this.#o.local.countTokens(turns);
-  }
-
-  async promptTokens(turns: ChatTurn[]): Promise<number[]> {
-    const a = this.#remote();
-    return a ? a.adapter.promptTokens(turns) : this.#o.local.promptTokens(turns);
   }
 
   load(input: ModelLoadSettingsInput, options?: LoadOptions): Promise<EngineStatus> {
