@@ -6,7 +6,7 @@ import { exportReaderOf, imageSinkOf } from '../../../main/export/storeAdapters.
 import type { ChatStore } from '../../../main/store/ChatStore.ts';
 import { memoryStore, exchange } from '../store/storeTestKit.ts';
 import { exporterFor, tempFolder } from './exportKit.ts';
-import { HOSTILE, LONG_ANSWER, MODEL, SAMPLING, buildFixtureChat } from './fixtureChat.ts';
+import { ENGINE, HOSTILE, LONG_ANSWER, MODEL, SAMPLING, buildFixtureChat } from './fixtureChat.ts';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => cleanup.splice(0).forEach((f) => f()));
@@ -29,7 +29,7 @@ async function exportJson(
 }
 
 describe('lossless JSON transcript', () => {
-  it('keeps every branch, part order, images, sampling, seeds, model, tokens and timings, and matches its schema', async () => {
+  it('keeps every branch, part order, images, sampling, seeds, model, engine, tokens and timings, and matches its schema', async () => {
     const { store, dir } = setup();
     const chat = await buildFixtureChat(store);
     const text = await exportJson(store, dir.file('t.json'), {
@@ -52,6 +52,7 @@ describe('lossless JSON transcript', () => {
       seed: 4,
       sampling: SAMPLING,
       model: MODEL,
+      engine: ENGINE,
       tokens: { prompt: 44, completion: 104 },
       timings: { promptMs: 12.5, firstTokenMs: 30.25, totalMs: 900.5, tokensPerSecond: 21.75 },
     });
