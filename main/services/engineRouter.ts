@@ -44,6 +44,11 @@ interface Active {
   error?: ReturnType<typeof toErrorData>;
 }
 
+/** The adapters also return the answer's ids (tests, the answer cache); the contract's result has none. */
+function withoutTokens({ tokens: _ids, ...result }: GenerationResult & { tokens: number[] }): GenerationResult {
+  return result;
+}
+
 export class EngineRouter {
   readonly #o: EngineRouterOptions;
   #file: EnginesFile;
@@ -219,7 +224,15 @@ export class EngineRouter {
     const a = this.#remote();
     if (!a) return this.#o.local.generate(input, options);
     const request = GenerateRequestSchema.parse(input);
-    const { tokens: _tokens, ...result } = await this.#guard(a, a.adapter.generate(request, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) }));
+    let result: GenerationResult;
+    try {
+      result = withoutTokens(await this.#guard(a, a.adapter.generate(request, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) })));
+    } catch (err) {
+      // Stopped before the answer began (while the prompt was being tokenized): stopped, not failed.
+      if (!options.signal?.aborted || err instanceof AppError) throw err;
+      const none = { promptMs: 0, firstTokenMs: 0, totalMs: 0, tokensPerSecond: 0 };
+      result = { text: '', stopReason: 'aborted', usage: { promptTokens: 0, evaluatedPromptTokens: 0, completionTokens: 0 }, timings: none, seed: request.sampling.seed ?? 0 };
+    }
     options.onEvent?.({ type: 'done', result });
     return result;
   }
