@@ -45,4 +45,6 @@ export const LlamaServerReplySchema = z.object({
   timings: TimingsSchema.optional(),
   prompt_progress: z.object({ total: z.number().int(), processed: z.number().int() }).optional(),
   completion_probabilities: z.array(ProbSchema).optional(),
+  /** A failure after the stream began. */
+  error: z.object({ code: z.number().optional(), message: z.string() }).optional(),
 });

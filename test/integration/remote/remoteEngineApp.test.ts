@@ -46,7 +46,7 @@ describe.skipIf(!tools)('remote engines in the app', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const send = async (conversationId: number, text: string, sampling: object = { maxTokens: 12, seed: 3 }, onPacket?: (p: GenerationPacket) => void): Promise<GenerationPacket[]> => {
+  const send = async (conversationId: number, text: string, sampling: object = { maxTokens: 12, seed: 3, temperature: 0 }, onPacket?: (p: GenerationPacket) => void): Promise<GenerationPacket[]> => {
     const packets: GenerationPacket[] = [];
     for await (const p of api.stream('messages.send', { conversationId, parentId: null, parts: [{ kind: 'text', text }], sampling })) {
       packets.push(p);
