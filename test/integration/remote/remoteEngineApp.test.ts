@@ -26,7 +26,7 @@ describe.skipIf(!tools)('remote engines in the app', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'chameleon-remote-'));
-    services = await AppServices.start({ dataDir, launcher: forkLauncher(), backups: false, info: { name: 'Chameleon Desktop', version: '0', mode: 'browser', platform: 'linux' } });
+    services = await AppServices.start({ dataDir, launcher: forkLauncher(), backups: false, modelPath: tinyChameleonGguf(), info: { name: 'Chameleon Desktop', version: '0', mode: 'browser', platform: 'linux' } });
     const dispatcher = new ApiDispatcher(services.handlers);
     api = createApiClient({
       async call(name, input) {
@@ -90,7 +90,7 @@ describe.skipIf(!tools)('remote engines in the app', () => {
   it('keeps the partial answer with remote.disconnected when the server dies mid-answer; the local engine answers next', async () => {
     const chat = await api.call('chats.create');
     let killed: Promise<void> | undefined;
-    const packets = await send(chat.id, 'tell me everything', { maxTokens: 3500, seed: 5, temperature: 1 }, (p) => {
+    const packets = await send(chat.id, 'hello over there', { maxTokens: 3500, seed: 5, temperature: 0 }, (p) => {
       if (p.type === 'fragment' && !killed) killed = server.kill();
     });
     await killed;
