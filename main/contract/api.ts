@@ -33,6 +33,7 @@ import {
 import { ErrorDataSchema } from './errors.ts';
 import { PresetInputSchema, PresetSchema } from './presets.ts';
 import { ExportProgressSchema, ExportRequestSchema, TRANSCRIPT_TEXT_MAX_CHARS } from './transcript.ts';
+import { EngineIdSchema, EnginesSnapshotSchema, RemoteEngineIdSchema, RemoteEngineInputSchema, RemoteModelSchema } from './remoteEngines.ts';
 import { CatalogEntrySchema, DownloadStatusSchema, FitReportSchema, InstalledModelSchema, ModelKindSchema, ModelsSnapshotSchema, TransformStatusSchema, ConvertQuantSchema } from './models.ts';
 
 // ── shared shapes ─────────────────────────────────────────────────────────────────────────────
@@ -245,6 +246,17 @@ export const commands = {
   /** The local API server's last requests, newest first (browser mode; `available` false elsewhere). */
   'server.requests': { input: Empty, output: z.object({ available: z.boolean(), requests: z.array(RequestLogEntrySchema) }) },
 
+  /** Remote engines (Settings → Engines) and which engine answers; keys never come back. */
+  'engines.list': { input: Empty, output: EnginesSnapshotSchema },
+  /** Ask a server what it serves without storing anything: remote.* errors, or its Chameleon model. */
+  'engines.check': { input: RemoteEngineInputSchema, output: RemoteModelSchema },
+  /** Add a remote engine after checking it serves Chameleon (it does not become active). */
+  'engines.add': { input: RemoteEngineInputSchema, output: EnginesSnapshotSchema },
+  'engines.update': { input: z.object({ id: RemoteEngineIdSchema, engine: RemoteEngineInputSchema }).strict(), output: EnginesSnapshotSchema },
+  'engines.remove': { input: z.object({ id: RemoteEngineIdSchema }).strict(), output: EnginesSnapshotSchema },
+  /** Make an engine the one that answers ('local': this computer); a remote one is checked first. */
+  'engines.use': { input: z.object({ id: EngineIdSchema }).strict(), output: EnginesSnapshotSchema },
+
   'settings.get': { input: Empty, output: SettingsSchema },
   'settings.set': { input: SettingsSchema.strict(), output: SettingsSchema },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
@@ -260,6 +272,8 @@ export const events = {
   'settings.changed': SettingsSchema,
   /** Installed models and downloads changed (progress a few times a second). */
   'models.changed': ModelsSnapshotSchema,
+  /** The engines list, the active engine or its connection changed. */
+  'engines.changed': EnginesSnapshotSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 // ── streams: request → typed packets, one packet back (cancel) ────────────────────────────────

@@ -10,6 +10,8 @@ export const UNK_ID = 3;
 export const IMAGE_TOKEN_FIRST_ID = 4;
 export const IMAGE_TOKEN_LAST_ID = 8195;
 export const IMAGE_CODEBOOK_SIZE = 8192;
+/** Ids below this are specials, image codes and reserved tokens; text starts here (chameleon.md §1.1). */
+export const FIRST_TEXT_ID = 16384;
 /** `<eoss>`: end of image. */
 export const EOI_ID = 8196;
 /** `<racm3:break>`: begin of image. */

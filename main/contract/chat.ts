@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { SamplingOverridesSchema } from './engine.ts';
 import { ErrorDataSchema } from './errors.ts';
+import { MessageEngineSchema } from './remoteEngines.ts';
 
 /** Row ids are SQLite integer keys, never reused (AUTOINCREMENT), so a stale id can't alias new data. */
 export const IdSchema = z.number().int().positive();
@@ -104,6 +105,8 @@ export const MessageSchema = z.object({
   sampling: SamplingJsonSchema.optional(),
   seed: z.number().int().nonnegative().optional(),
   model: ModelIdentitySchema.optional(),
+  /** Which engine (this computer or a remote one) and model answered; absent on older messages. */
+  engine: MessageEngineSchema.optional(),
   tokens: TokenCountsSchema.optional(),
   timings: MessageTimingsSchema.optional(),
   error: ErrorDataSchema.optional(),

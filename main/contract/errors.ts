@@ -95,6 +95,21 @@ export const ERROR_CODES = [
   /** The head / checkpoint file is not what the transform needs (wrong tensor, shape or dtype). */
   'models.badWeights',
   'models.cancelled',
+  // remote engines (llama-server, vLLM)
+  /** No connection to the remote engine's address (refused, no route, DNS). */
+  'remote.unreachable',
+  /** The remote engine refused the API key (401/403). */
+  'remote.unauthorized',
+  /** The remote engine did not answer in time. */
+  'remote.timeout',
+  /** The connection to the remote engine broke in the middle of an answer. */
+  'remote.disconnected',
+  /** The remote engine serves a model that is not Chameleon (vocabulary, special tokens). */
+  'remote.notChameleon',
+  /** The remote engine answered something its documented API does not (or an HTTP error). */
+  'remote.badResponse',
+  /** No remote engine with this id is configured. */
+  'remote.notFound',
   'internal',
   /** The chosen GPU backend crashed on this machine before its first evaluation; not retried on its own. */
   'engine.gpuCrashed',

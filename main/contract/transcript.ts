@@ -17,6 +17,7 @@
 //         "id": 1.., "parentId": null | <id>,   // ids are local to the conversation, 1-based
 //         "role", "status", "createdAt", "parts": [ {"kind":"text","text"} | {"kind":"image"|"generatedImage",
 //         "imageHash","mime","width","height"} ], "sampling"?, "seed"?, "model"?: {fileName,sizeBytes,sha256?},
+//         "engine"?: {kind: "local"|"llamaCppServer"|"vllm", name, model},   // version 3: who answered
 //         "tokens"?: {prompt,completion}, "timings"?: {promptMs,firstTokenMs,totalMs,tokensPerSecond}, "error"?
 //       } ],
 //       "images": [ { "sha256", "mime", "width", "height", "base64" } ]  // every image the parts name, once
@@ -30,8 +31,8 @@ import { SamplingOverridesSchema } from './engine.ts';
 import { INSTRUCTIONS_MAX_CHARS, MessagePartSchema, MessageSchema, TITLE_MAX_CHARS, TimestampSchema } from './chat.ts';
 
 export const TRANSCRIPT_FORMAT = 'chameleon-desktop/transcript';
-/** Version 2 added the chat's own sampling settings, 3 its instructions, pinned and archived; older files are read as they are. */
-export const TRANSCRIPT_VERSION = 3;
+/** Version 2 added the chat's own sampling settings, 3 its instructions, pinned and archived, 4 each answer's engine; older files are read as they are. */
+export const TRANSCRIPT_VERSION = 4;
 /** Import refuses larger files (import.tooLarge): JSON is parsed whole. */
 export const TRANSCRIPT_IMPORT_MAX_BYTES = 512 * 1024 * 1024;
 /** The largest transcript the transcripts.import command takes inline as text (bigger: a path or the HTTP route). */
@@ -44,7 +45,7 @@ const LocalIdSchema = z.number().int().positive();
 const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
 
 /** A stored message as a transcript carries it: conversation-local ids, no sibling position. */
-export const TranscriptMessageSchema = MessageSchema.pick({ role: true, status: true, createdAt: true, sampling: true, seed: true, model: true, tokens: true, timings: true, error: true })
+export const TranscriptMessageSchema = MessageSchema.pick({ role: true, status: true, createdAt: true, sampling: true, seed: true, model: true, engine: true, tokens: true, timings: true, error: true })
   .extend({
     id: LocalIdSchema,
     parentId: LocalIdSchema.nullable(),

@@ -93,6 +93,8 @@ export async function writeHtmlTranscript(ctx: ExportContext): Promise<void> {
         const meta = [
           date(m.createdAt),
           m.model ? escapeHtml(m.model.fileName) : '',
+          // A remote engine is named; "this computer" goes without saying.
+          m.engine && m.engine.kind !== 'local' ? escapeHtml(`via ${m.engine.name}`) : '',
           m.status !== 'complete' ? escapeHtml(m.status) : '',
         ]
           .filter(Boolean)

@@ -166,6 +166,7 @@ function toImport(c: TranscriptConversation, index: number, images: ImageSink): 
       ...(m.sampling !== undefined ? { sampling: m.sampling } : {}),
       ...(m.seed !== undefined ? { seed: m.seed } : {}),
       ...(m.model !== undefined ? { model: m.model } : {}),
+      ...(m.engine !== undefined ? { engine: m.engine } : {}),
       ...(m.tokens !== undefined ? { tokens: m.tokens } : {}),
       ...(m.timings !== undefined ? { timings: m.timings } : {}),
       ...(m.error !== undefined ? { error: m.error } : {}),

@@ -93,6 +93,7 @@ function optional(m: Omit<StoredMessage, 'id' | 'conversationId' | 'parentId'>):
     ...(m.sampling !== undefined ? { sampling: m.sampling } : {}),
     ...(m.seed !== undefined ? { seed: m.seed } : {}),
     ...(m.model !== undefined ? { model: m.model } : {}),
+    ...(m.engine !== undefined ? { engine: m.engine } : {}),
     ...(m.tokens !== undefined ? { tokens: m.tokens } : {}),
     ...(m.timings !== undefined ? { timings: m.timings } : {}),
     ...(m.error !== undefined ? { error: m.error } : {}),

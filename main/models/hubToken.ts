@@ -14,9 +14,12 @@ export interface TokenStore {
   set(token: string | null): Promise<void>;
 }
 
-/** `sealer` present: the file holds the keychain-encrypted bytes; absent: the token, mode 0600. */
-export function fileTokenStore(dataDir: string, sealer?: TokenSealer): TokenStore {
-  const path = join(dataDir, sealer ? 'hub-token.sealed' : 'hub-token');
+/**
+ * `sealer` present: the file holds the keychain-encrypted bytes; absent: the token, mode 0600.
+ * `name`: the file's base name (the Hub token's by default; remote engines keep their API keys so).
+ */
+export function fileTokenStore(dataDir: string, sealer?: TokenSealer, name = 'hub-token'): TokenStore {
+  const path = join(dataDir, sealer ? `${name}.sealed` : name);
   return {
     async get() {
       try {

@@ -17,6 +17,8 @@ import { transcriptCommands, transcriptStreams, type TranscriptHandlerDeps } fro
 import { modelCommands, type ModelHandlerDeps } from './modelHandlers.ts';
 import { chatEditCommands } from './chatEditHandlers.ts';
 import type { RequestLog } from './requestLog.ts';
+import { engineCommands } from './engineHandlers.ts';
+import type { EngineRouter } from './engineRouter.ts';
 
 export interface AppHandlerDeps {
   info: AppInfo;
@@ -36,6 +38,8 @@ export interface AppHandlerDeps {
   models: Pick<ModelHandlerDeps, 'models' | 'endpoint' | 'token' | 'openFolder'>;
   /** The local API server's request log (browser mode). */
   requests?: RequestLog;
+  /** Local or remote: which engine answers (Settings → Engines). */
+  engines: EngineRouter;
 }
 
 /** App defaults under the chat's own settings (a message's one-off overrides go on top later). */
@@ -127,6 +131,8 @@ export function createAppHandlers(deps: AppHandlerDeps): Handlers {
         loadModel: (modelPath) => handlers.commands['model.load']({ modelPath }),
         setVqganWeights: (vqganWeightsPath) => handlers.commands['settings.set']({ ...settings.get(), vqganWeightsPath }),
       }),
+
+      ...engineCommands(deps.engines),
 
       'settings.get': () => settings.get(),
       'settings.set': async (next) => {

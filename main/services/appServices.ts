@@ -25,6 +25,7 @@ import { fileTokenStore, type TokenSealer } from '../models/hubToken.ts';
 import { modelsConfigFromEnv, type ModelsConfig } from '../models/modelsConfig.ts';
 import { ModelLibrary } from '../models/ModelLibrary.ts';
 import { useModel } from './modelHandlers.ts';
+import { EngineRouter } from './engineRouter.ts';
 
 export interface AppServicesOptions {
   dataDir: string;
@@ -71,6 +72,8 @@ export class AppServices {
   readonly settings: SettingsService;
   readonly store: ChatStore;
   readonly engine: EngineClient;
+  /** Which engine answers: the local host or a remote engine (llama-server, vLLM). */
+  readonly engines: EngineRouter;
   /** The model the app runs (loads, what the API serves). */
   readonly model: ModelState;
   readonly generation: GenerationService;
@@ -93,6 +96,7 @@ export class AppServices {
     this.settings = parts.settings;
     this.store = parts.store;
     this.engine = parts.engine;
+    this.engines = parts.engines;
     this.model = parts.model;
     this.generation = parts.generation;
     this.images = parts.images;
@@ -139,8 +143,17 @@ export class AppServices {
       undo.push(() => store.dispose());
       const engine = new EngineClient({ launcher: options.launcher });
       undo.push(() => engine.dispose());
-      const unsubscribeEngine = engine.onStatus((status) => events.emit('model.stateChanged', status));
-      const model = new ModelState({ engine, settings, events, dataDir });
+      // The UI's model status is the answering engine's: the local host's, or the remote connection's.
+      const engines = await EngineRouter.open({
+        local: engine,
+        dataDir,
+        ...(options.tokenSealer ? { sealer: options.tokenSealer } : {}),
+        onChanged: (snapshot) => events.emit('engines.changed', snapshot),
+        onStatus: (status) => events.emit('model.stateChanged', status),
+      });
+      undo.push(() => engines.dispose());
+      const unsubscribeEngine = (): void => engines.dispose();
+      const model = new ModelState({ engine: engines, settings, events, dataDir });
       let installedPaths: () => string[] = () => [];
       const files = new FileAccess({
         dataDir,
@@ -152,7 +165,7 @@ export class AppServices {
       const images = new ImageService({ images: store.images, engine, weightsPath: () => settings.get().vqganWeightsPath, model: () => engine.getStatus().model });
       const generation = new GenerationService({
         store,
-        engine,
+        engine: engines,
         images,
         samplingFor: (id) => samplingFor(settings.get(), store.getConversation(id)),
         onChanged: (conversationId) => events.emit('chats.changed', { reason: 'messages', conversationId }),
@@ -205,9 +218,10 @@ export class AppServices {
           ...(options.pickHeadFile ? { pickHeadFile: options.pickHeadFile } : {}),
           ...(options.pickCheckpointFolder ? { pickCheckpointFolder: options.pickCheckpointFolder } : {}),
         },
+        engines,
       });
       late.handlers = handlers;
-      return new AppServices({ dataDir, events, settings, store, engine, model, models, generation, images, transcripts, handlers, requests, lock, unsubscribeEngine, options });
+      return new AppServices({ dataDir, events, settings, store, engine, engines, model, models, generation, images, transcripts, handlers, requests, lock, unsubscribeEngine, options });
     } catch (err) {
       for (const step of undo.reverse()) await step();
       throw err;

@@ -14,6 +14,7 @@ import type { ChatTurn, EngineStatus, GenerateRequestInput, GenerationResult, Pr
 import { AppError, toErrorData, type ErrorData } from '../contract/errors.ts';
 import type { GenerateOptions } from '../engine/engineClient.ts';
 import type { ChatStore } from '../store/ChatStore.ts';
+import type { MessageEngine } from '../contract/remoteEngines.ts';
 import type { StreamingMessageWriter } from '../store/StreamingMessageWriter.ts';
 import { withInstructions } from '../engine/promptBuilder.ts';
 import { ANSWER_RESERVE, fitTurns } from './contextBudget.ts';
@@ -25,6 +26,8 @@ export interface GenerationEngine {
   generate(request: GenerateRequestInput, options?: GenerateOptions): Promise<GenerationResult>;
   getStatus(): EngineStatus;
   countTokens(turns: ChatTurn[]): Promise<number>;
+  /** Which engine and model answer now (recorded on each answer). */
+  identity?(): MessageEngine;
 }
 
 interface Prepared {
@@ -191,6 +194,7 @@ export class GenerationService {
       const { user, turns, sendUser, continues } = await prepare(controller.signal, sampling);
       const status = this.#o.engine.getStatus();
       const model = status.model ? { fileName: status.model.fileName, sizeBytes: status.model.sizeBytes } : undefined;
+      const engine = this.#o.engine.identity?.();
       const writer =
         continues !== undefined
           ? this.#o.store.continueAssistantMessage(continues)
@@ -199,6 +203,7 @@ export class GenerationService {
               sampling: { ...sampling, ...(mode === 'text' ? {} : { mode, imageSampling: { ...answerMode.imageSampling } }) },
               ...(sampling.seed === undefined ? {} : { seed: sampling.seed }),
               ...(model ? { model } : {}),
+              ...(engine ? { engine } : {}),
             });
       sink.send({ type: 'started', ...(sendUser ? { user } : {}), assistant: this.#o.store.getMessage(writer.messageId) });
       const request: GenerateRequestInput = {

@@ -16,6 +16,8 @@ export interface ModelEngine {
   unload(): Promise<EngineStatus>;
   getStatus(): EngineStatus;
   generate(request: GenerateRequestInput, options?: GenerateOptions): Promise<GenerationResult>;
+  /** The model a remote engine serves while one is active (the API fronts it then); else null. */
+  servedRemotely?(): ServedModel | null;
 }
 
 /** What a caller asks to load: a file, and any of the settings' load choices to override. */
@@ -123,6 +125,8 @@ export class ModelState {
 
   /** The model answering now (a crashed host reloads it on the next request); null when none is. */
   get served(): ServedModel | null {
+    const remote = this.#o.engine.servedRemotely?.();
+    if (remote) return remote;
     const { state, settings } = this.#o.engine.getStatus();
     if (!this.#served || (state !== 'ready' && state !== 'crashed') || settings?.modelPath !== this.#served.path) return null;
     return this.#served;

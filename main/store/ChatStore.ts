@@ -11,6 +11,7 @@ import { PageRequestSchema, TITLE_MAX_CHARS, UserMessagePartsSchema, messageText
 import { applySamplingPatch, type SamplingPatch } from '../contract/engine.ts';
 import type { ErrorData } from '../contract/errors.ts';
 import { AppError } from '../contract/errors.ts';
+import type { MessageEngine } from '../contract/remoteEngines.ts';
 import { decodeConversationCursor, decodePathCursor, encodeConversationCursor, encodePathCursor } from './cursor.ts';
 import { MEMORY_DB, openDatabase } from './database.ts';
 import { backupDue, backupHistory, openHistoryDatabase, recoverHistory, type RecoveryReport } from './historyFile.ts';
@@ -60,6 +61,8 @@ export interface AssistantMessageSettings {
   sampling?: SamplingJson;
   seed?: number;
   model?: ModelIdentity;
+  /** Which engine answers (this computer or a remote one) and its model. */
+  engine?: MessageEngine;
 }
 
 export class ChatStore {
@@ -248,6 +251,7 @@ export class ChatStore {
         this.#st.insertMessage.run(conversationId, parentId, 'assistant', 'streaming', now, sampling ? JSON.stringify(sampling) : null, seed ?? null, model?.fileName ?? null, model?.sizeBytes ?? null, model?.sha256 ?? null)
           .lastInsertRowid,
       );
+      if (settings.engine) this.#st.setEngine.run(JSON.stringify(settings.engine), messageId);
       const partId = Number(this.#st.insertPart.run(messageId, 0, 'text', '', null, null, null, null).lastInsertRowid);
       this.#st.setActiveLeaf.run(messageId, conversationId);
       this.#st.touchConversation.run(now, conversationId);

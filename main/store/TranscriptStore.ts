@@ -17,6 +17,7 @@ import type {
 import type { SamplingOverrides } from '../contract/engine.ts';
 import type { ErrorData } from '../contract/errors.ts';
 import { AppError } from '../contract/errors.ts';
+import type { MessageEngine } from '../contract/remoteEngines.ts';
 import { partColumns, toConversation, toMessage, toPart } from './rows.ts';
 import { CONVERSATION_COLUMNS, type ConversationRow, type MessageRow, type PartRow } from './statements.ts';
 
@@ -33,6 +34,7 @@ export interface ImportMessage {
   sampling?: SamplingJson;
   seed?: number;
   model?: ModelIdentity;
+  engine?: MessageEngine;
   tokens?: TokenCounts;
   timings?: MessageTimings;
   error?: ErrorData;
@@ -62,7 +64,7 @@ export interface ImportConversation {
 // Sibling position is left out (0 of 1): computing it per row costs two subqueries the export never needs.
 const MESSAGE_COLUMNS = `m.id, m.conversation_id, m.parent_id, m.role, m.status, m.created_at, m.sampling_json, m.seed,
   m.model_file_name, m.model_size_bytes, m.model_sha256, m.prompt_tokens, m.completion_tokens,
-  m.prompt_ms, m.first_token_ms, m.total_ms, m.tokens_per_second, m.error_json, 0 AS sibling_index, 1 AS sibling_count`;
+  m.prompt_ms, m.first_token_ms, m.total_ms, m.tokens_per_second, m.error_json, m.engine_json, 0 AS sibling_index, 1 AS sibling_count`;
 
 export const TRANSCRIPT_SQL = {
   liveConversationsById: `SELECT ${CONVERSATION_COLUMNS} FROM conversations c WHERE c.deleted_at IS NULL AND c.id > ? ORDER BY c.id LIMIT ?`,
@@ -83,6 +85,7 @@ export const TRANSCRIPT_SQL = {
   insertMessage: `INSERT INTO messages (conversation_id, parent_id, role, status, created_at, sampling_json, seed, model_file_name,
     model_size_bytes, model_sha256, prompt_tokens, completion_tokens, prompt_ms, first_token_ms, total_ms, tokens_per_second, error_json)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  setEngine: `UPDATE messages SET engine_json = ? WHERE id = ?`,
   insertPart: `INSERT INTO message_parts (message_id, position, kind, text, image_hash, image_mime, image_width, image_height)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   setActiveLeaf: `UPDATE conversations SET active_leaf_id = ? WHERE id = ?`,
@@ -196,6 +199,7 @@ export class TranscriptStore {
         m.error ? JSON.stringify(m.error) : null,
       );
       const messageId = Number(row.lastInsertRowid);
+      if (m.engine) this.#st.setEngine.run(JSON.stringify(m.engine), messageId);
       m.parts.forEach((part, position) => this.#st.insertPart.run(messageId, position, ...partColumns(part)));
       ids.set(m.key, messageId);
       newest = messageId;

@@ -4,6 +4,7 @@ import type { ConversationSummary, Message, MessagePart, MessageRole, MessageSta
 import { SamplingJsonSchema } from '../contract/chat.ts';
 import { SamplingOverridesSchema, type SamplingOverrides } from '../contract/engine.ts';
 import { ErrorDataSchema } from '../contract/errors.ts';
+import { MessageEngineSchema } from '../contract/remoteEngines.ts';
 import type { ConversationRow, MessageRow, PartRow } from './statements.ts';
 
 export function toConversation(row: ConversationRow): ConversationSummary {
@@ -49,6 +50,7 @@ function parseJson<T>(text: string | null, parse: (v: unknown) => T | undefined)
 export function toMessage(row: MessageRow, parts: MessagePart[]): Message {
   const sampling = parseJson(row.sampling_json, (v) => SamplingJsonSchema.safeParse(v).data);
   const error = parseJson(row.error_json, (v) => ErrorDataSchema.safeParse(v).data);
+  const engine = parseJson(row.engine_json, (v) => MessageEngineSchema.safeParse(v).data);
   return {
     id: row.id,
     conversationId: row.conversation_id,
@@ -61,6 +63,7 @@ export function toMessage(row: MessageRow, parts: MessagePart[]): Message {
     ...(row.model_file_name !== null
       ? { model: { fileName: row.model_file_name, sizeBytes: row.model_size_bytes ?? 0, ...(row.model_sha256 !== null ? { sha256: row.model_sha256 } : {}) } }
       : {}),
+    ...(engine !== undefined ? { engine } : {}),
     ...(row.prompt_tokens !== null && row.completion_tokens !== null ? { tokens: { prompt: row.prompt_tokens, completion: row.completion_tokens } } : {}),
     ...(row.total_ms !== null
       ? { timings: { promptMs: row.prompt_ms ?? 0, firstTokenMs: row.first_token_ms ?? 0, totalMs: row.total_ms, tokensPerSecond: row.tokens_per_second ?? 0 } }

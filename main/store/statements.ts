@@ -37,6 +37,7 @@ export interface MessageRow {
   total_ms: number | null;
   tokens_per_second: number | null;
   error_json: string | null;
+  engine_json: string | null;
   sibling_index: number;
   sibling_count: number;
 }
@@ -70,7 +71,7 @@ export const CONVERSATION_COLUMNS = `c.id, c.title, c.title_is_custom, c.created
 // Siblings are ordered by id (creation order). Roots are siblings within their conversation.
 const MESSAGE_COLUMNS = `m.id, m.conversation_id, m.parent_id, m.role, m.status, m.created_at, m.sampling_json, m.seed,
   m.model_file_name, m.model_size_bytes, m.model_sha256, m.prompt_tokens, m.completion_tokens,
-  m.prompt_ms, m.first_token_ms, m.total_ms, m.tokens_per_second, m.error_json,
+  m.prompt_ms, m.first_token_ms, m.total_ms, m.tokens_per_second, m.error_json, m.engine_json,
   CASE WHEN m.parent_id IS NULL
     THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL AND s.id < m.id)
     ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id AND s.id < m.id) END AS sibling_index,
@@ -103,6 +104,7 @@ export const SQL = {
 
   insertMessage: `INSERT INTO messages (conversation_id, parent_id, role, status, created_at, sampling_json, seed,
     model_file_name, model_size_bytes, model_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  setEngine: `UPDATE messages SET engine_json = ? WHERE id = ?`,
   insertPart: `INSERT INTO message_parts (message_id, position, kind, text, image_hash, image_mime, image_width, image_height)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   updatePartText: `UPDATE message_parts SET text = ? WHERE id = ?`,

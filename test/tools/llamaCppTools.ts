@@ -7,7 +7,7 @@
 //   ~/.cache/chameleon-desktop/llama-cpp-tools/<commit>/{llama-server,rpc-server,llama-bench,tools.json}
 // A present directory is never rebuilt. The build runs in a temporary sibling directory that is
 // renamed into place only once all three binaries exist, so a killed build leaves nothing that looks
-// finished; a lock directory keeps a second caller (CI, another engineer's script) from starting a
+// finished (its build folder stays, so the next run resumes it instead of starting over); a lock directory keeps a second caller (CI, another engineer's script) from starting a
 // second build of the same commit at the same time — it waits for the first instead.
 //
 // CLI: `node test/tools/llamaCppTools.ts` builds when needed and prints the directory;
@@ -21,6 +21,8 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LLAMA_CPP_TOOLS = ['llama-server', 'rpc-server', 'llama-bench'] as const;
 export type LlamaCppTool = (typeof LLAMA_CPP_TOOLS)[number];
+/** CMake's target (and binary) name of each tool: rpc-server is ggml's `ggml-rpc-server`. */
+const CMAKE_TARGETS: Record<LlamaCppTool, string> = { 'llama-server': 'llama-server', 'rpc-server': 'ggml-rpc-server', 'llama-bench': 'llama-bench' };
 
 // Release, static (one file per tool, nothing to find at run time), CPU with the RPC backend; the
 // HTTPS client, the web UI (whose prebuilt assets would be downloaded) and everything else off.
@@ -125,34 +127,39 @@ export function ensureLlamaCppTools(): string {
   mkdirSync(root, { recursive: true });
   const lockDir = path.join(root, `.lock-${commit}`);
   if (!acquireLock(lockDir, finalDir)) return finalDir;
-  const work = path.join(root, `.build-${commit}-${process.pid}`);
+  const work = path.join(root, `.build-${commit}`);
+  let built = false;
   try {
     if (existsSync(finalDir)) return finalDir;
     const started = Date.now();
-    rmSync(work, { recursive: true, force: true });
     const src = path.join(work, 'src');
     const build = path.join(work, 'build');
     const out = path.join(work, 'out');
     log(`building ${LLAMA_CPP_TOOLS.join(', ')} of llama.cpp ${commit.slice(0, 12)} into ${finalDir} (CPU, RPC; takes a while)`);
-    run('git', ['clone', '--quiet', bundlePath(), src]);
-    run('git', ['-C', src, 'checkout', '--quiet', commit]);
+    if (!existsSync(path.join(src, '.git'))) {
+      rmSync(work, { recursive: true, force: true });
+      run('git', ['clone', '--quiet', bundlePath(), src]);
+      run('git', ['-C', src, 'checkout', '--quiet', commit]);
+    }
     run('cmake', ['-S', src, '-B', build, ...CMAKE_FLAGS, '--log-level=WARNING']);
     // nice: the machine that runs this is shared with the tests and other builds
-    run('nice', ['-n', '10', 'cmake', '--build', build, '-j2', '--target', ...LLAMA_CPP_TOOLS]);
+    run('nice', ['-n', '10', 'cmake', '--build', build, '-j2', '--target', ...LLAMA_CPP_TOOLS.map((t) => CMAKE_TARGETS[t])]);
+    rmSync(out, { recursive: true, force: true });
     mkdirSync(out);
     for (const tool of LLAMA_CPP_TOOLS) {
-      const built = path.join(build, 'bin', tool);
-      if (!existsSync(built)) throw new Error(`the build produced no ${tool}`);
-      copyFileSync(built, path.join(out, tool));
+      const binary = path.join(build, 'bin', CMAKE_TARGETS[tool]);
+      if (!existsSync(binary)) throw new Error(`the build produced no ${tool}`);
+      copyFileSync(binary, path.join(out, tool));
       chmodSync(path.join(out, tool), 0o755);
     }
     const seconds = Math.round((Date.now() - started) / 1000);
     writeFileSync(path.join(out, 'tools.json'), `${JSON.stringify({ commit, cmakeFlags: CMAKE_FLAGS, tools: LLAMA_CPP_TOOLS, buildSeconds: seconds, builtAt: new Date().toISOString() }, null, 2)}\n`);
     renameSync(out, finalDir);
+    built = true;
     log(`built in ${seconds} s`);
     return finalDir;
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    if (built) rmSync(work, { recursive: true, force: true });
     rmSync(lockDir, { recursive: true, force: true });
   }
 }

@@ -3,13 +3,12 @@
 import os from 'node:os';
 import { getLlama, LlamaLogLevel, NoBinaryFoundError, TokenBias, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
 import { AppError } from '../../contract/errors.ts';
-import { BOI_ID, EOS_ID, EOT_ID, IMAGE_ALIAS_FIRST_ID, IMAGE_ALIAS_LAST_ID } from '../../contract/chameleon.ts';
+import { BOI_ID, EOS_ID, EOT_ID, FIRST_TEXT_ID, IMAGE_ALIAS_FIRST_ID, IMAGE_ALIAS_LAST_ID } from '../../contract/chameleon.ts';
 import type { BackendInfo, BackendKind, CrashedBackend, GpuChoice, ModelInfo, ModelLoadSettings } from '../../contract/engine.ts';
 import type { GgufSummary } from '../ggufValidation.ts';
 
-/** Ids below this are specials, image codes and reserved tokens; text starts here (chameleon.md §1.1). */
-/** Ids below this are image codes and control tokens; text starts here. */
-export const FIRST_TEXT_ID = 16384;
+// The first text id is the contract's (the remote engines ban the same ids).
+export { FIRST_TEXT_ID } from '../../contract/chameleon.ts';
 
 export interface LoadedModel {
   settings: ModelLoadSettings;

@@ -4,8 +4,9 @@ import { migration0002 } from './0002-images.ts';
 import { migration0003 } from './0003-chat-sampling.ts';
 import { migration0004 } from './0004-chat-instructions-presets.ts';
 import { migration0005 } from './0005-message-count.ts';
+import { migration0006 } from './0006-message-engine.ts';
 import type { Migration } from './types.ts';
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

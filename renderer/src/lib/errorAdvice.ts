@@ -5,7 +5,7 @@
 import type { ErrorCode, ErrorData } from '../../../main/contract/errors.ts';
 
 /** 'none': nothing in the app can help (the banner offers no button but ✕). */
-export type SuggestedAction = 'openSettings' | 'chooseModel' | 'retry' | 'reload' | 'dismiss' | 'none';
+export type SuggestedAction = 'openSettings' | 'chooseModel' | 'retry' | 'reload' | 'dismiss' | 'none' | 'useLocalEngine';
 
 export interface ErrorAdvice {
   title: string;
@@ -19,6 +19,7 @@ const SETTINGS: Pick<ErrorAdvice, 'action' | 'actionLabel'> = { action: 'openSet
 const RETRY: Pick<ErrorAdvice, 'action' | 'actionLabel'> = { action: 'retry', actionLabel: 'Try again' };
 const RELOAD: Pick<ErrorAdvice, 'action' | 'actionLabel'> = { action: 'reload', actionLabel: 'Reload' };
 const DISMISS: Pick<ErrorAdvice, 'action' | 'actionLabel'> = { action: 'dismiss', actionLabel: 'Dismiss' };
+const LOCAL: Pick<ErrorAdvice, 'action' | 'actionLabel'> = { action: 'useLocalEngine', actionLabel: 'Use this computer' };
 const NONE: Pick<ErrorAdvice, 'action' | 'actionLabel'> = { action: 'none', actionLabel: '' };
 
 /** Every code has its words; `Record<ErrorCode, …>` makes a missing one a compile error. */
@@ -93,6 +94,13 @@ const ADVICE: Record<ErrorCode, ErrorAdvice> = {
   'import.tooLarge': { title: 'The file is too large to import', hint: 'Split it, or import it in the desktop app, which reads the file directly. Nothing was imported.', ...DISMISS },
   'import.unsupportedVersion': { title: 'Transcript from a newer version', hint: 'Update Chameleon Desktop to import it. Nothing was imported.', ...DISMISS },
   'import.unknownFormat': { title: 'Unknown file format', hint: 'Import a Chameleon transcript (.json) or ChatGPT\'s conversations.json. Nothing was imported.', ...DISMISS },
+  'remote.unreachable': { title: 'The remote engine cannot be reached', hint: 'Check that the server runs and its address in Settings → Engines. Your chats are kept; switch back to this computer to go on.', ...LOCAL },
+  'remote.unauthorized': { title: 'The remote engine refused the API key', hint: 'Enter the key the server was started with (--api-key) in Settings → Engines.', ...SETTINGS },
+  'remote.timeout': { title: 'The remote engine did not answer in time', hint: 'It may be busy or overloaded. The answer so far was kept; try again or switch back to this computer.', ...LOCAL },
+  'remote.disconnected': { title: 'The remote engine went away mid-answer', hint: 'The answer so far was kept. Check the server, or switch back to this computer to go on.', ...LOCAL },
+  'remote.notChameleon': { title: 'The remote engine is not serving Chameleon', hint: 'Start the server with a Chameleon GGUF (or model), then add it again.', ...SETTINGS },
+  'remote.badResponse': { title: 'The remote engine answered unexpectedly', hint: 'Check the engine kind in Settings → Engines (llama.cpp server or vLLM) and the server version.', ...SETTINGS },
+  'remote.notFound': { title: 'No such engine', hint: 'It may have been removed in another window.', ...LOCAL },
   'internal': { title: 'Something went wrong', hint: 'Try again; if it keeps happening, restart the app.', ...RETRY },
   'engine.gpuCrashed': { title: 'The GPU backend crashed on this machine', hint: 'It is not retried on its own. Choose "auto" or "cpu" under GPU in Settings, or update the GPU driver.', ...SETTINGS },
   'model.noImageOutput': { title: 'This setup cannot draw', hint: 'Image output needs an image-capable GGUF (with Anole\'s image head) and VQ-GAN weights with a decoder, both set in Settings.', ...SETTINGS },

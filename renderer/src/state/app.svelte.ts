@@ -10,6 +10,7 @@ import { AttachmentsStore } from './attachments.svelte.ts';
 import { ChatStore, type SendOutcome } from './chat.svelte.ts';
 import { ConversationsStore } from './conversations.svelte.ts';
 import { EngineStore } from './engine.svelte.ts';
+import { EnginesStore } from './engines.svelte.ts';
 import { ModelsStore } from './models.svelte.ts';
 import { Notices } from './notices.svelte.ts';
 import { TransfersStore } from './transfers.svelte.ts';
@@ -25,6 +26,8 @@ export class AppState {
   readonly toasts: Toasts;
   readonly ui: UiState;
   readonly engine: EngineStore;
+  /** This computer or a remote engine: which one answers (Settings → Engines). */
+  readonly engines: EnginesStore;
   readonly settings: SettingsStore;
   readonly conversations: ConversationsStore;
   readonly chat: ChatStore;
@@ -51,6 +54,7 @@ export class AppState {
     this.toasts = new Toasts();
     this.ui = new UiState(storage);
     this.engine = new EngineStore(client, this.notices);
+    this.engines = new EnginesStore(client, this.notices);
     this.settings = new SettingsStore(client);
     this.conversations = new ConversationsStore(client, this.toasts);
     this.attachments = new AttachmentsStore(client);
@@ -118,7 +122,7 @@ export class AppState {
       return;
     }
     try {
-      await Promise.all([this.engine.refresh(), this.settings.load(), this.conversations.refresh(), this.attachments.refreshCapability()]);
+      await Promise.all([this.engine.refresh(), this.engines.refresh(), this.settings.load(), this.conversations.refresh(), this.attachments.refreshCapability()]);
     } catch (err) {
       // Not reachable yet: the transport retries and resync() runs when it connects.
       if (!this.engine.connected) return;
@@ -131,7 +135,7 @@ export class AppState {
 
   async resync(): Promise<void> {
     if (!this.#loaded) return this.start();
-    await Promise.all([this.engine.refresh(), this.settings.load(), this.conversations.refresh(), this.attachments.refreshCapability()]);
+    await Promise.all([this.engine.refresh(), this.engines.refresh(), this.settings.load(), this.conversations.refresh(), this.attachments.refreshCapability()]);
     if (!this.chat.busy) await this.chat.reload();
   }
 
@@ -205,6 +209,7 @@ export class AppState {
     this.models.dispose();
     this.attachments.dispose();
     this.settings.dispose();
+    this.engines.dispose();
     this.engine.dispose();
     this.toasts.dispose();
   }

@@ -22,6 +22,8 @@ export const MODEL = {
   sizeBytes: 4_100_000_000,
   sha256: 'a'.repeat(64),
 };
+/** A remote engine answered these (issue 13): the transcript carries who did. */
+export const ENGINE = { kind: 'llamaCppServer' as const, name: 'Lab cluster', model: 'chameleon-30b-Q4_K_M.gguf' };
 
 export async function fixturePng(
   colour: { r: number; g: number; b: number },
@@ -41,7 +43,7 @@ function answer(
   seed: number,
   status: 'complete' | 'stopped' = 'complete',
 ): Message {
-  const w = store.beginAssistantMessage(conversationId, parentId, { sampling: SAMPLING, seed, model: MODEL });
+  const w = store.beginAssistantMessage(conversationId, parentId, { sampling: SAMPLING, seed, model: MODEL, engine: ENGINE });
   w.append(text);
   const m = w.finish(status, {
     tokens: { prompt: 40 + seed, completion: 100 + seed },

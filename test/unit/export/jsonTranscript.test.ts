@@ -6,7 +6,7 @@ import { exportReaderOf, imageSinkOf } from '../../../main/export/storeAdapters.
 import type { ChatStore } from '../../../main/store/ChatStore.ts';
 import { memoryStore, exchange } from '../store/storeTestKit.ts';
 import { exporterFor, tempFolder } from './exportKit.ts';
-import { HOSTILE, LONG_ANSWER, MODEL, SAMPLING, buildFixtureChat } from './fixtureChat.ts';
+import { ENGINE, HOSTILE, LONG_ANSWER, MODEL, SAMPLING, buildFixtureChat } from './fixtureChat.ts';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => cleanup.splice(0).forEach((f) => f()));
@@ -29,7 +29,7 @@ async function exportJson(
 }
 
 describe('lossless JSON transcript', () => {
-  it('keeps every branch, part order, images, sampling, seeds, model, tokens and timings, and matches its schema', async () => {
+  it('keeps every branch, part order, images, sampling, seeds, model, engine, tokens and timings, and matches its schema', async () => {
     const { store, dir } = setup();
     const chat = await buildFixtureChat(store);
     const text = await exportJson(store, dir.file('t.json'), {
@@ -52,6 +52,7 @@ describe('lossless JSON transcript', () => {
       seed: 4,
       sampling: SAMPLING,
       model: MODEL,
+      engine: ENGINE,
       tokens: { prompt: 44, completion: 104 },
       timings: { promptMs: 12.5, firstTokenMs: 30.25, totalMs: 900.5, tokensPerSecond: 21.75 },
     });
@@ -69,12 +70,12 @@ describe('lossless JSON transcript', () => {
     const second = store.createConversation().id;
     exchange(store, second, null, 'second chat', 'second answer');
     store.patchSampling(chat.conversationId, { temperature: 0.3, stop: ['END'], minP: 0.05 });
-    // Version 3: the chat's instructions and where the sidebar keeps it travel too.
+    // Version 3: the chat's instructions and where the sidebar keeps it travel too (4 added engines).
     store.edits().setInstructions(chat.conversationId, 'Answer in French.');
     store.edits().setPinned(chat.conversationId, true);
     store.edits().setArchived(second, true);
     const before = await exportJson(store, dir.file('a.json'), { kind: 'all' });
-    expect(JSON.parse(before).version).toBe(3);
+    expect(JSON.parse(before).version).toBe(4);
     expect(JSON.parse(before).conversations[0]).toMatchObject({ sampling: { temperature: 0.3, stop: ['END'], minP: 0.05 }, instructions: 'Answer in French.', pinned: true });
     expect(JSON.parse(before).conversations[1]).toMatchObject({ archived: true });
 

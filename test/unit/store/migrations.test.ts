@@ -176,3 +176,32 @@ describe('migration 0005: message count', () => {
     db.close();
   });
 });
+
+describe('migration 0006: the engine of each message', () => {
+  it('upgrades a database with messages, leaving their engine unset and accepting only JSON', () => {
+    const db = new Database(':memory:');
+    const at = MIGRATIONS.findIndex((m) => m.name === 'message-engine');
+    migrate(db, MIGRATIONS.slice(0, at));
+    db.exec(`INSERT INTO conversations (title, created_at, updated_at) VALUES ('kept', 1, 1)`);
+    db.exec(`INSERT INTO messages (conversation_id, role, status, created_at) VALUES (1, 'assistant', 'complete', 1)`);
+    expect(migrate(db, MIGRATIONS.slice(0, at + 1))).toEqual([at + 1]);
+    expect(db.prepare(`SELECT status, engine_json FROM messages`).get()).toEqual({ status: 'complete', engine_json: null });
+    expect(() => db.exec(`UPDATE messages SET engine_json = 'not json'`)).toThrow(/CHECK/);
+  });
+
+  it('stores and reads back which engine answered', () => {
+    const store = ChatStore.open(dir());
+    try {
+      const chat = store.createConversation();
+      const user = store.addUserMessage(chat.id, null, [{ kind: 'text', text: 'hi' }]);
+      const engine = { kind: 'llamaCppServer' as const, name: 'Cluster', model: 'chameleon-30b-q4.gguf' };
+      const writer = store.beginAssistantMessage(chat.id, user.id, { engine });
+      writer.append('hello');
+      writer.finish('complete', { tokens: { prompt: 3, completion: 1 }, timings: { promptMs: 1, firstTokenMs: 1, totalMs: 2, tokensPerSecond: 1 }, seed: 1 });
+      expect(store.getMessage(writer.messageId).engine).toEqual(engine);
+      expect(store.getMessage(user.id).engine).toBeUndefined();
+    } finally {
+      store.dispose();
+    }
+  });
+});
