@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { llamaCppToolPath } from './llamaCppTools.ts';
+import { flashAttentionFor } from '../../main/engine/host/llamaRuntime.ts';
 
 /** CI builds the tools and sets this: there a missing tool fails the tests instead of skipping them. */
 export const llamaToolsRequired = process.env.CHAMELEON_LLAMA_TOOLS_REQUIRED === '1';
@@ -81,7 +82,10 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Too
   if (!tools) throw new Error('llama.cpp tools are not built');
   const port = await freePort();
   const ctx = String(options.contextSize ?? 4096);
-  const args = ['-m', options.model, '--host', '127.0.0.1', '--port', String(port), '-c', ctx, '-b', ctx, '-ub', ctx, '-np', '1', '-t', String(options.threads ?? 1), '--no-webui', '--no-warmup'];
+  // Flash attention as the local engine sets it on the CPU (llamaRuntime.ts): the two kernels round
+  // differently, and a random-weight model's near-tied logits then pick other greedy tokens.
+  const flashAttention = flashAttentionFor('cpu') === false ? 'off' : 'auto';
+  const args = ['-m', options.model, '--host', '127.0.0.1', '--port', String(port), '-c', ctx, '-b', ctx, '-ub', ctx, '-np', '1', '-t', String(options.threads ?? 1), '-fa', flashAttention, '--no-webui', '--no-warmup'];
   if (options.apiKey) args.push('--api-key', options.apiKey);
   if (options.rpc) args.push('--rpc', options.rpc.join(','), '-ngl', '99');
   const proc = startTool(tools.server, args, port);
