@@ -70,6 +70,8 @@ export interface LlamaServerOptions {
   /** rpc-server addresses (host:port): the model's layers go there. */
   rpc?: string[];
   threads?: number;
+  /** llama-server's -lv: 4 adds where the model's layers and buffers went (load_tensors). */
+  verbosity?: number;
 }
 
 /**
@@ -82,6 +84,7 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Too
   const port = await freePort();
   const ctx = String(options.contextSize ?? 4096);
   const args = ['-m', options.model, '--host', '127.0.0.1', '--port', String(port), '-c', ctx, '-b', ctx, '-ub', ctx, '-np', '1', '-t', String(options.threads ?? 1), '--no-webui', '--no-warmup'];
+  if (options.verbosity !== undefined) args.push('-lv', String(options.verbosity));
   if (options.apiKey) args.push('--api-key', options.apiKey);
   if (options.rpc) args.push('--rpc', options.rpc.join(','), '-ngl', '99');
   const proc = startTool(tools.server, args, port);

@@ -119,16 +119,25 @@ describe.skipIf(!tools)('llama-server as a remote engine', () => {
 
   it('answers through llama-server --rpc with the layers on one rpc-server on 127.0.0.1', async () => {
     const rpc = await startRpcServer();
-    const front = await startLlamaServer({ model: tinyChameleonGguf(), rpc: [`127.0.0.1:${rpc.port}`] });
+    const address = `127.0.0.1:${rpc.port}`;
+    // -lv 4: at its default verbosity llama-server does not print where the layers and buffers went.
+    const front = await startLlamaServer({ model: tinyChameleonGguf(), rpc: [address], verbosity: 4 });
     try {
       const remote = new LlamaServerEngine({ baseUrl: front.baseUrl });
       await remote.probe();
       const result = await remote.generate(request([user('what is two plus two')]));
       expect(result.tokens.length).toBe(24);
-      // The RPC device took the model: the rpc-server served llama-server's connection (at its
-      // default verbosity llama-server does not print where each layer went).
-      console.log(`[rpc] rpc-server log:\n${rpc.log()}`);
-      expect(rpc.log()).toMatch(/Accepted client connection/);
+      // llama-server's own account: every layer offloaded, the weights and the KV cache on the RPC
+      // device at that address (rpc-server's "Accepted client connection" alone is also caused by
+      // the readiness probe, so it proves nothing).
+      const lines = front.log().split('\n').filter((l) => /load_tensors: offloaded|RPC\d+\[/.test(l));
+      console.log(`[rpc] llama-server log:\n${lines.join('\n')}`);
+      const offloaded = lines.join('\n').match(/offloaded (\d+)\/(\d+) layers to GPU/);
+      expect(offloaded).not.toBeNull();
+      expect(offloaded![1]).toBe(offloaded![2]);
+      const device = `RPC\\d+\\[${address.replace(/\./g, '\\.')}\\]`;
+      expect(lines.some((l) => new RegExp(`load_tensors: ${device} model buffer size`).test(l))).toBe(true);
+      expect(lines.some((l) => new RegExp(`llama_kv_cache: ${device} KV buffer size`).test(l))).toBe(true);
     } finally {
       await front.stop();
       await rpc.stop();
