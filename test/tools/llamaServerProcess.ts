@@ -1,6 +1,8 @@
 // Runs the built llama-server / rpc-server (llamaCppTools.ts) on 127.0.0.1 for tests and the
 // benchmark: a free port, the log kept for assertions, ready once /health answers 200.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, createServer } from 'node:net';
 import { llamaCppToolPath } from './llamaCppTools.ts';
 import { flashAttentionFor } from '../../main/engine/host/llamaRuntime.ts';
@@ -71,6 +73,10 @@ export interface LlamaServerOptions {
   /** rpc-server addresses (host:port): the model's layers go there. */
   rpc?: string[];
   threads?: number;
+  /** llama-server's -lv: 4 adds where the model's layers and buffers went (load_tensors). */
+  verbosity?: number;
+  /** --slot-save-path: a folder where POST /slots/0?action=save writes the slot's token ids (savedSlotTokens). */
+  slotSavePath?: string;
 }
 
 /**
@@ -86,11 +92,35 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Too
   // differently, and a random-weight model's near-tied logits then pick other greedy tokens.
   const flashAttention = flashAttentionFor('cpu') === false ? 'off' : 'auto';
   const args = ['-m', options.model, '--host', '127.0.0.1', '--port', String(port), '-c', ctx, '-b', ctx, '-ub', ctx, '-np', '1', '-t', String(options.threads ?? 1), '-fa', flashAttention, '--no-webui', '--no-warmup'];
+  if (options.slotSavePath) args.push('--slot-save-path', join(options.slotSavePath, '/'));
+  if (options.verbosity !== undefined) args.push('-lv', String(options.verbosity));
   if (options.apiKey) args.push('--api-key', options.apiKey);
   if (options.rpc) args.push('--rpc', options.rpc.join(','), '-ngl', '99');
   const proc = startTool(tools.server, args, port);
   await waitFor(async () => (await fetch(`${proc.baseUrl}/health`)).status === 200, proc, 'llama-server');
   return proc;
+}
+
+/** llama.h's LLAMA_STATE_SEQ_MAGIC ('ggsq') and LLAMA_STATE_SEQ_VERSION of the bundled llama.cpp. */
+const SEQ_MAGIC = 0x6767_7371;
+const SEQ_VERSION = 3;
+
+/**
+ * The token ids slot 0 holds (prompt and every generated token it evaluated), read back through
+ * POST /slots/0?action=save: llama_state_seq_save_file's header, then the slot's packed tokens
+ * (server_tokens::serialize: LLAMA_TOKEN_NULL, its state version, the token count, the tokens).
+ * The server must run with slotSavePath = dir.
+ */
+export async function savedSlotTokens(server: ToolProcess, dir: string): Promise<number[]> {
+  const filename = 'slot0.bin';
+  const res = await fetch(`${server.baseUrl}/slots/0?action=save`, { method: 'POST', body: JSON.stringify({ filename }) });
+  if (!res.ok) throw new Error(`slot save answered ${res.status}: ${await res.text()}`);
+  const buf = readFileSync(join(dir, filename));
+  if (buf.readUInt32LE(0) !== SEQ_MAGIC || buf.readUInt32LE(4) !== SEQ_VERSION) throw new Error('the slot file is not a llama.cpp sequence state of the expected version');
+  const packed = 12;
+  if (buf.readInt32LE(packed) !== -1) throw new Error('the slot file holds a plain token list, not server_tokens state');
+  const count = buf.readUInt32LE(packed + 8);
+  return Array.from({ length: count }, (_, i) => buf.readInt32LE(packed + 12 + 4 * i));
 }
 
 /** One rpc-server on 127.0.0.1 (the multi-machine path, on loopback). */
