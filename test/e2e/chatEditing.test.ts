@@ -64,6 +64,13 @@ async function newChatWithAnswer(page: Page, question: string, maxTokens = 4): P
   await waitSettled(page);
 }
 
+/** The open chat's sidebar title once it is named after its first message (it starts as "New chat"). */
+async function openChatTitle(page: Page): Promise<string> {
+  const title = sidebar(page).locator('[aria-current="page"] .title');
+  await expect.poll(() => title.textContent()).not.toBe('New chat');
+  return (await title.textContent()) ?? '';
+}
+
 describe('editing and organising chats, by keyboard', () => {
   let s: Session;
   let page: Page;
@@ -198,7 +205,7 @@ describe('editing and organising chats, by keyboard', () => {
 
   it('sets the scene for the photographs: a pinned chat with instructions and a cut answer, an archived one', async () => {
     await newChatWithAnswer(page, 'Archive me later');
-    const archivedTitle = (await sidebar(page).locator('[aria-current="page"] .title').textContent()) ?? '';
+    const archivedTitle = await openChatTitle(page);
     await newChatWithAnswer(page, 'Tell me about chameleons and their colours.', 6);
     await openPanel(page);
     await panel(page).locator('#chat-preset').focus();
@@ -206,7 +213,7 @@ describe('editing and organising chats, by keyboard', () => {
     await expect.poll(() => panel(page).locator('#chat-instructions').inputValue()).toBe('Answer like a pirate.');
     await panel(page).locator('#chat-maxTokens').fill('6');
     await panel(page).locator('#chat-maxTokens').press('Enter');
-    const title = (await sidebar(page).locator('[aria-current="page"] .title').textContent()) ?? '';
+    const title = await openChatTitle(page);
     expect(await rowAction(page, title, 1)).toBe(`Pin ${title}`);
     expect(await rowAction(page, archivedTitle, 2)).toBe(`Archive ${archivedTitle}`);
     await expect.poll(() => sidebar(page).locator('nav[aria-label="Chats"] .title').allTextContents()).not.toContain(archivedTitle);
