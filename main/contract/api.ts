@@ -249,7 +249,11 @@ export const commands = {
   /** Remote engines (Settings → Engines) and which engine answers; keys never come back. */
   'engines.list': { input: Empty, output: EnginesSnapshotSchema },
   /** Ask a server what it serves without storing anything: remote.* errors, or its Chameleon model. */
-  'engines.check': { input: RemoteEngineInputSchema, output: RemoteModelSchema },
+  'engines.check': {
+    // `id`: the engine being edited, whose stored key is used when the input leaves the key unchanged.
+    input: RemoteEngineInputSchema.extend({ id: RemoteEngineIdSchema.optional() }).strict(),
+    output: RemoteModelSchema,
+  },
   /** Add a remote engine after checking it serves Chameleon (it does not become active). */
   'engines.add': { input: RemoteEngineInputSchema, output: EnginesSnapshotSchema },
   'engines.update': { input: z.object({ id: RemoteEngineIdSchema, engine: RemoteEngineInputSchema }).strict(), output: EnginesSnapshotSchema },

@@ -7,7 +7,7 @@ type EngineCommands = Pick<Handlers['commands'], 'engines.list' | 'engines.check
 export function engineCommands(router: EngineRouter): EngineCommands {
   return {
     'engines.list': () => router.snapshot(),
-    'engines.check': (input) => router.check(input),
+    'engines.check': ({ id, ...input }) => router.check(input, id),
     'engines.add': (input) => router.add(input),
     'engines.update': ({ id, engine }) => router.update(id, engine),
     'engines.remove': ({ id }) => router.remove(id),

@@ -105,6 +105,7 @@ export class EngineRouter {
 
   /** Checks a server without storing anything (the Settings form's "Test"). */
   async check(input: RemoteEngineInput, id?: string): Promise<RemoteModel> {
+    if (id !== undefined) this.#config(id); // an engine being edited must exist: its stored key is used
     const config = { id: id ?? 'eng_00000000', name: input.name, kind: input.kind, baseUrl: input.baseUrl };
     const key = input.apiKey === undefined && id ? undefined : (input.apiKey ?? null);
     return (await this.#adapter(config, key)).probe();

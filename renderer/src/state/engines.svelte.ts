@@ -34,8 +34,9 @@ export class EnginesStore {
     this.#apply(await this.#client.call('engines.list', {}));
   }
 
-  check(input: RemoteEngineInput): Promise<RemoteModel> {
-    return this.#client.call('engines.check', input);
+  /** `editing`: the engine being changed, so an unchanged key field tests with its stored key. */
+  check(input: RemoteEngineInput, editing?: string): Promise<RemoteModel> {
+    return this.#client.call('engines.check', editing ? { ...input, id: editing } : input);
   }
 
   async add(input: RemoteEngineInput): Promise<void> {

@@ -74,6 +74,12 @@ describe.skipIf(!tools)('remote engines in the app', () => {
     expect(added.keyStorage).toBe('file');
     expect(statSync(join(dataDir, `engine-key-${engine.id}`)).mode & 0o777).toBe(0o600);
 
+    // "Test" while editing it, with the key field left unchanged, uses the stored key (it sent none: 401).
+    const form = { name: 'Loopback cluster', kind: 'llamaCppServer' as const, baseUrl: server.baseUrl };
+    expect(await api.call('engines.check', { ...form, id: engine.id })).toMatchObject({ vocabularySize: 65536 });
+    expect(await codeOf(api.call('engines.check', form))).toBe('remote.unauthorized');
+    expect(await codeOf(api.call('engines.check', { ...form, id: 'eng_ffffffff' }))).toBe('remote.notFound');
+
     const used = await api.call('engines.use', { id: engine.id });
     expect(used.remote).toMatchObject({ state: 'ready', model: { vocabularySize: 65536, imageInput: 'tokenIds' } });
     expect((await api.call('model.status')).model?.fileName).toMatch(/tiny-chameleon/);
