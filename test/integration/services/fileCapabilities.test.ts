@@ -88,6 +88,8 @@ async function attack(transport: ClientTransport, f: Fixture, dataDir: string): 
     ['model.load ../ out of the models folder', outcome(transport.call('model.load', { modelPath: `models/../../${f.secret}` })), 'api.forbiddenPath'],
     ['settings.set vqganWeightsPath', outcome(transport.call('settings.set', { ...settings, vqganWeightsPath: f.secret })), 'api.forbiddenPath'],
     ['settings.set modelPath', outcome(transport.call('settings.set', { ...settings, modelPath: f.secret })), 'api.forbiddenPath'],
+    ['models.convertCheckpoint a folder nobody chose', outcome(transport.call('models.convertCheckpoint', { path: '/etc', quant: 'Q4_K_M' })), 'api.forbiddenPath'],
+    ['models.makeImageCapable with a head nobody chose', outcome(transport.call('models.makeImageCapable', { id: 'any-model', headPath: f.secret })), 'api.forbiddenPath'],
     ['transcripts.import {path}', outcome(transport.call('transcripts.import', { path: f.secret })), 'api.badRequest'],
     ['transcripts.import a made-up handle', outcome(transport.call('transcripts.import', { handle: 'file_madeUpHandle0123456789' })), 'api.forbiddenPath'],
     ['transcripts.export {path}', streamOutcome(transport, 'transcripts.export', { scope: { kind: 'all' }, format: 'json', path: history }), 'api.badRequest'],
